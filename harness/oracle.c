@@ -1,0 +1,657 @@
+/* The oracle (oracle.h). Invariants of the shadow, which the checks rely on:
+ *  - every object the inner manager returned has a record (a serial, counting from 0); `freed` is
+ *    set when its block reaches the allocator's free;
+ *  - `holds` is the mutator's references; `in_live` counts the slots of not-yet-freed objects that
+ *    point at it (with multiplicity);
+ *  - the reachability marks (`mark == epoch`) are valid while `reach_valid`: any mutator operation
+ *    clears it, frees do not (freeing an unreachable object leaves reachability unchanged, and
+ *    freeing a reachable one is already a violation). */
+#include "oracle.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map.h"
+
+#define CANARY_BYTES 8
+#define POISON 0xDB
+#define QUARANTINE_BLOCKS 4096
+#define QUARANTINE_BYTES (16u << 20)
+
+typedef struct shadow_obj {
+    mmb_obj *obj;
+    void *block;
+    uint64_t label; /* 0: unlabelled */
+    uint64_t slot_base;
+    uint32_t nslots, payload; /* payload: as the mutator asked, without the canary */
+    uint32_t holds, in_live;
+    uint32_t live_pos; /* index in the live array while not freed */
+    uint32_t mark;
+    bool freed, frozen;
+} shadow_obj;
+
+typedef struct qblock {
+    void *block;
+    size_t bytes;
+    uint32_t serial_plus1; /* the object it held, or 0 */
+} qblock;
+
+typedef struct oracle_heap {
+    mmb_heap base;
+    mmb_manager vt; /* the inner manager's metadata with these functions */
+    const mmb_manager *inner_m;
+    mmb_heap *inner;
+    mmb_allocator under; /* where blocks really come from */
+    mmb_oracle_options opt;
+
+    shadow_obj *objs;
+    uint32_t nobjs, objs_cap;
+    uint32_t *slots; /* serial + 1, or 0 */
+    uint64_t slots_used, slots_cap;
+    uint32_t *live; /* serials of objects not freed */
+    uint32_t nlive, live_cap;
+    uint32_t *stack;
+    size_t stack_cap;
+
+    mmb_map blocks;     /* block -> bytes, every block the inner manager holds */
+    mmb_map obj_blocks; /* block -> serial + 1, blocks that hold objects */
+    mmb_map obj_index;  /* object pointer -> serial + 1, objects not freed */
+
+    void **fresh; /* blocks allocated during the current alloc */
+    size_t nfresh, fresh_cap;
+    bool in_alloc;
+
+    void **retained; /* blocks freed after a violation, kept intact until close */
+    size_t nretained, retained_cap;
+    qblock quarantine[QUARANTINE_BLOCKS];
+    size_t q_head, q_count, q_bytes;
+
+    uint32_t epoch;
+    bool reach_valid;
+    uint64_t op;
+    bool external_op;
+    bool closing;
+    bool failed;
+    uint64_t failed_op;
+    char failure[512];
+} oracle_heap;
+
+static void *xrealloc(void *p, size_t bytes) {
+    p = realloc(p, bytes ? bytes : 1);
+    if (!p) {
+        fprintf(stderr, "mmbench: error: oracle: out of memory (%zu bytes)\n", bytes);
+        exit(1);
+    }
+    return p;
+}
+
+static const char *name_of(oracle_heap *h, uint32_t s, char *buf, size_t n) {
+    if (h->objs[s].label)
+        snprintf(buf, n, "%" PRIu64, h->objs[s].label);
+    else
+        snprintf(buf, n, "#%" PRIu32, s + 1);
+    return buf;
+}
+
+#define NO_OBJECT UINT32_MAX
+
+static void violation(oracle_heap *h, const char *check, uint32_t s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void violation(oracle_heap *h, const char *check, uint32_t s, const char *fmt, ...) {
+    if (h->failed)
+        return;
+    h->failed = true;
+    h->failed_op = h->op;
+    char obj[32] = "-", what[320];
+    if (s != NO_OBJECT)
+        name_of(h, s, obj, sizeof obj);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(h->failure, sizeof h->failure, "manager=%s check=%s object=%s op=%" PRIu64 ": %s",
+             h->inner_m->name, check, obj, h->op, what);
+}
+
+static void next_op(oracle_heap *h) {
+    if (!h->external_op)
+        h->op++;
+    h->reach_valid = false;
+}
+
+/* ---- canaries ------------------------------------------------------------------------------- */
+
+static uint64_t canary_of(uint32_t s) {
+    return 0xC4A9A27D5EEDF00Dull ^ ((uint64_t)(s + 1) * 0x9E3779B97F4A7C15ull);
+}
+
+static uint8_t fill_of(uint32_t s) {
+    return (uint8_t)(0xA5 ^ (s * 31u));
+}
+
+static void write_canary(oracle_heap *h, uint32_t s) {
+    shadow_obj *r = &h->objs[s];
+    unsigned char *payload = mmb_payload(r->obj);
+    uint64_t c = canary_of(s);
+    if (h->opt.fill_payload)
+        memset(payload, fill_of(s), r->payload);
+    memcpy(payload + r->payload, &c, CANARY_BYTES);
+}
+
+static bool canary_intact(oracle_heap *h, uint32_t s) {
+    shadow_obj *r = &h->objs[s];
+    unsigned char *payload = (unsigned char *)&r->obj->slots[r->nslots];
+    uint64_t c;
+    memcpy(&c, payload + r->payload, CANARY_BYTES);
+    if (c != canary_of(s))
+        return false;
+    if (h->opt.fill_payload)
+        for (uint32_t i = 0; i < r->payload; i++)
+            if (payload[i] != fill_of(s))
+                return false;
+    return true;
+}
+
+/* ---- reachability --------------------------------------------------------------------------- */
+
+static void push(oracle_heap *h, size_t *top, uint32_t s) {
+    if (*top == h->stack_cap) {
+        h->stack_cap = h->stack_cap ? 2 * h->stack_cap : 1024;
+        h->stack = xrealloc(h->stack, h->stack_cap * sizeof *h->stack);
+    }
+    h->stack[(*top)++] = s;
+}
+
+/* After: mark == epoch exactly for the objects reachable from the mutator's references through
+ * slots of objects not freed. */
+static void compute_reach(oracle_heap *h) {
+    if (h->reach_valid)
+        return;
+    if (++h->epoch == 0) {
+        for (uint32_t i = 0; i < h->nobjs; i++)
+            h->objs[i].mark = 0;
+        h->epoch = 1;
+    }
+    size_t top = 0;
+    for (uint32_t i = 0; i < h->nlive; i++) {
+        shadow_obj *r = &h->objs[h->live[i]];
+        if (r->holds && r->mark != h->epoch) {
+            r->mark = h->epoch;
+            push(h, &top, h->live[i]);
+        }
+    }
+    while (top) {
+        shadow_obj *r = &h->objs[h->stack[--top]];
+        for (uint32_t i = 0; i < r->nslots; i++) {
+            uint32_t c = h->slots[r->slot_base + i];
+            if (c && !h->objs[c - 1].freed && h->objs[c - 1].mark != h->epoch) {
+                h->objs[c - 1].mark = h->epoch;
+                push(h, &top, c - 1);
+            }
+        }
+    }
+    h->reach_valid = true;
+}
+
+/* A live object with a slot pointing at s, or NO_OBJECT. Used only to word a violation. */
+static uint32_t referrer_of(oracle_heap *h, uint32_t s) {
+    for (uint32_t i = 0; i < h->nlive; i++) {
+        shadow_obj *r = &h->objs[h->live[i]];
+        for (uint32_t k = 0; k < r->nslots; k++)
+            if (h->slots[r->slot_base + k] == s + 1)
+                return h->live[i];
+    }
+    return NO_OBJECT;
+}
+
+/* ---- the allocator the inner manager sees --------------------------------------------------- */
+
+static void release_quarantined(oracle_heap *h, qblock q) {
+    if (!h->failed) {
+        const unsigned char *p = q.block;
+        for (size_t i = 0; i < q.bytes; i++)
+            if (p[i] != POISON) {
+                violation(h, "integrity", q.serial_plus1 ? q.serial_plus1 - 1 : NO_OBJECT,
+                          "freed block %p was written after its free (byte %zu)", q.block, i);
+                break;
+            }
+    }
+    h->under.free(h->under.ctx, q.block, q.bytes);
+}
+
+/* Poisons a freed block and holds it back from reuse for a while, so that a late read sees
+ * poison and a late write is caught when the block leaves the quarantine. After a violation,
+ * blocks are kept untouched until close instead: the broken manager may still use them. */
+static void quarantine(oracle_heap *h, void *block, size_t bytes, uint32_t serial_plus1) {
+    if (h->closing) {
+        h->under.free(h->under.ctx, block, bytes);
+        return;
+    }
+    if (h->failed) {
+        if (h->nretained == h->retained_cap) {
+            h->retained_cap = h->retained_cap ? 2 * h->retained_cap : 64;
+            h->retained = xrealloc(h->retained, h->retained_cap * 2 * sizeof *h->retained);
+        }
+        h->retained[2 * h->nretained] = block;
+        h->retained[2 * h->nretained + 1] = (void *)(uintptr_t)bytes;
+        h->nretained++;
+        return;
+    }
+    memset(block, POISON, bytes);
+    while (h->q_count == QUARANTINE_BLOCKS || (h->q_count && h->q_bytes + bytes > QUARANTINE_BYTES)) {
+        qblock q = h->quarantine[h->q_head];
+        h->q_head = (h->q_head + 1) % QUARANTINE_BLOCKS;
+        h->q_count--;
+        h->q_bytes -= q.bytes;
+        release_quarantined(h, q);
+    }
+    h->quarantine[(h->q_head + h->q_count) % QUARANTINE_BLOCKS] = (qblock){block, bytes,
+                                                                          serial_plus1};
+    h->q_count++;
+    h->q_bytes += bytes;
+}
+
+static void *block_alloc(void *ctx, size_t bytes) {
+    oracle_heap *h = ctx;
+    void *b = h->under.alloc(h->under.ctx, bytes);
+    if (!b)
+        return NULL;
+    mmb_map_put(&h->blocks, (uint64_t)(uintptr_t)b, bytes);
+    if (h->in_alloc) {
+        if (h->nfresh == h->fresh_cap) {
+            h->fresh_cap = h->fresh_cap ? 2 * h->fresh_cap : 8;
+            h->fresh = xrealloc(h->fresh, h->fresh_cap * sizeof *h->fresh);
+        }
+        h->fresh[h->nfresh++] = b;
+    }
+    return b;
+}
+
+/* Checks that freeing object s now is safe. */
+static void check_free_is_safe(oracle_heap *h, uint32_t s) {
+    shadow_obj *r = &h->objs[s];
+    if (r->holds) {
+        violation(h, "safety", s, "freed while the mutator holds %" PRIu32 " reference%s to it",
+                  r->holds, r->holds == 1 ? "" : "s");
+        return;
+    }
+    if (!r->in_live)
+        return; /* nothing points at it: unreachable */
+    if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
+        char by[32];
+        uint32_t y = referrer_of(h, s);
+        violation(h, "safety", s, "freed by a manager without cycle collection while object %s "
+                  "still points at it", y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
+        return;
+    }
+    compute_reach(h);
+    if (r->mark == h->epoch)
+        violation(h, "safety", s, "freed while reachable from the mutator's references");
+}
+
+static void block_free(void *ctx, void *block, size_t bytes) {
+    oracle_heap *h = ctx;
+    uint64_t key = (uint64_t)(uintptr_t)block, known_bytes, sp1 = 0;
+    if (!mmb_map_get(&h->blocks, key, &known_bytes)) {
+        if (!h->failed)
+            violation(h, "integrity", NO_OBJECT,
+                      "free of block %p, which is not allocated (a double free?)", block);
+        return; /* never pass a bad pointer on */
+    }
+    if (known_bytes != bytes)
+        violation(h, "integrity", NO_OBJECT, "block %p freed with size %zu, allocated with %" PRIu64,
+                  block, bytes, known_bytes);
+    mmb_map_remove(&h->blocks, key);
+    if (mmb_map_get(&h->obj_blocks, key, &sp1)) {
+        uint32_t s = (uint32_t)(sp1 - 1);
+        shadow_obj *r = &h->objs[s];
+        mmb_map_remove(&h->obj_blocks, key);
+        if (!h->closing && !h->failed) {
+            check_free_is_safe(h, s);
+            if (!h->failed && !canary_intact(h, s))
+                violation(h, "integrity", s, "payload canary overwritten while the object lived");
+        }
+        r->freed = true;
+        mmb_map_remove(&h->obj_index, (uint64_t)(uintptr_t)r->obj);
+        for (uint32_t i = 0; i < r->nslots; i++) {
+            uint32_t c = h->slots[r->slot_base + i];
+            if (c && h->objs[c - 1].in_live)
+                h->objs[c - 1].in_live--;
+        }
+        uint32_t last = h->live[--h->nlive];
+        h->live[r->live_pos] = last;
+        h->objs[last].live_pos = r->live_pos;
+    }
+    quarantine(h, block, (size_t)known_bytes, (uint32_t)sp1);
+}
+
+/* ---- the mutator's operations --------------------------------------------------------------- */
+
+/* The serial of a live object the mutator names, or NO_OBJECT after reporting misuse. */
+static uint32_t lookup(oracle_heap *h, mmb_obj *o, const char *op) {
+    uint64_t sp1;
+    if (o && mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)o, &sp1))
+        return (uint32_t)(sp1 - 1);
+    violation(h, "mutator", NO_OBJECT, "%s of %p, which is not a live object", op, (void *)o);
+    return NO_OBJECT;
+}
+
+static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    h->in_alloc = true;
+    h->nfresh = 0;
+    mmb_obj *o = h->inner_m->alloc(h->inner, nslots, payload + CANARY_BYTES);
+    h->in_alloc = false;
+    if (!o || h->failed)
+        return o;
+    size_t need = mmb_obj_bytes(nslots, payload + CANARY_BYTES);
+    void *block = NULL;
+    for (size_t i = 0; i < h->nfresh; i++) {
+        uint64_t bytes;
+        unsigned char *b = h->fresh[i];
+        if (mmb_map_get(&h->blocks, (uint64_t)(uintptr_t)b, &bytes) &&
+            (unsigned char *)o >= b && (unsigned char *)o + need <= b + bytes)
+            block = b;
+    }
+    if (!block) {
+        violation(h, "integrity", NO_OBJECT, "alloc returned %p, which is not inside a live block "
+                  "allocated for it", (void *)o);
+        return o;
+    }
+    if (h->nobjs == UINT32_MAX - 1) {
+        fprintf(stderr, "mmbench: error: oracle: too many objects\n");
+        exit(1);
+    }
+    if (h->nobjs == h->objs_cap) {
+        h->objs_cap = h->objs_cap ? 2 * h->objs_cap : 1024;
+        h->objs = xrealloc(h->objs, h->objs_cap * sizeof *h->objs);
+    }
+    if (h->nlive == h->live_cap) {
+        h->live_cap = h->live_cap ? 2 * h->live_cap : 1024;
+        h->live = xrealloc(h->live, h->live_cap * sizeof *h->live);
+    }
+    while (h->slots_used + nslots > h->slots_cap) {
+        h->slots_cap = h->slots_cap ? 2 * h->slots_cap : 4096;
+        h->slots = xrealloc(h->slots, h->slots_cap * sizeof *h->slots);
+    }
+    uint32_t s = h->nobjs++;
+    shadow_obj *r = &h->objs[s];
+    *r = (shadow_obj){.obj = o, .block = block, .slot_base = h->slots_used, .nslots = nslots,
+                      .payload = payload, .holds = 1, .live_pos = h->nlive};
+    memset(h->slots + h->slots_used, 0, nslots * sizeof *h->slots);
+    h->slots_used += nslots;
+    h->live[h->nlive++] = s;
+    mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);
+    mmb_map_put(&h->obj_index, (uint64_t)(uintptr_t)o, s + 1);
+    if (o->nslots != nslots || o->payload_bytes != payload + CANARY_BYTES) {
+        violation(h, "integrity", s, "alloc(%" PRIu32 ", %" PRIu32 ") returned an object with "
+                  "%" PRIu32 " slots and %" PRIu32 " payload bytes", nslots, payload, o->nslots,
+                  o->payload_bytes);
+        return o;
+    }
+    for (uint32_t i = 0; i < nslots; i++)
+        if (o->slots[i]) {
+            violation(h, "integrity", s, "new object's slot %" PRIu32 " is not null", i);
+            return o;
+        }
+    write_canary(h, s);
+    return o;
+}
+
+static void o_incref(mmb_heap *heap, mmb_obj *o) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    uint32_t s = lookup(h, o, "incref");
+    if (s == NO_OBJECT)
+        return;
+    h->objs[s].holds++;
+    h->inner_m->incref(h->inner, o);
+}
+
+static void o_decref(mmb_heap *heap, mmb_obj *o) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    uint32_t s = lookup(h, o, "decref");
+    if (s == NO_OBJECT)
+        return;
+    if (h->objs[s].holds == 0) {
+        violation(h, "mutator", s, "decref of an object the mutator holds no reference to");
+        return;
+    }
+    h->objs[s].holds--;
+    h->inner_m->decref(h->inner, o);
+}
+
+static void o_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    uint32_t s = lookup(h, o, "store into");
+    uint32_t v = value ? lookup(h, value, "store of") : NO_OBJECT;
+    if (s == NO_OBJECT || (value && v == NO_OBJECT))
+        return;
+    shadow_obj *r = &h->objs[s];
+    if (slot >= r->nslots) {
+        violation(h, "mutator", s, "store into slot %" PRIu32 " of an object with %" PRIu32
+                  " slots", slot, r->nslots);
+        return;
+    }
+    uint32_t old = h->slots[r->slot_base + slot];
+    if (old)
+        h->objs[old - 1].in_live--;
+    h->slots[r->slot_base + slot] = value ? v + 1 : 0;
+    if (value)
+        h->objs[v].in_live++;
+    h->inner_m->store(h->inner, o, slot, value);
+}
+
+static mmb_obj *o_load(mmb_heap *heap, mmb_obj *o, uint32_t slot) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    uint32_t s = lookup(h, o, "load from");
+    if (s == NO_OBJECT)
+        return NULL;
+    shadow_obj *r = &h->objs[s];
+    if (slot >= r->nslots) {
+        violation(h, "mutator", s, "load from slot %" PRIu32 " of an object with %" PRIu32
+                  " slots", slot, r->nslots);
+        return NULL;
+    }
+    mmb_obj *got = h->inner_m->load ? h->inner_m->load(h->inner, o, slot) : o->slots[slot];
+    uint32_t want = h->slots[r->slot_base + slot];
+    mmb_obj *expected = want ? h->objs[want - 1].obj : NULL;
+    if (got != expected)
+        violation(h, "integrity", s, "slot %" PRIu32 " reads %p, the mutator stored %p", slot,
+                  (void *)got, (void *)expected);
+    return expected;
+}
+
+/* Every live object's header, slots and canaries match the shadow. */
+static void check_integrity(oracle_heap *h) {
+    for (uint32_t i = 0; i < h->nlive && !h->failed; i++) {
+        uint32_t s = h->live[i];
+        shadow_obj *r = &h->objs[s];
+        if (r->obj->nslots != r->nslots || r->obj->payload_bytes != r->payload + CANARY_BYTES) {
+            violation(h, "integrity", s, "object header changed: %" PRIu32 " slots, %" PRIu32
+                      " payload bytes", r->obj->nslots, r->obj->payload_bytes);
+            return;
+        }
+        for (uint32_t k = 0; k < r->nslots; k++) {
+            uint32_t c = h->slots[r->slot_base + k];
+            if (r->obj->slots[k] != (c ? h->objs[c - 1].obj : NULL)) {
+                violation(h, "integrity", s, "slot %" PRIu32 " was changed behind the mutator's "
+                          "back", k);
+                return;
+            }
+        }
+        if (!canary_intact(h, s))
+            violation(h, "integrity", s, "payload canary overwritten while the object lived");
+    }
+}
+
+/* After a full collection: a manager with MMB_CAP_CYCLES left no unreachable object; one without
+ * left only objects on or reachable from garbage cycles (exactly those: an unreachable object no
+ * slot points at would be freed by refcounting, and if none exists, every unreachable object has
+ * an unreachable referrer, so following referrers back must close a cycle). */
+static void check_complete(oracle_heap *h) {
+    h->reach_valid = false;
+    compute_reach(h);
+    bool cycles = h->inner_m->caps & MMB_CAP_CYCLES;
+    for (uint32_t i = 0; i < h->nlive && !h->failed; i++) {
+        uint32_t s = h->live[i];
+        shadow_obj *r = &h->objs[s];
+        if (r->frozen || r->mark == h->epoch)
+            continue;
+        if (cycles)
+            violation(h, "completeness", s, "unreachable, yet it survived a full collection");
+        else if (r->in_live == 0)
+            violation(h, "completeness", s, "unreachable and unreferenced, yet not freed (it is "
+                      "on no garbage cycle)");
+    }
+}
+
+static void o_collect(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    h->inner_m->collect(h->inner);
+    if (h->failed)
+        return;
+    check_integrity(h);
+    check_complete(h);
+}
+
+static void o_collect_young(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    h->inner_m->collect_young(h->inner);
+}
+
+static void o_freeze(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    next_op(h);
+    for (uint32_t i = 0; i < h->nlive; i++)
+        h->objs[h->live[i]].frozen = true;
+    h->inner_m->freeze(h->inner);
+}
+
+static void o_stats(mmb_heap *heap, mmb_stats *out) {
+    oracle_heap *h = (oracle_heap *)heap;
+    h->inner_m->stats(h->inner, out);
+}
+
+static void o_destroy(mmb_heap *heap) {
+    char msg[8];
+    mmb_oracle_close(heap, msg, sizeof msg);
+}
+
+/* ---- public --------------------------------------------------------------------------------- */
+
+int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
+                      const mmb_oracle_options *options, mmb_heap **out, char *err,
+                      size_t err_bytes) {
+    oracle_heap *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, err_bytes, "oracle: out of memory");
+        return -1;
+    }
+    h->vt = *inner;
+    h->vt.alloc = o_alloc;
+    h->vt.incref = o_incref;
+    h->vt.decref = o_decref;
+    h->vt.store = o_store;
+    h->vt.load = o_load;
+    h->vt.collect = o_collect;
+    h->vt.collect_young = inner->collect_young ? o_collect_young : NULL;
+    h->vt.freeze = inner->freeze ? o_freeze : NULL;
+    h->vt.stats = o_stats;
+    h->vt.destroy = o_destroy;
+    h->vt.create = NULL;
+    h->base.manager = &h->vt;
+    h->inner_m = inner;
+    h->under = config->allocator;
+    if (options)
+        h->opt = *options;
+    mmb_map_init(&h->blocks);
+    mmb_map_init(&h->obj_blocks);
+    mmb_map_init(&h->obj_index);
+
+    mmb_heap_config cfg = *config;
+    cfg.allocator = (mmb_allocator){"oracle", h, block_alloc, block_free};
+    if (inner->create(&cfg, &h->inner, err, err_bytes) != 0) {
+        mmb_map_free(&h->blocks);
+        mmb_map_free(&h->obj_blocks);
+        mmb_map_free(&h->obj_index);
+        free(h);
+        return -1;
+    }
+    *out = &h->base;
+    return 0;
+}
+
+void mmb_oracle_set_op(mmb_heap *heap, uint64_t op_index) {
+    oracle_heap *h = (oracle_heap *)heap;
+    h->external_op = true;
+    h->op = op_index;
+}
+
+void mmb_oracle_label(mmb_heap *heap, mmb_obj *obj, uint64_t label) {
+    oracle_heap *h = (oracle_heap *)heap;
+    uint64_t sp1;
+    if (mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)obj, &sp1))
+        h->objs[sp1 - 1].label = label;
+}
+
+bool mmb_oracle_failed(mmb_heap *heap) {
+    return ((oracle_heap *)heap)->failed;
+}
+
+const char *mmb_oracle_failure(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    return h->failed ? h->failure : NULL;
+}
+
+uint64_t mmb_oracle_failure_op(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    return h->failed ? h->failed_op : 0;
+}
+
+int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
+    oracle_heap *h = (oracle_heap *)heap;
+    if (!h->failed)
+        check_integrity(h);
+    h->closing = true;
+    h->inner_m->destroy(h->inner);
+    if (h->blocks.count && !h->failed)
+        violation(h, "leak", NO_OBJECT, "destroy left %zu block%s allocated", h->blocks.count,
+                  h->blocks.count == 1 ? "" : "s");
+    while (h->q_count) {
+        qblock q = h->quarantine[h->q_head];
+        h->q_head = (h->q_head + 1) % QUARANTINE_BLOCKS;
+        h->q_count--;
+        release_quarantined(h, q);
+    }
+    for (size_t i = 0; i < h->nretained; i++)
+        h->under.free(h->under.ctx, h->retained[2 * i], (size_t)(uintptr_t)h->retained[2 * i + 1]);
+    /* Blocks a broken manager never freed: return them so the process ends clean. */
+    for (size_t i = 0; i <= h->blocks.mask; i++)
+        if (h->blocks.keys[i])
+            h->under.free(h->under.ctx, (void *)(uintptr_t)h->blocks.keys[i],
+                          (size_t)h->blocks.values[i]);
+    int status = h->failed ? -1 : 0;
+    snprintf(msg, msg_bytes, "%s", h->failed ? h->failure : "");
+    mmb_map_free(&h->blocks);
+    mmb_map_free(&h->obj_blocks);
+    mmb_map_free(&h->obj_index);
+    free(h->objs);
+    free(h->slots);
+    free(h->live);
+    free(h->stack);
+    free(h->fresh);
+    free(h->retained);
+    free(h);
+    return status;
+}

@@ -1,0 +1,121 @@
+/* Helpers shared by the bundled managers, never seen by workloads or the harness: an explicit
+ * work stack (every traversal is iterative), the clock, and event reporting. */
+#ifndef MMB_MANAGERS_INTERNAL_H
+#define MMB_MANAGERS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "manager.h"
+
+static inline uint64_t mmbi_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An intrusive circular doubly linked list; a list head is a link whose prev/next point to itself
+ * when empty. Managers that must find every object (to free them all at destroy, or to scan a
+ * generation) put one in their header. */
+typedef struct mmbi_link {
+    struct mmbi_link *prev, *next;
+} mmbi_link;
+
+static inline void mmbi_list_init(mmbi_link *head) {
+    head->prev = head->next = head;
+}
+static inline bool mmbi_list_empty(const mmbi_link *head) {
+    return head->next == head;
+}
+static inline void mmbi_list_append(mmbi_link *head, mmbi_link *l) {
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+static inline void mmbi_list_remove(mmbi_link *l) {
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
+/* Moves every element of `from` to the end of `to`, leaving `from` empty. */
+static inline void mmbi_list_merge(mmbi_link *from, mmbi_link *to) {
+    if (mmbi_list_empty(from))
+        return;
+    mmbi_link *first = from->next, *last = from->prev;
+    first->prev = to->prev;
+    to->prev->next = first;
+    last->next = to;
+    to->prev = last;
+    mmbi_list_init(from);
+}
+
+/* Size of the block holding an object with a manager header of `header_bytes`. */
+static inline size_t mmbi_block_bytes(size_t header_bytes, const mmb_obj *o) {
+    return header_bytes + mmb_obj_bytes(o->nslots, o->payload_bytes);
+}
+
+/* Allocates from the harness's allocator, aborting when it fails: managers have no way to report
+ * an out-of-memory inside a collection, and a benchmark that runs out is over anyway. */
+void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes);
+
+/* A growable stack of object pointers. The first MMBI_STACK_INLINE entries live inside the struct
+ * (so short traversals never allocate); beyond that it grows through the heap's allocator.
+ * Invariant: 0 <= top <= cap; items points at inline_items or at a block of cap entries. */
+#define MMBI_STACK_INLINE 64
+typedef struct mmbi_stack {
+    mmb_obj **items;
+    size_t top, cap;
+    const mmb_allocator *allocator;
+    mmb_obj *inline_items[MMBI_STACK_INLINE];
+} mmbi_stack;
+
+void mmbi_stack_init(mmbi_stack *s, const mmb_allocator *a);
+void mmbi_stack_grow(mmbi_stack *s);
+void mmbi_stack_release(mmbi_stack *s);
+
+static inline void mmbi_stack_push(mmbi_stack *s, mmb_obj *o) {
+    if (s->top == s->cap)
+        mmbi_stack_grow(s);
+    s->items[s->top++] = o;
+}
+static inline bool mmbi_stack_empty(const mmbi_stack *s) {
+    return s->top == 0;
+}
+static inline mmb_obj *mmbi_stack_pop(mmbi_stack *s) {
+    return s->items[--s->top];
+}
+
+/* Times a refcount cascade without paying for the clock on the common single free: the clock is
+ * read when the cascade first frees a second object (or at once when the threshold is 1), so a
+ * reported cascade's start is late by at most one object's free. */
+typedef struct mmbi_cascade {
+    uint64_t start_ns;
+    uint64_t freed;
+    uint64_t visited;
+    bool timing;
+} mmbi_cascade;
+
+static inline void mmbi_cascade_begin(mmbi_cascade *c, const mmb_heap_config *cfg) {
+    c->freed = 0;
+    c->visited = 0;
+    c->timing = cfg->on_event && cfg->cascade_threshold <= 1;
+    c->start_ns = c->timing ? mmbi_now_ns() : 0;
+}
+/* Call when the cascade's work list grows past its first object. */
+static inline void mmbi_cascade_grew(mmbi_cascade *c, const mmb_heap_config *cfg) {
+    if (!c->timing && cfg->on_event) {
+        c->timing = true;
+        c->start_ns = mmbi_now_ns();
+    }
+}
+/* Reports the cascade when it freed at least the threshold; returns whether it did. */
+bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg);
+
+/* Reports a collection that began at start_ns and ends now. */
+void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
+                 uint64_t start_ns, uint64_t visited, uint64_t freed);
+
+#endif

@@ -1,0 +1,6 @@
+/* The bundled managers: one line each, in the order `mmbench list` shows them. A manager named
+ * "a-b" is the object `mmb_manager_a_b` defined in managers/a_b.c. */
+MMB_MANAGER(rc)
+MMB_MANAGER(cpython)
+MMB_MANAGER(bacon_rajan)
+MMB_MANAGER(marksweep)

@@ -1,0 +1,267 @@
+/* The manager registry, option parsing and the helpers in internal.h. The contract itself is
+ * documented in manager.h and managers/README.md. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* ---- the libc allocator --------------------------------------------------------------------- */
+
+static void *libc_alloc(void *ctx, size_t bytes) {
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void libc_free(void *ctx, void *block, size_t bytes) {
+    (void)ctx;
+    (void)bytes;
+    free(block);
+}
+
+const mmb_allocator mmb_allocator_libc = {"libc", NULL, libc_alloc, libc_free};
+
+/* ---- registry ------------------------------------------------------------------------------- */
+
+#define MMB_MANAGER(id) extern const mmb_manager mmb_manager_##id;
+#include "list.h"
+#undef MMB_MANAGER
+
+#define MMB_REGISTRY_MAX 64
+
+static const mmb_manager *registry[MMB_REGISTRY_MAX] = {
+#define MMB_MANAGER(id) &mmb_manager_##id,
+#include "list.h"
+#undef MMB_MANAGER
+};
+
+static size_t registry_count(void) {
+    size_t n = 0;
+    while (n < MMB_REGISTRY_MAX && registry[n])
+        n++;
+    return n;
+}
+
+size_t mmb_manager_count(void) {
+    return registry_count();
+}
+
+const mmb_manager *mmb_manager_at(size_t index) {
+    return index < registry_count() ? registry[index] : NULL;
+}
+
+const mmb_manager *mmb_manager_find(const char *name) {
+    for (size_t i = 0; i < registry_count(); i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+int mmb_manager_register(const mmb_manager *m) {
+    size_t n = registry_count();
+    if (n == MMB_REGISTRY_MAX || mmb_manager_find(m->name))
+        return -1;
+    registry[n] = m;
+    return 0;
+}
+
+void mmb_manager_names(char *buf, size_t bytes) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < registry_count() && used < bytes; i++) {
+        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* ---- options -------------------------------------------------------------------------------- */
+
+const mmb_option_spec mmb_common_options[] = {
+    {"cascade-threshold", MMB_OPT_INT, 1000, 1, INT64_MAX,
+     "report refcount cascades that free at least this many objects (objects)"},
+    {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
+};
+
+static size_t spec_count(const mmb_option_spec *spec) {
+    size_t n = 0;
+    while (spec && spec[n].name)
+        n++;
+    return n;
+}
+
+void mmb_config_defaults(const mmb_manager *m, mmb_heap_config *config) {
+    memset(config, 0, sizeof *config);
+    config->allocator = mmb_allocator_libc;
+    config->cascade_threshold = (uint64_t)mmb_common_options[0].default_value;
+    for (size_t i = 0; i < spec_count(m->options) && i < MMB_MAX_OPTIONS; i++)
+        config->options[i] = m->options[i].default_value;
+}
+
+static int parse_value(const mmb_option_spec *o, const char *text, int64_t *out) {
+    if (o->type == MMB_OPT_BOOL) {
+        static const char *const yes[] = {"true", "yes", "on", "1"};
+        static const char *const no[] = {"false", "no", "off", "0"};
+        for (size_t i = 0; i < 4; i++) {
+            if (strcasecmp(text, yes[i]) == 0)
+                return *out = 1, 0;
+            if (strcasecmp(text, no[i]) == 0)
+                return *out = 0, 0;
+        }
+        return -1;
+    }
+    if (*text == '\0' || !(*text == '-' || (*text >= '0' && *text <= '9')))
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno)
+        return -1;
+    if (o->type == MMB_OPT_BYTES && *end) {
+        int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                  : *end == 'G' || *end == 'g' ? 30 : -1;
+        if (shift < 0 || end[1] != '\0' || v > (INT64_MAX >> shift) || v < 0)
+            return -1;
+        v <<= shift;
+        end++;
+    }
+    if (*end)
+        return -1;
+    if (v < o->min || v > o->max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void describe_valid(const mmb_option_spec *o, char *buf, size_t bytes) {
+    if (o->type == MMB_OPT_BOOL)
+        snprintf(buf, bytes, "true or false");
+    else if (o->max == INT64_MAX)
+        snprintf(buf, bytes, "an integer >= %" PRId64 "%s", o->min,
+                 o->type == MMB_OPT_BYTES ? ", optionally with K, M or G" : "");
+    else
+        snprintf(buf, bytes, "an integer in %" PRId64 "..%" PRId64 "%s", o->min, o->max,
+                 o->type == MMB_OPT_BYTES ? ", optionally with K, M or G" : "");
+}
+
+static void list_keys(const mmb_manager *m, char *buf, size_t bytes) {
+    size_t used = 0;
+    buf[0] = '\0';
+    const mmb_option_spec *tables[2] = {mmb_common_options, m->options};
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < spec_count(tables[t]) && used < bytes; i++) {
+            int n = snprintf(buf + used, bytes - used, "%s%s", used ? ", " : "",
+                             tables[t][i].name);
+            if (n < 0)
+                return;
+            used += (size_t)n;
+        }
+}
+
+int mmb_options_parse(const mmb_manager *m, const char *const *kv, size_t count,
+                      mmb_heap_config *config, char *err, size_t err_bytes) {
+    mmb_config_defaults(m, config);
+    for (size_t k = 0; k < count; k++) {
+        const char *eq = strchr(kv[k], '=');
+        if (!eq || eq == kv[k]) {
+            snprintf(err, err_bytes, "option '%s' is not KEY=VALUE", kv[k]);
+            return -1;
+        }
+        size_t key_len = (size_t)(eq - kv[k]);
+        const mmb_option_spec *found = NULL;
+        int64_t *slot = NULL;
+        int64_t common_value = 0;
+        for (size_t i = 0; i < spec_count(mmb_common_options); i++)
+            if (strlen(mmb_common_options[i].name) == key_len &&
+                strncmp(mmb_common_options[i].name, kv[k], key_len) == 0)
+                found = &mmb_common_options[i], slot = &common_value;
+        for (size_t i = 0; !found && i < spec_count(m->options); i++)
+            if (strlen(m->options[i].name) == key_len &&
+                strncmp(m->options[i].name, kv[k], key_len) == 0)
+                found = &m->options[i], slot = &config->options[i];
+        if (!found) {
+            char keys[512];
+            list_keys(m, keys, sizeof keys);
+            snprintf(err, err_bytes, "manager '%s' has no option '%.*s' (valid: %s)", m->name,
+                     (int)key_len, kv[k], keys);
+            return -1;
+        }
+        if (parse_value(found, eq + 1, slot) != 0) {
+            char valid[128];
+            describe_valid(found, valid, sizeof valid);
+            snprintf(err, err_bytes, "option '%s' of manager '%s': bad value '%s' (expected %s)",
+                     found->name, m->name, eq + 1, valid);
+            return -1;
+        }
+        if (slot == &common_value)
+            config->cascade_threshold = (uint64_t)common_value;
+    }
+    return 0;
+}
+
+/* ---- events and helpers --------------------------------------------------------------------- */
+
+const char *mmb_event_kind_name(mmb_event_kind kind) {
+    switch (kind) {
+    case MMB_EVENT_FULL:
+        return "full";
+    case MMB_EVENT_YOUNG:
+        return "young";
+    case MMB_EVENT_CASCADE:
+        return "cascade";
+    }
+    return "unknown";
+}
+
+void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes) {
+    void *p = a->alloc(a->ctx, bytes);
+    if (!p) {
+        fprintf(stderr, "mmbench: error: allocator '%s': out of memory allocating %zu bytes\n",
+                a->name, bytes);
+        abort();
+    }
+    return p;
+}
+
+void mmbi_stack_init(mmbi_stack *s, const mmb_allocator *a) {
+    s->items = s->inline_items;
+    s->top = 0;
+    s->cap = MMBI_STACK_INLINE;
+    s->allocator = a;
+}
+
+void mmbi_stack_grow(mmbi_stack *s) {
+    size_t cap = s->cap * 2;
+    mmb_obj **items = mmbi_alloc_or_die(s->allocator, cap * sizeof *items);
+    memcpy(items, s->items, s->top * sizeof *items);
+    if (s->items != s->inline_items)
+        s->allocator->free(s->allocator->ctx, s->items, s->cap * sizeof *items);
+    s->items = items;
+    s->cap = cap;
+}
+
+void mmbi_stack_release(mmbi_stack *s) {
+    if (s->items != s->inline_items)
+        s->allocator->free(s->allocator->ctx, s->items, s->cap * sizeof *s->items);
+    mmbi_stack_init(s, s->allocator);
+}
+
+void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
+                 uint64_t start_ns, uint64_t visited, uint64_t freed) {
+    if (!cfg->on_event)
+        return;
+    mmb_event ev = {kind, generation, start_ns, mmbi_now_ns(), visited, freed};
+    if (ev.end_ns < ev.start_ns)
+        ev.end_ns = ev.start_ns;
+    cfg->on_event(cfg->event_ctx, &ev);
+}
+
+bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg) {
+    if (!cfg->on_event || c->freed < cfg->cascade_threshold)
+        return false;
+    mmbi_report(cfg, MMB_EVENT_CASCADE, -1, c->start_ns, c->visited, c->freed);
+    return true;
+}

@@ -1,0 +1,260 @@
+/* The memory-manager contract: what every bundled or plugged-in manager implements and the only
+ * view of a manager that workloads and the harness get. Design notes: managers/README.md. */
+#ifndef MMB_MANAGER_H
+#define MMB_MANAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Objects
+ *
+ * An object is a manager-owned header (before the pointer the mutator sees, of a size only the
+ * manager knows) followed by this struct: N pointer slots, then P payload bytes. The mutator
+ * reads `nslots`, reads slots through mmb_load (or directly, where a manager has no read
+ * barrier), writes slots only through mmb_store, and owns the payload bytes. Managers see the
+ * object graph only through slots.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mmb_obj {
+    uint32_t nslots;        /* number of pointer slots; fixed at allocation */
+    uint32_t payload_bytes; /* payload size as allocated; the payload follows the slots */
+    struct mmb_obj *slots[];
+} mmb_obj;
+
+static inline void *mmb_payload(mmb_obj *o) {
+    return (void *)&o->slots[o->nslots];
+}
+
+/* Bytes of an object from `nslots` on, not counting the manager's header. */
+static inline size_t mmb_obj_bytes(uint32_t nslots, uint32_t payload_bytes) {
+    return sizeof(mmb_obj) + (size_t)nslots * sizeof(mmb_obj *) + payload_bytes;
+}
+
+/* Largest object shape a manager must accept. */
+#define MMB_MAX_SLOTS (1u << 16)
+#define MMB_MAX_PAYLOAD_BYTES (1u << 20)
+
+/* ---------------------------------------------------------------------------------------------
+ * The allocator the harness supplies. Managers get all their memory here: every object is one
+ * block of its own, allocated by the manager's alloc and freed when the object is reclaimed;
+ * manager-internal buffers (work stacks, root buffers) come from here too. That lets the harness
+ * count, poison and verify every block.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mmb_allocator {
+    const char *name;
+    void *ctx;
+    /* Returns a block of at least `bytes` bytes, aligned to 16, contents undefined; NULL when out
+     * of memory. */
+    void *(*alloc)(void *ctx, size_t bytes);
+    /* Frees a block from alloc; `bytes` is exactly the size that was asked for. */
+    void (*free)(void *ctx, void *block, size_t bytes);
+} mmb_allocator;
+
+/* The C library's malloc and free. */
+extern const mmb_allocator mmb_allocator_libc;
+
+/* ---------------------------------------------------------------------------------------------
+ * Events: every collector pause and every refcount cascade that frees at least
+ * `cascade_threshold` objects is reported to the harness while it happens (after it ends).
+ * ------------------------------------------------------------------------------------------- */
+typedef enum mmb_event_kind {
+    MMB_EVENT_FULL = 0,  /* a full collection */
+    MMB_EVENT_YOUNG = 1, /* a young or partial collection (generation in `generation`) */
+    MMB_EVENT_CASCADE = 2, /* a refcount cascade: a decrement to zero and what it freed */
+} mmb_event_kind;
+
+typedef struct mmb_event {
+    mmb_event_kind kind;
+    int generation;           /* the oldest generation collected; -1 where not meaningful */
+    uint64_t start_ns;        /* CLOCK_MONOTONIC */
+    uint64_t end_ns;          /* CLOCK_MONOTONIC, >= start_ns */
+    uint64_t objects_visited; /* objects the collector or cascade examined */
+    uint64_t objects_freed;
+} mmb_event;
+
+typedef void (*mmb_event_fn)(void *ctx, const mmb_event *event);
+
+const char *mmb_event_kind_name(mmb_event_kind kind);
+
+/* ---------------------------------------------------------------------------------------------
+ * Options: every manager declares its options in a table; the harness parses `key=value`
+ * strings against it (mmb_options_parse) and hands the values, in table order, to create.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum mmb_option_type {
+    MMB_OPT_INT,   /* a decimal integer within [min, max] */
+    MMB_OPT_BYTES, /* an integer with an optional K, M or G suffix (powers of 1024) */
+    MMB_OPT_BOOL,  /* true/false, yes/no, on/off, 1/0 */
+} mmb_option_type;
+
+typedef struct mmb_option_spec {
+    const char *name;
+    mmb_option_type type;
+    int64_t default_value;
+    int64_t min, max;
+    const char *help; /* one line: meaning and unit */
+} mmb_option_spec;
+
+#define MMB_MAX_OPTIONS 16
+
+/* Capability flags. */
+enum {
+    MMB_CAP_CYCLES = 1u << 0,       /* a full collection reclaims every unreachable object */
+    MMB_CAP_THREAD_SAFE = 1u << 1,  /* may be used from several threads at once */
+    MMB_CAP_INCREMENTAL = 1u << 2,  /* collects in bounded increments */
+    MMB_CAP_FINALIZERS = 1u << 3,   /* runs finalizers */
+    MMB_CAP_YOUNG = 1u << 4,        /* has a young or partial collection (collect_young) */
+    MMB_CAP_REFCOUNT = 1u << 5,     /* frees objects when their reference count drops to zero */
+};
+
+/* Everything create needs. `options` holds one value per entry of the manager's option table,
+ * in table order (defaults filled in). */
+typedef struct mmb_heap_config {
+    mmb_allocator allocator;
+    mmb_event_fn on_event; /* NULL: no events, and no clock reads for them */
+    void *event_ctx;
+    uint64_t cascade_threshold; /* report cascades freeing at least this many objects (>= 1) */
+    int64_t options[MMB_MAX_OPTIONS];
+} mmb_heap_config;
+
+/* Counters every manager keeps. The work counters (increments ... objects_traversed) depend only
+ * on the sequence of operations, never on timing: identical from run to run for a seed. */
+typedef struct mmb_stats {
+    uint64_t objects_allocated;
+    uint64_t objects_freed;
+    uint64_t objects_freed_by_rc; /* freed by a decrement to zero outside any collection */
+    uint64_t objects_freed_by_gc; /* freed by a collection, including cascades it set off */
+    uint64_t live_objects;        /* allocated, not yet freed */
+    uint64_t live_bytes;          /* bytes of the live objects' blocks, headers included */
+    uint64_t header_bytes;        /* bytes of manager header per object */
+    uint64_t collections_full;
+    uint64_t collections_young;
+    uint64_t cascades_reported; /* cascades at or above cascade_threshold */
+    uint64_t increments;        /* reference-count increments (incl. root-table adds) */
+    uint64_t decrements;        /* reference-count decrements (incl. root-table removals) */
+    uint64_t objects_traversed; /* objects whose slots a collector examined */
+} mmb_stats;
+
+typedef struct mmb_heap mmb_heap;
+
+/* A manager: its metadata and operations. A bundled manager is one `const mmb_manager` defined in
+ * one file under managers/ and one MMB_MANAGER line in managers/list.h. Every operation takes a
+ * heap from this manager's create; objects passed in must be live objects of that heap that the
+ * mutator holds a reference to, unless stated otherwise. Single-threaded unless the manager has
+ * MMB_CAP_THREAD_SAFE. */
+typedef struct mmb_manager {
+    const char *name;
+    const char *summary; /* one line for `mmbench list` */
+    unsigned caps;       /* MMB_CAP_* */
+    const mmb_option_spec *options; /* table ended by an entry with name NULL; may be NULL */
+
+    /* Creates an empty heap. Returns 0 and sets *out, or returns -1 and writes a one-line reason
+     * to err (err_bytes long). `config` is copied; it need not outlive the call. */
+    int (*create)(const mmb_heap_config *config, mmb_heap **out, char *err, size_t err_bytes);
+
+    /* Frees every object, live or garbage, and the heap itself, without reporting events. */
+    void (*destroy)(mmb_heap *heap);
+
+    /* Allocates an object with `nslots` null slots and `payload_bytes` uninitialised payload
+     * bytes (nslots <= MMB_MAX_SLOTS, payload_bytes <= MMB_MAX_PAYLOAD_BYTES). The mutator holds
+     * one reference to the result. May run a collection first. NULL only when the allocator
+     * returns NULL. */
+    mmb_obj *(*alloc)(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes);
+
+    /* The mutator takes one more reference to `obj` (a tracing manager counts it in a root
+     * table). */
+    void (*incref)(mmb_heap *heap, mmb_obj *obj);
+
+    /* The mutator releases one of its references to `obj`; obj may be freed before this
+     * returns, and so may everything only it kept alive. May run a collection. */
+    void (*decref)(mmb_heap *heap, mmb_obj *obj);
+
+    /* Stores `value` (NULL, or a live object the mutator holds) into slot `slot` < obj->nslots,
+     * with whatever write barrier the manager needs. The slot takes its own reference to value;
+     * the mutator keeps its own. The previous value loses the slot's reference and may be freed
+     * before this returns. */
+    void (*store)(mmb_heap *heap, mmb_obj *obj, uint32_t slot, mmb_obj *value);
+
+    /* Returns slot `slot` < obj->nslots of obj, through any read barrier. The mutator gets no
+     * reference: it must incref the result before anything can free it. NULL here means the
+     * manager has no read barrier and mmb_load reads the slot directly. */
+    mmb_obj *(*load)(mmb_heap *heap, mmb_obj *obj, uint32_t slot);
+
+    /* A full collection: every garbage object the manager can reclaim is freed before it returns
+     * (for a manager with MMB_CAP_CYCLES: every object unreachable from the mutator's
+     * references). */
+    void (*collect)(mmb_heap *heap);
+
+    /* A young or partial collection. NULL where the manager has none. */
+    void (*collect_young)(mmb_heap *heap);
+
+    /* Moves every live object out of reach of all later collections (as CPython's gc.freeze());
+     * they may still be freed by refcounting. NULL where the manager has no such thing. */
+    void (*freeze)(mmb_heap *heap);
+
+    /* Fills *out. Cheap: O(1). */
+    void (*stats)(mmb_heap *heap, mmb_stats *out);
+} mmb_manager;
+
+/* Every heap starts with this, so the inline calls below can find the operations. */
+struct mmb_heap {
+    const mmb_manager *manager;
+};
+
+static inline mmb_obj *mmb_alloc(mmb_heap *h, uint32_t nslots, uint32_t payload_bytes) {
+    return h->manager->alloc(h, nslots, payload_bytes);
+}
+static inline void mmb_incref(mmb_heap *h, mmb_obj *o) {
+    h->manager->incref(h, o);
+}
+static inline void mmb_decref(mmb_heap *h, mmb_obj *o) {
+    h->manager->decref(h, o);
+}
+static inline void mmb_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    h->manager->store(h, o, slot, value);
+}
+static inline mmb_obj *mmb_load(mmb_heap *h, mmb_obj *o, uint32_t slot) {
+    return h->manager->load ? h->manager->load(h, o, slot) : o->slots[slot];
+}
+static inline void mmb_collect(mmb_heap *h) {
+    h->manager->collect(h);
+}
+static inline void mmb_stats_get(mmb_heap *h, mmb_stats *out) {
+    h->manager->stats(h, out);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The registry and options.
+ * ------------------------------------------------------------------------------------------- */
+
+/* The bundled managers, in managers/list.h order, then any added with mmb_manager_register. */
+size_t mmb_manager_count(void);
+const mmb_manager *mmb_manager_at(size_t index);
+/* NULL when no manager has that name. */
+const mmb_manager *mmb_manager_find(const char *name);
+/* Adds a manager (a plug-in, or a test's deliberately broken one). Returns -1 when the name is
+ * taken or the registry is full. `m` must outlive the registry. */
+int mmb_manager_register(const mmb_manager *m);
+/* Writes the registered names, comma separated, into buf. */
+void mmb_manager_names(char *buf, size_t bytes);
+
+/* Options every manager accepts, handled by the harness rather than the manager. */
+extern const mmb_option_spec mmb_common_options[];
+
+/* Parses `key=value` strings against the manager's table and the common options. On success
+ * returns 0 and fills config->options (defaults for keys not given) and the common fields of
+ * config. On failure returns -1 and writes a one-line reason naming the key and what is valid. */
+int mmb_options_parse(const mmb_manager *m, const char *const *kv, size_t count,
+                      mmb_heap_config *config, char *err, size_t err_bytes);
+
+/* A config with the libc allocator, no events, default options and cascade threshold. */
+void mmb_config_defaults(const mmb_manager *m, mmb_heap_config *config);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

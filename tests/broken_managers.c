@@ -1,0 +1,56 @@
+/* mmbench-broken: the mmbench CLI with three deliberately broken managers added, so tests can show
+ * that the oracle catches each kind of bug. Test-only: never registered in mmbench itself. Each
+ * reuses the rc manager and breaks one thing. */
+#include "cli.h"
+#include "manager.h"
+
+#include <stdio.h>
+
+extern const mmb_manager mmb_manager_rc;
+
+/* broken-early: the slot's reference is never counted, so an object kept alive only by a slot is
+ * freed when the mutator drops it: a premature free. */
+static void early_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    mmb_manager_rc.store(h, o, slot, value);
+    if (value)
+        mmb_manager_rc.decref(h, value); /* the mutator still holds it: this never frees */
+}
+
+/* broken-leak: claims to reclaim cycles, but its collection does nothing. */
+
+/* broken-scribble: its collection writes one byte past the payload of the last object allocated,
+ * into memory it does not own (under the oracle: the payload's canary, or a freed block). */
+static mmb_obj *last_alloc;
+
+static mmb_obj *scribble_alloc(mmb_heap *h, uint32_t nslots, uint32_t payload_bytes) {
+    return last_alloc = mmb_manager_rc.alloc(h, nslots, payload_bytes);
+}
+
+static void scribble_collect(mmb_heap *h) {
+    (void)h;
+    if (last_alloc && last_alloc->payload_bytes)
+        ((unsigned char *)mmb_payload(last_alloc))[last_alloc->payload_bytes - 1] ^= 0x5A;
+}
+
+int main(int argc, char **argv) {
+    static mmb_manager early, leak, scribble;
+    early = mmb_manager_rc;
+    early.name = "broken-early";
+    early.summary = "test-only: frees objects still referenced from slots";
+    early.store = early_store;
+    leak = mmb_manager_rc;
+    leak.name = "broken-leak";
+    leak.summary = "test-only: claims cycle collection, collects nothing";
+    leak.caps |= MMB_CAP_CYCLES;
+    scribble = mmb_manager_rc;
+    scribble.name = "broken-scribble";
+    scribble.summary = "test-only: corrupts memory it does not own during collections";
+    scribble.alloc = scribble_alloc;
+    scribble.collect = scribble_collect;
+    if (mmb_manager_register(&early) || mmb_manager_register(&leak) ||
+        mmb_manager_register(&scribble)) {
+        fprintf(stderr, "mmbench-broken: cannot register the broken managers\n");
+        return 1;
+    }
+    return mmb_cli_main(argc, argv);
+}

@@ -1,0 +1,30 @@
+/* The unit-test runner (test.h): `mmbench-unit NAME` runs one test, `mmbench-unit --list` names
+ * them all. */
+#include "test.h"
+
+static mmb_test *tests;
+
+void mmb_test_register(mmb_test *t) {
+    t->next = tests;
+    tests = t;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (mmb_test *t = tests; t; t = t->next)
+            printf("%s\n", t->name);
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: mmbench-unit NAME | --list\n");
+        return 2;
+    }
+    for (mmb_test *t = tests; t; t = t->next)
+        if (strcmp(t->name, argv[1]) == 0) {
+            t->fn();
+            printf("%s: ok\n", t->name);
+            return 0;
+        }
+    fprintf(stderr, "mmbench-unit: no test named '%s'\n", argv[1]);
+    return 2;
+}
