@@ -1,0 +1,513 @@
+/* cpython: reference counting plus the generational cycle collector of CPython 3.11
+ * (Python/gc.c): three generations, update_refs / subtract_refs / move_unreachable, the
+ * long-lived heuristic and gc.freeze(). See managers/README.md. */
+#include <assert.h>
+
+#include "internal.h"
+
+#define NUM_GENERATIONS 3
+#define GEN_PERMANENT   3 /* the generation field's value for frozen objects */
+
+/* gc_bits packs the collector's per-object state, as CPython packs it into _gc_prev:
+ *
+ *   bit 0      TRACKED      the object has slots, so it can be on a cycle; it is on a generation
+ *                           list or the permanent list for life. Objects without slots are never
+ *                           tracked (CPython's untracked atomic objects) and sit on `untracked`.
+ *   bit 1      COLLECTING   in the generations being collected; set by update_refs, cleared when
+ *                           move_unreachable proves the object reachable or delete_garbage
+ *                           finds it still alive. Never set outside a collection.
+ *   bit 2      UNREACHABLE  on the collection's unreachable list (tentatively, until
+ *                           move_unreachable ends; for certain after). Never set outside one.
+ *   bits 3-4   generation   0..2, or GEN_PERMANENT; outside a collection it names the list a
+ *                           tracked object is on. 0 for untracked objects.
+ *   bits 8-63  gc_refs      meaningful only while COLLECTING: references from outside the set
+ *                           being collected, as far as the current phase has established.
+ *
+ * gc_refs starts as a copy of refcount, so refcounts must stay below 2^56: every reference is a
+ * slot or a mutator incref, and neither can reach that count. */
+#define GC_TRACKED     (UINT64_C(1) << 0)
+#define GC_COLLECTING  (UINT64_C(1) << 1)
+#define GC_UNREACHABLE (UINT64_C(1) << 2)
+#define GC_GEN_SHIFT   3
+#define GC_GEN_MASK    (UINT64_C(3) << GC_GEN_SHIFT)
+#define GC_REFS_SHIFT  8
+#define GC_FLAGS_MASK  ((UINT64_C(1) << GC_REFS_SHIFT) - 1)
+#define GC_REFS_MAX    (UINT64_MAX >> GC_REFS_SHIFT)
+
+/* The link comes first so that a list element is its header. */
+typedef struct gc_header {
+    mmbi_link link;    /* the list this object is on (see gc_bits) */
+    uint64_t refcount; /* mutator references + slots pointing here; 0 only while being freed */
+    uint64_t gc_bits;
+} gc_header;
+
+/* `count` is, for generation 0, tracked allocations minus tracked deallocations since it was last
+ * collected; for older ones, collections of the next younger generation since then. */
+typedef struct gc_generation {
+    mmbi_link head;
+    int64_t threshold;
+    int64_t count;
+} gc_generation;
+
+typedef struct cpython_heap {
+    mmb_heap base;
+    mmb_heap_config cfg;
+    mmb_stats stats;
+    gc_generation generations[NUM_GENERATIONS];
+    mmbi_link permanent; /* frozen: examined by no collection, still freed by refcounting */
+    mmbi_link untracked; /* objects without slots: they cannot be on a cycle */
+    /* The long-lived heuristic: survivors of the last full collection, and objects that have
+     * reached generation 2 since then; a full collection waits until pending is a quarter of
+     * total, which keeps full collections linear overall as the heap grows. */
+    uint64_t long_lived_total;
+    uint64_t long_lived_pending;
+    bool collecting; /* frees now belong to a collection's pause, not to a cascade */
+    mmbi_stack work; /* the cascade's pending frees, kept between calls to avoid regrowing */
+} cpython_heap;
+
+static inline gc_header *hdr(mmb_obj *o) {
+    return (gc_header *)o - 1;
+}
+
+static inline mmb_obj *obj_of(mmbi_link *l) {
+    return (mmb_obj *)((gc_header *)l + 1);
+}
+
+static inline uint64_t gc_get_refs(const gc_header *g) {
+    return g->gc_bits >> GC_REFS_SHIFT;
+}
+
+static inline void gc_set_refs(gc_header *g, uint64_t refs) {
+    g->gc_bits = (g->gc_bits & GC_FLAGS_MASK) | refs << GC_REFS_SHIFT;
+}
+
+static inline void gc_set_gen(gc_header *g, unsigned gen) {
+    g->gc_bits = (g->gc_bits & ~GC_GEN_MASK) | (uint64_t)gen << GC_GEN_SHIFT;
+}
+
+#ifndef NDEBUG
+static unsigned gc_get_gen(const gc_header *g) {
+    return (unsigned)((g->gc_bits & GC_GEN_MASK) >> GC_GEN_SHIFT);
+}
+
+/* The invariant outside collections, for one generation list. Only the lists about to be
+ * collected are checked, so a young collection never pays for walking the old generation. */
+static void validate_list(const mmbi_link *head, unsigned gen) {
+    for (const mmbi_link *l = head->next; l != head; l = l->next) {
+        const gc_header *g = (const gc_header *)l;
+        assert(l->next->prev == l);
+        assert(g->gc_bits & GC_TRACKED);
+        assert(gc_get_gen(g) == gen);
+        assert(!(g->gc_bits & (GC_COLLECTING | GC_UNREACHABLE)));
+        assert(g->refcount > 0);
+    }
+}
+#else
+#define validate_list(head, gen) ((void)0)
+#endif
+
+/* ---- reference counting --------------------------------------------------------------------- */
+
+static void free_object(cpython_heap *h, mmb_obj *o) {
+    gc_header *g = hdr(o);
+    size_t bytes = mmbi_block_bytes(sizeof(gc_header), o);
+    mmbi_list_remove(&g->link); /* whichever list: a generation, permanent, unreachable, ... */
+    if ((g->gc_bits & GC_TRACKED) && h->generations[0].count > 0)
+        h->generations[0].count--; /* as PyObject_GC_Del: deaths offset allocations */
+    h->stats.live_objects--;
+    h->stats.live_bytes -= bytes;
+    h->stats.objects_freed++;
+    if (h->collecting)
+        h->stats.objects_freed_by_gc++;
+    else
+        h->stats.objects_freed_by_rc++;
+    h->cfg.allocator.free(h->cfg.allocator.ctx, g, bytes);
+}
+
+/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result.
+ * A parent is freed before its children are examined, so a 10^7-long chain needs one stack
+ * entry, not 10^7 C frames. `c` times it; NULL inside a collection, whose pause covers it. */
+static void cascade(cpython_heap *h, mmb_obj *o, mmbi_cascade *c) {
+    mmbi_stack_push(&h->work, o);
+    while (!mmbi_stack_empty(&h->work)) {
+        mmb_obj *p = mmbi_stack_pop(&h->work);
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *child = p->slots[i];
+            if (!child)
+                continue;
+            h->stats.decrements++;
+            if (--hdr(child)->refcount == 0) {
+                mmbi_stack_push(&h->work, child);
+                if (c)
+                    mmbi_cascade_grew(c, &h->cfg);
+            }
+        }
+        free_object(h, p);
+        if (c) {
+            c->visited++;
+            c->freed++;
+        }
+    }
+}
+
+static void release(cpython_heap *h, mmb_obj *o) {
+    if (h->collecting) {
+        cascade(h, o, NULL);
+        return;
+    }
+    mmbi_cascade c;
+    mmbi_cascade_begin(&c, &h->cfg);
+    cascade(h, o, &c);
+    if (mmbi_cascade_end(&c, &h->cfg))
+        h->stats.cascades_reported++;
+}
+
+static void decref(cpython_heap *h, mmb_obj *o) {
+    h->stats.decrements++;
+    if (--hdr(o)->refcount == 0)
+        release(h, o);
+}
+
+static void cpython_incref(mmb_heap *heap, mmb_obj *o) {
+    cpython_heap *h = (cpython_heap *)heap;
+    h->stats.increments++;
+    hdr(o)->refcount++;
+}
+
+static void cpython_decref(mmb_heap *heap, mmb_obj *o) {
+    decref((cpython_heap *)heap, o);
+}
+
+/* No write barrier: the collector finds cross-generation references by subtracting, not by
+ * remembering them. */
+static void cpython_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    cpython_heap *h = (cpython_heap *)heap;
+    if (value) {
+        h->stats.increments++;
+        hdr(value)->refcount++;
+    }
+    mmb_obj *old = o->slots[slot];
+    o->slots[slot] = value;
+    if (old)
+        decref(h, old);
+}
+
+/* ---- the cycle collector -------------------------------------------------------------------- */
+
+/* After: every object on `young` is COLLECTING with gc_refs == refcount. Returns their number. */
+static uint64_t update_refs(mmbi_link *young) {
+    uint64_t n = 0;
+    for (mmbi_link *l = young->next; l != young; l = l->next) {
+        gc_header *g = (gc_header *)l;
+        assert(g->refcount <= GC_REFS_MAX);
+        g->gc_bits |= GC_COLLECTING;
+        gc_set_refs(g, g->refcount);
+        n++;
+    }
+    return n;
+}
+
+/* After: each object's gc_refs counts only the references from outside `young` (the mutator,
+ * older generations, frozen objects). gc_refs > 0 marks a root of the young set; an object with
+ * gc_refs == 0 may still be reachable from one. */
+static void subtract_refs(cpython_heap *h, mmbi_link *young) {
+    for (mmbi_link *l = young->next; l != young; l = l->next) {
+        mmb_obj *o = obj_of(l);
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < o->nslots; i++) {
+            mmb_obj *child = o->slots[i];
+            if (!child)
+                continue;
+            gc_header *c = hdr(child);
+            if (c->gc_bits & GC_COLLECTING) {
+                assert(gc_get_refs(c) > 0);
+                c->gc_bits -= UINT64_C(1) << GC_REFS_SHIFT;
+            }
+        }
+    }
+}
+
+/* What move_unreachable does for each referent of an object it has proved reachable: CPython's
+ * visit_reachable. A referent that is no longer COLLECTING is in another generation or already
+ * scanned; one already moved to `unreachable` goes back to the end of `young`, to be scanned in
+ * turn; one not yet scanned gets gc_refs 1 so the scan will treat it as reachable. */
+static void visit_reachable(mmb_obj *child, mmbi_link *young) {
+    gc_header *c = hdr(child);
+    if (!(c->gc_bits & GC_COLLECTING))
+        return;
+    if (c->gc_bits & GC_UNREACHABLE) {
+        c->gc_bits &= ~GC_UNREACHABLE;
+        mmbi_list_remove(&c->link);
+        mmbi_list_append(young, &c->link);
+        gc_set_refs(c, 1);
+    } else if (gc_get_refs(c) == 0) {
+        gc_set_refs(c, 1);
+    }
+}
+
+/* CPython's single pass: scan `young` in order; an object with gc_refs > 0 is reachable, and so
+ * is everything it references, which visit_reachable arranges to be found reachable when the
+ * scan reaches it; an object with gc_refs == 0 is moved to `unreachable`, from where a later
+ * reachable object may pull it back. The scan's end moves, so this is iterative without a stack.
+ * After: `young` holds exactly the objects reachable from outside it, no longer COLLECTING and
+ * with generation `survivor_gen`; `unreachable` holds the rest, COLLECTING and UNREACHABLE.
+ * Returns the number of survivors. */
+static uint64_t move_unreachable(cpython_heap *h, mmbi_link *young, mmbi_link *unreachable,
+                                 unsigned survivor_gen) {
+    uint64_t survivors = 0;
+    mmbi_link *l = young->next;
+    while (l != young) {
+        gc_header *g = (gc_header *)l;
+        mmbi_link *next;
+        if (gc_get_refs(g) > 0) {
+            mmb_obj *o = obj_of(l);
+            h->stats.objects_traversed++;
+            for (uint32_t i = 0; i < o->nslots; i++)
+                if (o->slots[i])
+                    visit_reachable(o->slots[i], young);
+            g->gc_bits &= ~GC_COLLECTING;
+            gc_set_gen(g, survivor_gen);
+            survivors++;
+            next = l->next; /* read after the visits: they may have appended to young */
+        } else {
+            next = l->next;
+            g->gc_bits |= GC_UNREACHABLE;
+            mmbi_list_remove(l);
+            mmbi_list_append(unreachable, l);
+        }
+        l = next;
+    }
+    return survivors;
+}
+
+/* CPython's delete_garbage with tp_clear for every object: clear the first unreachable object's
+ * slots while holding a reference to it, so the cascades its clearing sets off cannot free it
+ * mid-loop. Clearing frees what only it referenced, unlinking those from whatever list they are
+ * on; an object still referenced by uncleared garbage moves to `old` and dies when that garbage
+ * is cleared. Every reference to an unreachable object comes from another one, so after: every
+ * unreachable object has been freed, and `unreachable` is empty. */
+static void delete_garbage(cpython_heap *h, mmbi_link *unreachable, mmbi_link *old,
+                           unsigned old_gen) {
+    while (!mmbi_list_empty(unreachable)) {
+        gc_header *g = (gc_header *)unreachable->next;
+        mmb_obj *o = obj_of(&g->link);
+        h->stats.increments++;
+        g->refcount++;
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < o->nslots; i++) {
+            mmb_obj *child = o->slots[i];
+            if (!child)
+                continue;
+            o->slots[i] = NULL;
+            decref(h, child);
+        }
+        h->stats.decrements++;
+        if (--g->refcount == 0) {
+            release(h, o);
+        } else {
+            g->gc_bits &= ~(GC_COLLECTING | GC_UNREACHABLE);
+            gc_set_gen(g, old_gen);
+            mmbi_list_remove(&g->link);
+            mmbi_list_append(old, &g->link);
+        }
+    }
+}
+
+/* Collects generation `gen` and every younger one (CPython's gc_collect_main). */
+static void collect(cpython_heap *h, int gen) {
+    assert(!h->collecting && gen >= 0 && gen < NUM_GENERATIONS);
+    uint64_t start_ns = h->cfg.on_event ? mmbi_now_ns() : 0;
+    uint64_t freed_before = h->stats.objects_freed_by_gc;
+    h->collecting = true;
+
+    if (gen + 1 < NUM_GENERATIONS)
+        h->generations[gen + 1].count++;
+    for (int i = 0; i <= gen; i++)
+        h->generations[i].count = 0;
+    for (int i = 0; i <= gen; i++)
+        validate_list(&h->generations[i].head, (unsigned)i);
+
+    mmbi_link *young = &h->generations[gen].head;
+    for (int i = 0; i < gen; i++)
+        mmbi_list_merge(&h->generations[i].head, young);
+    int old_gen = gen + 1 < NUM_GENERATIONS ? gen + 1 : gen;
+    mmbi_link *old = &h->generations[old_gen].head;
+
+    mmbi_link unreachable;
+    mmbi_list_init(&unreachable);
+    uint64_t examined = update_refs(young);
+    subtract_refs(h, young);
+    uint64_t survivors = move_unreachable(h, young, &unreachable, (unsigned)old_gen);
+
+    if (gen == NUM_GENERATIONS - 2)
+        h->long_lived_pending += survivors;
+    if (gen == NUM_GENERATIONS - 1) {
+        h->long_lived_pending = 0;
+        h->long_lived_total = survivors;
+    } else {
+        mmbi_list_merge(young, old);
+    }
+
+    delete_garbage(h, &unreachable, old, (unsigned)old_gen);
+
+    h->collecting = false;
+    uint64_t freed = h->stats.objects_freed_by_gc - freed_before;
+    assert(freed >= examined - survivors);
+    (void)examined; /* read only by the assertion */
+    /* Every object examined survived or was freed; cascades may also free objects outside the
+     * collected set (older ones that only garbage referenced), examined by the pause too. */
+    uint64_t visited = survivors + freed;
+    if (gen == NUM_GENERATIONS - 1) {
+        h->stats.collections_full++;
+        mmbi_report(&h->cfg, MMB_EVENT_FULL, gen, start_ns, visited, freed);
+    } else {
+        h->stats.collections_young++;
+        mmbi_report(&h->cfg, MMB_EVENT_YOUNG, gen, start_ns, visited, freed);
+    }
+}
+
+/* Collects the oldest generation whose count exceeds its threshold (CPython's
+ * gc_collect_generations), except that generation 2 waits for the long-lived heuristic. */
+static void collect_generations(cpython_heap *h) {
+    for (int i = NUM_GENERATIONS - 1; i >= 0; i--) {
+        if (h->generations[i].count <= h->generations[i].threshold)
+            continue;
+        if (i == NUM_GENERATIONS - 1 && h->long_lived_pending < h->long_lived_total / 4)
+            continue;
+        collect(h, i);
+        return;
+    }
+}
+
+/* ---- operations ----------------------------------------------------------------------------- */
+
+static mmb_obj *cpython_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
+    cpython_heap *h = (cpython_heap *)heap;
+    size_t bytes = sizeof(gc_header) + mmb_obj_bytes(nslots, payload_bytes);
+    gc_header *g = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    if (!g)
+        return NULL;
+    g->refcount = 1;
+    g->gc_bits = 0;
+    mmb_obj *o = (mmb_obj *)(g + 1);
+    o->nslots = nslots;
+    o->payload_bytes = payload_bytes;
+    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
+    h->stats.objects_allocated++;
+    h->stats.live_objects++;
+    h->stats.live_bytes += bytes;
+    if (nslots == 0) {
+        mmbi_list_append(&h->untracked, &g->link);
+        return o;
+    }
+    /* As _PyObject_GC_Link: count, and maybe collect, before the new object is tracked; the
+     * collection cannot see it, so it survives. threshold0 == 0 disables automatic collection
+     * (gc.set_threshold(0)). */
+    g->gc_bits = GC_TRACKED;
+    gc_generation *gen0 = &h->generations[0];
+    gen0->count++;
+    if (gen0->threshold > 0 && gen0->count > gen0->threshold)
+        collect_generations(h);
+    mmbi_list_append(&gen0->head, &g->link);
+    return o;
+}
+
+static void cpython_collect(mmb_heap *heap) {
+    collect((cpython_heap *)heap, NUM_GENERATIONS - 1);
+}
+
+static void cpython_collect_young(mmb_heap *heap) {
+    collect((cpython_heap *)heap, 0);
+}
+
+/* gc.freeze(). CPython splices the lists in O(1); this also walks them once, so that every
+ * object's generation field keeps naming its list. Garbage not yet collected is frozen too, as
+ * in CPython: collect first to avoid that. */
+static void cpython_freeze(mmb_heap *heap) {
+    cpython_heap *h = (cpython_heap *)heap;
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        mmbi_link *head = &h->generations[i].head;
+        for (mmbi_link *l = head->next; l != head; l = l->next)
+            gc_set_gen((gc_header *)l, GEN_PERMANENT);
+        mmbi_list_merge(head, &h->permanent);
+    }
+    h->generations[0].count = 0;
+}
+
+static void cpython_stats(mmb_heap *heap, mmb_stats *out) {
+    *out = ((cpython_heap *)heap)->stats;
+}
+
+static void free_list(cpython_heap *h, mmbi_link *head) {
+    while (!mmbi_list_empty(head)) {
+        mmbi_link *l = head->next;
+        mmbi_list_remove(l);
+        h->cfg.allocator.free(h->cfg.allocator.ctx, l,
+                              mmbi_block_bytes(sizeof(gc_header), obj_of(l)));
+    }
+}
+
+static void cpython_destroy(mmb_heap *heap) {
+    cpython_heap *h = (cpython_heap *)heap;
+    for (int i = 0; i < NUM_GENERATIONS; i++)
+        free_list(h, &h->generations[i].head);
+    free_list(h, &h->permanent);
+    free_list(h, &h->untracked);
+    mmbi_stack_release(&h->work);
+    h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
+}
+
+static int cpython_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);
+
+/* In table order, so options[i] of the config is generation i's threshold. */
+static const mmb_option_spec cpython_options[] = {
+    {"threshold0", MMB_OPT_INT, 700, 0, INT64_MAX,
+     "collect generation 0 when tracked allocations minus deallocations exceed this (objects; "
+     "0 disables automatic collection)"},
+    {"threshold1", MMB_OPT_INT, 10, 0, INT64_MAX,
+     "collect generation 1 when generation 0 has been collected more than this many times since "
+     "(collections)"},
+    {"threshold2", MMB_OPT_INT, 10, 0, INT64_MAX,
+     "collect generation 2 when generation 1 has been collected more than this many times since, "
+     "and objects new to it are at least a quarter of the long-lived ones (collections)"},
+    {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
+};
+
+const mmb_manager mmb_manager_cpython = {
+    .name = "cpython",
+    .summary = "reference counting plus CPython 3.11's three-generation cycle collector",
+    .caps = MMB_CAP_REFCOUNT | MMB_CAP_CYCLES | MMB_CAP_YOUNG,
+    .options = cpython_options,
+    .create = cpython_create,
+    .destroy = cpython_destroy,
+    .alloc = cpython_alloc,
+    .incref = cpython_incref,
+    .decref = cpython_decref,
+    .store = cpython_store,
+    .load = NULL,
+    .collect = cpython_collect,
+    .collect_young = cpython_collect_young,
+    .freeze = cpython_freeze,
+    .stats = cpython_stats,
+};
+
+static int cpython_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
+    cpython_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
+    if (!h) {
+        snprintf(err, err_bytes, "out of memory creating the heap");
+        return -1;
+    }
+    memset(h, 0, sizeof *h);
+    h->base.manager = &mmb_manager_cpython;
+    h->cfg = *cfg;
+    h->stats.header_bytes = sizeof(gc_header);
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        mmbi_list_init(&h->generations[i].head);
+        h->generations[i].threshold = cfg->options[i];
+    }
+    mmbi_list_init(&h->permanent);
+    mmbi_list_init(&h->untracked);
+    mmbi_stack_init(&h->work, &h->cfg.allocator);
+    *out = &h->base;
+    return 0;
+}
