@@ -281,16 +281,15 @@ static void check_free_is_safe(oracle_heap *h, uint32_t s) {
     }
     if (!r->in_live)
         return; /* nothing points at it: unreachable */
-    if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
+    compute_reach(h);
+    if (r->mark == h->epoch) {
+        violation(h, "safety", s, "freed while reachable from the mutator's references");
+    } else if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
         char by[32];
         uint32_t y = referrer_of(h, s);
         violation(h, "safety", s, "freed by a manager without cycle collection while object %s "
-                  "still points at it", y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
-        return;
+                  "(garbage) still points at it", y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
     }
-    compute_reach(h);
-    if (r->mark == h->epoch)
-        violation(h, "safety", s, "freed while reachable from the mutator's references");
 }
 
 static void block_free(void *ctx, void *block, size_t bytes) {
@@ -383,7 +382,8 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     shadow_obj *r = &h->objs[s];
     *r = (shadow_obj){.obj = o, .block = block, .slot_base = h->slots_used, .nslots = nslots,
                       .payload = payload, .holds = 1, .live_pos = h->nlive};
-    memset(h->slots + h->slots_used, 0, nslots * sizeof *h->slots);
+    if (nslots)
+        memset(h->slots + h->slots_used, 0, nslots * sizeof *h->slots);
     h->slots_used += nslots;
     h->live[h->nlive++] = s;
     mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);

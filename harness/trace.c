@@ -119,7 +119,8 @@ int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, 
     t->nslots[obj] = (uint32_t)nslots;
     t->slot_base[obj] = t->slots_used;
     t->born_line[obj] = line;
-    memset(t->slots + t->slots_used, 0, nslots * sizeof *t->slots);
+    if (nslots)
+        memset(t->slots + t->slots_used, 0, nslots * sizeof *t->slots);
     t->slots_used += nslots;
     mmb_map_put(&t->id_index, id, obj);
     append(t, MMB_OP_NEW, obj, (uint32_t)nslots, (uint32_t)payload, line);

@@ -1,0 +1,492 @@
+/* bacon-rajan: reference counting with synchronous cycle collection by trial deletion, after
+ * Bacon & Rajan, "Concurrent Cycle Collection in Reference Counted Systems" (ECOOP 2001),
+ * section 3, as PHP's collector does it. Design notes: managers/README.md. */
+#include <assert.h>
+
+#include "internal.h"
+
+/* ---- the header ------------------------------------------------------------------------------
+ *
+ * Colors (the paper's Table 1, less the concurrent algorithm's red and orange):
+ *   black   in use (or free)
+ *   gray    possible member of a garbage cycle: MarkGray has subtracted its internal references
+ *   white   member of a garbage cycle
+ *   purple  possible root of a garbage cycle
+ * The paper's green (acyclic) is a shape, not a stored color: an object with no slots can be on
+ * no cycle, so possible_root never buffers it. It still takes part in MarkGray, Scan and
+ * CollectWhite as a leaf, which is how a garbage cycle's acyclic members are freed with it.
+ *
+ * `word` packs bits 0-1 color, bit 2 buffered (the object is a candidate in the roots buffer) and
+ * bits 3-63 the reference count: mutator references plus slots pointing here. The link puts
+ * every object on exactly one list: `roots` when buffered, `garbage` from collect_white until
+ * free_garbage, `objects` otherwise. The roots buffer is that list rather than an array so that
+ * an object leaves it in O(1) when freed, with no buffer index in the header: 24 bytes, as rc's,
+ * so the two compare on equal memory. Outside a collection:
+ *   - every object is black or purple, and purple implies buffered;
+ *   - the count is 0 only while the object is being freed;
+ *   - `garbage` is empty. */
+typedef struct br_header {
+    mmbi_link link;
+    uint64_t word;
+} br_header;
+
+typedef enum br_color { BLACK = 0, GRAY = 1, WHITE = 2, PURPLE = 3 } br_color;
+
+#define COLOR_MASK   UINT64_C(3)
+#define BUFFERED_BIT UINT64_C(4)
+#define RC_SHIFT     3
+#define RC_ONE       (UINT64_C(1) << RC_SHIFT)
+
+typedef struct br_heap {
+    mmb_heap base;
+    mmb_heap_config cfg;
+    mmb_stats stats;
+    uint64_t buffer_limit; /* option "buffer": collect (at a safe point) at this many roots */
+    uint64_t roots_count;  /* objects on `roots` */
+    mmbi_link roots;       /* the roots buffer, in the order the candidates were buffered */
+    mmbi_link objects;     /* every object not freed that is on neither of the other lists */
+    mmbi_link garbage;     /* white objects collect_white took, in the order it took them */
+    mmbi_stack work;       /* release's pending objects; mark_gray's and scan's frontier */
+    mmbi_stack black_work; /* scan_black's frontier: it runs while scan's entries wait on work */
+} br_heap;
+
+static inline br_header *hdr(mmb_obj *o) {
+    return (br_header *)o - 1;
+}
+static inline mmb_obj *obj_of(mmbi_link *l) {
+    return (mmb_obj *)((br_header *)l + 1); /* link is the header's first member */
+}
+static inline br_color color(mmb_obj *o) {
+    return (br_color)(hdr(o)->word & COLOR_MASK);
+}
+static inline void set_color(mmb_obj *o, br_color c) {
+    hdr(o)->word = (hdr(o)->word & ~COLOR_MASK) | (uint64_t)c;
+}
+static inline bool buffered(mmb_obj *o) {
+    return hdr(o)->word & BUFFERED_BIT;
+}
+static inline uint64_t refcount(mmb_obj *o) {
+    return hdr(o)->word >> RC_SHIFT;
+}
+static inline void rc_inc(mmb_obj *o) {
+    hdr(o)->word += RC_ONE;
+}
+/* Returns the new count. */
+static inline uint64_t rc_dec(mmb_obj *o) {
+    assert(refcount(o) > 0);
+    hdr(o)->word -= RC_ONE;
+    return refcount(o);
+}
+
+static mmb_obj *br_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
+    br_heap *h = (br_heap *)heap;
+    size_t bytes = sizeof(br_header) + mmb_obj_bytes(nslots, payload_bytes);
+    br_header *r = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    if (!r)
+        return NULL;
+    r->word = RC_ONE | BLACK;
+    mmbi_list_append(&h->objects, &r->link);
+    mmb_obj *o = (mmb_obj *)(r + 1);
+    o->nslots = nslots;
+    o->payload_bytes = payload_bytes;
+    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
+    h->stats.objects_allocated++;
+    h->stats.live_objects++;
+    h->stats.live_bytes += bytes;
+    return o;
+}
+
+static void move_to(mmbi_link *list, mmb_obj *o) {
+    mmbi_list_remove(&hdr(o)->link);
+    mmbi_list_append(list, &hdr(o)->link);
+}
+
+static void buffer_root(br_heap *h, mmb_obj *o) {
+    hdr(o)->word |= BUFFERED_BIT;
+    move_to(&h->roots, o);
+    h->roots_count++;
+}
+
+static void unbuffer(br_heap *h, mmb_obj *o) {
+    hdr(o)->word &= ~BUFFERED_BIT;
+    move_to(&h->objects, o);
+    h->roots_count--;
+}
+
+/* Returns o's block to the allocator, taking it out of the roots buffer if it is there. It does
+ * not look at the slots: release has decremented the children, and a collection frees only
+ * white objects, whose children are white too or had their counts cut by mark_gray. */
+static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
+    br_header *r = hdr(o);
+    size_t bytes = mmbi_block_bytes(sizeof(br_header), o);
+    if (buffered(o))
+        h->roots_count--;
+    mmbi_list_remove(&r->link);
+    h->stats.live_objects--;
+    h->stats.live_bytes -= bytes;
+    h->stats.objects_freed++;
+    if (by_gc)
+        h->stats.objects_freed_by_gc++;
+    else
+        h->stats.objects_freed_by_rc++;
+    h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
+}
+
+/* ---- reference counting (the paper's Increment, Decrement, Release, PossibleRoot) ----------- */
+
+/* A decrement that left the count above zero may have cut the last outside reference to a
+ * cycle, so the object becomes a candidate. Buffering it once is enough: it stays buffered until
+ * the next collection or its free, however often its color changes meanwhile. */
+static void possible_root(br_heap *h, mmb_obj *s) {
+    if (s->nslots == 0 || color(s) == PURPLE)
+        return;
+    set_color(s, PURPLE);
+    if (!buffered(s))
+        buffer_root(h, s);
+}
+
+/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result;
+ * children left above zero become candidates. A parent is freed before its children are
+ * examined, so a 10^7-long chain needs one stack entry, and every freed object has no referrer
+ * left that is not freed. A buffered object is freed too, leaving the buffer, as PHP does: the
+ * paper only blackens it and leaves the free to MarkRoots, which would keep a dropped structure
+ * whose members are candidates (any list built by the mutator) in memory until the next
+ * collection. */
+static void release(br_heap *h, mmb_obj *o) {
+    mmbi_cascade c;
+    mmbi_cascade_begin(&c, &h->cfg);
+    mmbi_stack_push(&h->work, o);
+    while (!mmbi_stack_empty(&h->work)) {
+        mmb_obj *p = mmbi_stack_pop(&h->work);
+        c.visited++;
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *child = p->slots[i];
+            if (!child)
+                continue;
+            h->stats.decrements++;
+            if (rc_dec(child) == 0) {
+                mmbi_stack_push(&h->work, child);
+                mmbi_cascade_grew(&c, &h->cfg);
+            } else {
+                possible_root(h, child);
+            }
+        }
+        free_object(h, p, false);
+        c.freed++;
+    }
+    if (mmbi_cascade_end(&c, &h->cfg))
+        h->stats.cascades_reported++;
+}
+
+static void increment(br_heap *h, mmb_obj *o) {
+    h->stats.increments++;
+    rc_inc(o);
+    set_color(o, BLACK); /* o is live now: no longer a candidate, mark_roots will drop it */
+}
+
+static void decrement(br_heap *h, mmb_obj *o) {
+    h->stats.decrements++;
+    if (rc_dec(o) == 0)
+        release(h, o);
+    else
+        possible_root(h, o);
+}
+
+/* ---- cycle collection (the paper's CollectCycles) ----------------------------------------------
+ *
+ * The paper writes MarkGray, Scan, ScanBlack and CollectWhite as recursions; here each is a loop
+ * over an explicit frontier, which computes the same colors and counts:
+ *
+ *   mark_gray colors an object gray when it first pushes it, and pops each object once. It
+ *   subtracts one for every edge out of an object that turns gray, exactly once, when the object
+ *   is popped; the recursion subtracts the same edges once each, when the object turns gray.
+ *   After it, every object reachable from a marked root is gray and its count is the number of
+ *   references from outside the gray subgraph, whatever the order.
+ *
+ *   scan_black colors black when it pushes and adds one back for every edge out of an object it
+ *   turns black, once each, as the recursion does. Its black set is the closure, under edges,
+ *   of where it started.
+ *
+ *   scan decides an object (black through scan_black if its count is above zero, else white) on
+ *   first meeting it gray, rather than on popping it. The count a gray object shows is still
+ *   its count after mark_gray: scan_black adds to an object only as it turns it black. So the
+ *   final black set is the closure of the reachable gray objects with outside references,
+ *   white is the rest of the reachable gray objects, and every count is its outside references
+ *   plus its edges from black objects, in any visiting order. The work counters differ from a
+ *   recursive implementation's (an object whitened and later blackened is examined twice) but
+ *   are fixed for a given sequence of operations.
+ *
+ *   collect_white cannot free an object as soon as it has pushed its children, as release does:
+ *   on a cycle, the last member popped points back at the first, already freed, and the paper's
+ *   recursion would read that freed header too. It moves each white object to `garbage` as it
+ *   takes it and free_garbage frees the list afterwards, in the order taken, so each object is
+ *   still freed after the object through which it was found.
+ *
+ * A collection frees only white objects and never decrements for them: their children are white
+ * too or had their counts cut by mark_gray and not restored. So no cascade nests in it. */
+
+/* After: every object reachable from s is gray, and each count was lowered once per edge into it
+ * from a newly gray object. */
+static void mark_gray(br_heap *h, mmb_obj *s) {
+    if (color(s) == GRAY)
+        return;
+    set_color(s, GRAY);
+    mmbi_stack_push(&h->work, s);
+    while (!mmbi_stack_empty(&h->work)) {
+        mmb_obj *p = mmbi_stack_pop(&h->work);
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (!t)
+                continue;
+            h->stats.decrements++;
+            rc_dec(t);
+            if (color(t) != GRAY) {
+                set_color(t, GRAY);
+                mmbi_stack_push(&h->work, t);
+            }
+        }
+    }
+}
+
+/* After: every object reachable from s through objects that were not black is black, and each
+ * count was raised once per edge into it from a newly black object. */
+static void scan_black(br_heap *h, mmb_obj *s) {
+    set_color(s, BLACK);
+    mmbi_stack_push(&h->black_work, s);
+    while (!mmbi_stack_empty(&h->black_work)) {
+        mmb_obj *p = mmbi_stack_pop(&h->black_work);
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (!t)
+                continue;
+            h->stats.increments++;
+            rc_inc(t);
+            if (color(t) != BLACK) {
+                set_color(t, BLACK);
+                mmbi_stack_push(&h->black_work, t);
+            }
+        }
+    }
+}
+
+/* A gray object with outside references is live, and so is all it reaches; one without is
+ * garbage unless something live reaches it later, which scan_black then corrects. */
+static void scan_decide(br_heap *h, mmb_obj *t) {
+    if (refcount(t) > 0) {
+        scan_black(h, t);
+    } else {
+        set_color(t, WHITE);
+        mmbi_stack_push(&h->work, t);
+    }
+}
+
+/* After: no object reachable from s is gray; those reachable from an outside reference are
+ * black with their counts restored, the rest white. */
+static void scan(br_heap *h, mmb_obj *s) {
+    if (color(s) != GRAY)
+        return;
+    scan_decide(h, s);
+    while (!mmbi_stack_empty(&h->work)) {
+        mmb_obj *p = mmbi_stack_pop(&h->work);
+        if (color(p) != WHITE)
+            continue; /* blackened since it was pushed: scan_black went through its children */
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (t && color(t) == GRAY)
+                scan_decide(h, t);
+        }
+    }
+}
+
+/* Takes white object t for freeing: black, so that it is taken once, and on `garbage`. */
+static void take_white(br_heap *h, mmb_obj *t) {
+    set_color(t, BLACK);
+    move_to(&h->garbage, t);
+}
+
+/* After: every white object reachable from s through white objects that are not buffered is on
+ * `garbage`, colored black. `garbage` doubles as the work queue: everything on it before s has
+ * been examined already, and objects taken while walking it are appended behind the cursor. */
+static void collect_white(br_heap *h, mmb_obj *s) {
+    if (color(s) != WHITE || buffered(s))
+        return;
+    take_white(h, s);
+    for (mmbi_link *l = &hdr(s)->link; l != &h->garbage; l = l->next) {
+        mmb_obj *p = obj_of(l);
+        h->stats.objects_traversed++;
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (t && color(t) == WHITE && !buffered(t))
+                take_white(h, t);
+        }
+    }
+}
+
+/* After: the buffer holds only the roots that were still purple, each marked gray with all it
+ * reaches; the others (blackened by an increment, or grayed from an earlier root) are unbuffered.
+ * The paper's MarkRoots also frees entries with count zero; release has freed those already.
+ * Returns how many entries it dropped. */
+static uint64_t mark_roots(br_heap *h) {
+    uint64_t dropped = 0;
+    for (mmbi_link *l = h->roots.next, *next; l != &h->roots; l = next) {
+        next = l->next;
+        mmb_obj *s = obj_of(l);
+        if (color(s) == PURPLE) {
+            assert(refcount(s) > 0);
+            mark_gray(h, s);
+        } else {
+            unbuffer(h, s);
+            dropped++;
+        }
+    }
+    return dropped;
+}
+
+/* After: no object is gray. */
+static void scan_roots(br_heap *h) {
+    for (mmbi_link *l = h->roots.next; l != &h->roots; l = l->next)
+        scan(h, obj_of(l));
+}
+
+/* After: the buffer is empty and every white object is on `garbage`. Each root is unbuffered
+ * just before its own collect_white: a white root met earlier from another root is skipped
+ * then and taken at its turn (the paper's order). Nothing is freed until all are taken, so no
+ * later collect_white reads a freed header. */
+static void collect_roots(br_heap *h) {
+    while (!mmbi_list_empty(&h->roots)) {
+        mmb_obj *s = obj_of(h->roots.next);
+        unbuffer(h, s);
+        collect_white(h, s);
+    }
+}
+
+/* After: `garbage` is empty, its objects freed in the order collect_white took them. */
+static void free_garbage(br_heap *h) {
+    while (!mmbi_list_empty(&h->garbage))
+        free_object(h, obj_of(h->garbage.next), true);
+}
+
+/* One collection, reported as a full one. Its objects_visited counts every examination of an
+ * object's slots (an object counts once per phase that reads them) plus the buffer entries
+ * mark_roots dropped without traversing. */
+static void collect_cycles(br_heap *h) {
+    uint64_t start_ns = h->cfg.on_event ? mmbi_now_ns() : 0;
+    uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
+    uint64_t dropped = mark_roots(h);
+    scan_roots(h);
+    collect_roots(h);
+    free_garbage(h);
+    h->stats.collections_full++;
+    mmbi_report(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
+                h->stats.objects_traversed - traversed + dropped,
+                h->stats.objects_freed_by_gc - freed);
+}
+
+/* The only place a collection starts on its own: last thing in the public decref and store, never
+ * inside release. Trial deletion needs every count to be exactly the mutator's references plus
+ * the slots of objects not freed; mid-cascade, the children of the objects waiting on the work
+ * stack are still counted for slots about to vanish (and the collector would share that stack).
+ * So the buffer may run past the limit until the operation ends. */
+static void collect_if_full(br_heap *h) {
+    if (h->roots_count >= h->buffer_limit)
+        collect_cycles(h);
+}
+
+/* ---- the operations ------------------------------------------------------------------------- */
+
+static void br_incref(mmb_heap *heap, mmb_obj *o) {
+    increment((br_heap *)heap, o);
+}
+
+static void br_decref(mmb_heap *heap, mmb_obj *o) {
+    br_heap *h = (br_heap *)heap;
+    decrement(h, o);
+    collect_if_full(h);
+}
+
+static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    br_heap *h = (br_heap *)heap;
+    if (value)
+        increment(h, value);
+    mmb_obj *old = o->slots[slot];
+    o->slots[slot] = value;
+    if (old)
+        decrement(h, old);
+    collect_if_full(h);
+}
+
+static void br_collect(mmb_heap *heap) {
+    collect_cycles((br_heap *)heap);
+}
+
+static void br_stats(mmb_heap *heap, mmb_stats *out) {
+    *out = ((br_heap *)heap)->stats;
+}
+
+static void br_destroy(mmb_heap *heap) {
+    br_heap *h = (br_heap *)heap;
+    mmbi_list_merge(&h->roots, &h->objects);
+    while (!mmbi_list_empty(&h->objects)) {
+        br_header *r = (br_header *)h->objects.next;
+        mmbi_list_remove(&r->link);
+        mmb_obj *o = (mmb_obj *)(r + 1);
+        h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmbi_block_bytes(sizeof *r, o));
+    }
+    mmbi_stack_release(&h->work);
+    mmbi_stack_release(&h->black_work);
+    h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
+}
+
+static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);
+
+static const mmb_option_spec br_options[] = {
+    {"buffer", MMB_OPT_INT, 10000, 1, INT64_MAX,
+     "collect cycles once the roots buffer holds this many candidates (objects; PHP's 10000)"},
+    {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
+};
+
+const mmb_manager mmb_manager_bacon_rajan = {
+    .name = "bacon-rajan",
+    .summary = "synchronous trial-deletion cycle collection over refcounts (Bacon-Rajan, as PHP)",
+    .caps = MMB_CAP_REFCOUNT | MMB_CAP_CYCLES,
+    .options = br_options,
+    .create = br_create,
+    .destroy = br_destroy,
+    .alloc = br_alloc,
+    .incref = br_incref,
+    .decref = br_decref,
+    .store = br_store,
+    .load = NULL,
+    .collect = br_collect,
+    .collect_young = NULL,
+    .freeze = NULL,
+    .stats = br_stats,
+};
+
+static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
+    if (cfg->options[0] < 1) {
+        snprintf(err, err_bytes, "option 'buffer' must be >= 1, got %lld",
+                 (long long)cfg->options[0]);
+        return -1;
+    }
+    br_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
+    if (!h) {
+        snprintf(err, err_bytes, "out of memory creating the heap");
+        return -1;
+    }
+    memset(h, 0, sizeof *h);
+    h->base.manager = &mmb_manager_bacon_rajan;
+    h->cfg = *cfg;
+    h->buffer_limit = (uint64_t)cfg->options[0];
+    h->stats.header_bytes = sizeof(br_header);
+    mmbi_list_init(&h->roots);
+    mmbi_list_init(&h->objects);
+    mmbi_list_init(&h->garbage);
+    mmbi_stack_init(&h->work, &h->cfg.allocator);
+    mmbi_stack_init(&h->black_work, &h->cfg.allocator);
+    *out = &h->base;
+    return 0;
+}
