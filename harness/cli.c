@@ -238,8 +238,8 @@ static void print_json(json_t *o) {
 }
 
 static void print_table_header(void) {
-    printf("%-12s %10s %10s %10s %10s %8s %7s %9s %10s\n", "manager", "ops", "allocated",
-           "freed", "live", "collect", "verify", "seconds", "Mops/s");
+    printf("%-12s %10s %10s %10s %10s %8s %7s %9s %10s\n", "manager", "ops", "allocated", "freed",
+           "live", "collect", "verify", "seconds", "Mops/s");
 }
 
 static void print_table_row(const mmb_manager *m, const mmb_trace *t, const run_result *r,
@@ -247,8 +247,10 @@ static void print_table_row(const mmb_manager *m, const mmb_trace *t, const run_
     printf("%-12s %10zu %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %7s %9.3f %10.2f\n",
            m->name, t->count, r->stats.objects_allocated, r->stats.objects_freed,
            r->stats.live_objects, r->stats.collections_full + r->stats.collections_young,
-           !verify ? "off" : r->failed ? "FAILED" : "ok", r->run_seconds,
-           r->run_seconds > 0 ? (double)t->count / r->run_seconds / 1e6 : 0.0);
+           !verify     ? "off"
+           : r->failed ? "FAILED"
+                       : "ok",
+           r->run_seconds, r->run_seconds > 0 ? (double)t->count / r->run_seconds / 1e6 : 0.0);
     fflush(stdout);
 }
 
@@ -307,8 +309,18 @@ static const char main_help[] =
     "\n"
     "mmbench COMMAND --help shows a command's flags; mmbench --version the build.\n";
 
-enum { OPT_HELP = 'h', OPT_MANAGER = 1000, OPT_OPTION, OPT_VERIFY, OPT_FORMAT, OPT_SEED,
-       OPT_OPS, OPT_SHAPE, OPT_EMIT, OPT_EMIT_ONLY };
+enum {
+    OPT_HELP = 'h',
+    OPT_MANAGER = 1000,
+    OPT_OPTION,
+    OPT_VERIFY,
+    OPT_FORMAT,
+    OPT_SEED,
+    OPT_OPS,
+    OPT_SHAPE,
+    OPT_EMIT,
+    OPT_EMIT_ONLY
+};
 
 static const struct option long_options[] = {
     {"help", no_argument, NULL, OPT_HELP},
@@ -353,8 +365,7 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
         for (const int *a = allowed; *a; a++)
             ok |= *a == c;
         if (!ok && c != OPT_HELP)
-            return fail_usage(cmd, hint, "flag '%s' does not apply to %s", argv[optind - 1],
-                              cmd);
+            return fail_usage(cmd, hint, "flag '%s' does not apply to %s", argv[optind - 1], cmd);
         int status = EXIT_OK;
         switch (c) {
         case OPT_HELP:
@@ -388,7 +399,8 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
             if (p->shape < 0)
                 return fail_usage(cmd, hint,
                                   "--shape: unknown shape '%s' (expected mixed, rings, chains, "
-                                  "scc or dag)", optarg);
+                                  "scc or dag)",
+                                  optarg);
             break;
         case OPT_EMIT:
             p->emit = optarg;
@@ -417,8 +429,7 @@ static int run_all(const mmb_manager **list, size_t count, mmb_heap_config *conf
         if (count > 1 && isatty(STDERR_FILENO))
             fprintf(stderr, "\r%40s\r", "");
         if (r.failed)
-            fprintf(stderr, "mmbench: %s: %s\n", f->verify ? "verify failed" : "error",
-                    r.failure);
+            fprintf(stderr, "mmbench: %s: %s\n", f->verify ? "verify failed" : "error", r.failure);
         if (f->table) {
             print_table_row(list[i], t, &r, f->verify);
         } else {
@@ -484,8 +495,8 @@ static int emit_trace(const mmb_trace *t, const char *path) {
 }
 
 static int cmd_stress(int argc, char **argv) {
-    static const int allowed[] = {OPT_MANAGER, OPT_OPTION, OPT_FORMAT, OPT_SEED, OPT_OPS,
-                                  OPT_SHAPE, OPT_EMIT, OPT_EMIT_ONLY, 0};
+    static const int allowed[] = {OPT_MANAGER, OPT_OPTION, OPT_FORMAT,    OPT_SEED, OPT_OPS,
+                                  OPT_SHAPE,   OPT_EMIT,   OPT_EMIT_ONLY, 0};
     parsed p = {0};
     p.shape = MMB_SHAPE_MIXED;
     int status = parse_flags("stress", allowed, argc, argv, &p);
@@ -498,8 +509,8 @@ static int cmd_stress(int argc, char **argv) {
         return EXIT_OK;
     }
     if (status == EXIT_OK && optind < argc)
-        status = fail_usage("stress", "mmbench stress --help", "unexpected argument '%s'",
-                            argv[optind]);
+        status =
+            fail_usage("stress", "mmbench stress --help", "unexpected argument '%s'", argv[optind]);
     if (status == EXIT_OK && (!p.have_seed || !p.have_ops))
         status = fail_usage("stress", "mmbench stress --help", "%s is required",
                             !p.have_seed ? "--seed" : "--ops");
@@ -532,9 +543,12 @@ static void print_caps(unsigned caps) {
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{MMB_CAP_REFCOUNT, "refcount"},       {MMB_CAP_CYCLES, "cycles"},
-                 {MMB_CAP_YOUNG, "young"},             {MMB_CAP_THREAD_SAFE, "thread-safe"},
-                 {MMB_CAP_INCREMENTAL, "incremental"}, {MMB_CAP_FINALIZERS, "finalizers"}};
+    } names[] = {{MMB_CAP_REFCOUNT, "refcount"},
+                 {MMB_CAP_CYCLES, "cycles"},
+                 {MMB_CAP_YOUNG, "young"},
+                 {MMB_CAP_THREAD_SAFE, "thread-safe"},
+                 {MMB_CAP_INCREMENTAL, "incremental"},
+                 {MMB_CAP_FINALIZERS, "finalizers"}};
     bool any = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (caps & names[i].bit) {
@@ -565,8 +579,7 @@ static int cmd_list(int argc, char **argv) {
         return EXIT_OK;
     }
     if (optind < argc)
-        return fail_usage("list", "mmbench list --help", "unexpected argument '%s'",
-                          argv[optind]);
+        return fail_usage("list", "mmbench list --help", "unexpected argument '%s'", argv[optind]);
     printf("managers:\n");
     for (size_t i = 0; i < mmb_manager_count(); i++) {
         const mmb_manager *m = mmb_manager_at(i);
@@ -591,8 +604,8 @@ int mmb_cli_main(int argc, char **argv) {
         return EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("mmbench %s (git %s, %s build%s%s)\n", MMB_VERSION, MMB_GIT_REVISION,
-               MMB_BUILD_TYPE, *MMB_SANITIZERS ? ", sanitizers " : "", MMB_SANITIZERS);
+        printf("mmbench %s (git %s, %s build%s%s)\n", MMB_VERSION, MMB_GIT_REVISION, MMB_BUILD_TYPE,
+               *MMB_SANITIZERS ? ", sanitizers " : "", MMB_SANITIZERS);
         return EXIT_OK;
     }
     if (strcmp(cmd, "replay") == 0)

@@ -16,10 +16,10 @@
 
 #include "map.h"
 
-#define CANARY_BYTES 8
-#define POISON 0xDB
+#define CANARY_BYTES      8
+#define POISON            0xDB
 #define QUARANTINE_BLOCKS 4096
-#define QUARANTINE_BYTES (16u << 20)
+#define QUARANTINE_BYTES  (16u << 20)
 
 typedef struct shadow_obj {
     mmb_obj *obj;
@@ -242,15 +242,16 @@ static void quarantine(oracle_heap *h, void *block, size_t bytes, uint32_t seria
         return;
     }
     memset(block, POISON, bytes);
-    while (h->q_count == QUARANTINE_BLOCKS || (h->q_count && h->q_bytes + bytes > QUARANTINE_BYTES)) {
+    while (h->q_count == QUARANTINE_BLOCKS ||
+           (h->q_count && h->q_bytes + bytes > QUARANTINE_BYTES)) {
         qblock q = h->quarantine[h->q_head];
         h->q_head = (h->q_head + 1) % QUARANTINE_BLOCKS;
         h->q_count--;
         h->q_bytes -= q.bytes;
         release_quarantined(h, q);
     }
-    h->quarantine[(h->q_head + h->q_count) % QUARANTINE_BLOCKS] = (qblock){block, bytes,
-                                                                          serial_plus1};
+    h->quarantine[(h->q_head + h->q_count) % QUARANTINE_BLOCKS] =
+        (qblock){block, bytes, serial_plus1};
     h->q_count++;
     h->q_bytes += bytes;
 }
@@ -287,8 +288,10 @@ static void check_free_is_safe(oracle_heap *h, uint32_t s) {
     } else if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
         char by[32];
         uint32_t y = referrer_of(h, s);
-        violation(h, "safety", s, "freed by a manager without cycle collection while object %s "
-                  "(garbage) still points at it", y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
+        violation(h, "safety", s,
+                  "freed by a manager without cycle collection while object %s "
+                  "(garbage) still points at it",
+                  y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
     }
 }
 
@@ -302,8 +305,9 @@ static void block_free(void *ctx, void *block, size_t bytes) {
         return; /* never pass a bad pointer on */
     }
     if (known_bytes != bytes)
-        violation(h, "integrity", NO_OBJECT, "block %p freed with size %zu, allocated with %" PRIu64,
-                  block, bytes, known_bytes);
+        violation(h, "integrity", NO_OBJECT,
+                  "block %p freed with size %zu, allocated with %" PRIu64, block, bytes,
+                  known_bytes);
     mmb_map_remove(&h->blocks, key);
     if (mmb_map_get(&h->obj_blocks, key, &sp1)) {
         uint32_t s = (uint32_t)(sp1 - 1);
@@ -353,13 +357,15 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     for (size_t i = 0; i < h->nfresh; i++) {
         uint64_t bytes;
         unsigned char *b = h->fresh[i];
-        if (mmb_map_get(&h->blocks, (uint64_t)(uintptr_t)b, &bytes) &&
-            (unsigned char *)o >= b && (unsigned char *)o + need <= b + bytes)
+        if (mmb_map_get(&h->blocks, (uint64_t)(uintptr_t)b, &bytes) && (unsigned char *)o >= b &&
+            (unsigned char *)o + need <= b + bytes)
             block = b;
     }
     if (!block) {
-        violation(h, "integrity", NO_OBJECT, "alloc returned %p, which is not inside a live block "
-                  "allocated for it", (void *)o);
+        violation(h, "integrity", NO_OBJECT,
+                  "alloc returned %p, which is not inside a live block "
+                  "allocated for it",
+                  (void *)o);
         return o;
     }
     if (h->nobjs == UINT32_MAX - 1) {
@@ -380,8 +386,13 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     }
     uint32_t s = h->nobjs++;
     shadow_obj *r = &h->objs[s];
-    *r = (shadow_obj){.obj = o, .block = block, .slot_base = h->slots_used, .nslots = nslots,
-                      .payload = payload, .holds = 1, .live_pos = h->nlive};
+    *r = (shadow_obj){.obj = o,
+                      .block = block,
+                      .slot_base = h->slots_used,
+                      .nslots = nslots,
+                      .payload = payload,
+                      .holds = 1,
+                      .live_pos = h->nlive};
     if (nslots)
         memset(h->slots + h->slots_used, 0, nslots * sizeof *h->slots);
     h->slots_used += nslots;
@@ -389,9 +400,10 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);
     mmb_map_put(&h->obj_index, (uint64_t)(uintptr_t)o, s + 1);
     if (o->nslots != nslots || o->payload_bytes != payload + CANARY_BYTES) {
-        violation(h, "integrity", s, "alloc(%" PRIu32 ", %" PRIu32 ") returned an object with "
-                  "%" PRIu32 " slots and %" PRIu32 " payload bytes", nslots, payload, o->nslots,
-                  o->payload_bytes);
+        violation(h, "integrity", s,
+                  "alloc(%" PRIu32 ", %" PRIu32 ") returned an object with "
+                  "%" PRIu32 " slots and %" PRIu32 " payload bytes",
+                  nslots, payload, o->nslots, o->payload_bytes);
         return o;
     }
     for (uint32_t i = 0; i < nslots; i++)
@@ -436,8 +448,9 @@ static void o_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
         return;
     shadow_obj *r = &h->objs[s];
     if (slot >= r->nslots) {
-        violation(h, "mutator", s, "store into slot %" PRIu32 " of an object with %" PRIu32
-                  " slots", slot, r->nslots);
+        violation(h, "mutator", s,
+                  "store into slot %" PRIu32 " of an object with %" PRIu32 " slots", slot,
+                  r->nslots);
         return;
     }
     uint32_t old = h->slots[r->slot_base + slot];
@@ -457,8 +470,8 @@ static mmb_obj *o_load(mmb_heap *heap, mmb_obj *o, uint32_t slot) {
         return NULL;
     shadow_obj *r = &h->objs[s];
     if (slot >= r->nslots) {
-        violation(h, "mutator", s, "load from slot %" PRIu32 " of an object with %" PRIu32
-                  " slots", slot, r->nslots);
+        violation(h, "mutator", s, "load from slot %" PRIu32 " of an object with %" PRIu32 " slots",
+                  slot, r->nslots);
         return NULL;
     }
     mmb_obj *got = h->inner_m->load ? h->inner_m->load(h->inner, o, slot) : o->slots[slot];
@@ -476,15 +489,18 @@ static void check_integrity(oracle_heap *h) {
         uint32_t s = h->live[i];
         shadow_obj *r = &h->objs[s];
         if (r->obj->nslots != r->nslots || r->obj->payload_bytes != r->payload + CANARY_BYTES) {
-            violation(h, "integrity", s, "object header changed: %" PRIu32 " slots, %" PRIu32
-                      " payload bytes", r->obj->nslots, r->obj->payload_bytes);
+            violation(h, "integrity", s,
+                      "object header changed: %" PRIu32 " slots, %" PRIu32 " payload bytes",
+                      r->obj->nslots, r->obj->payload_bytes);
             return;
         }
         for (uint32_t k = 0; k < r->nslots; k++) {
             uint32_t c = h->slots[r->slot_base + k];
             if (r->obj->slots[k] != (c ? h->objs[c - 1].obj : NULL)) {
-                violation(h, "integrity", s, "slot %" PRIu32 " was changed behind the mutator's "
-                          "back", k);
+                violation(h, "integrity", s,
+                          "slot %" PRIu32 " was changed behind the mutator's "
+                          "back",
+                          k);
                 return;
             }
         }
@@ -509,7 +525,8 @@ static void check_complete(oracle_heap *h) {
         if (cycles)
             violation(h, "completeness", s, "unreachable, yet it survived a full collection");
         else if (r->in_live == 0)
-            violation(h, "completeness", s, "unreachable and unreferenced, yet not freed (it is "
+            violation(h, "completeness", s,
+                      "unreachable and unreferenced, yet not freed (it is "
                       "on no garbage cycle)");
     }
 }

@@ -70,22 +70,22 @@ static uint32_t g_new(gen *g, uint32_t nslots, uint32_t payload) {
 }
 
 static void g_set(gen *g, uint32_t a, uint32_t slot, uint32_t b) {
-    if (!room(g) || a == NONE || slot >= g->t->nslots[a] || g->t->held[a] == 0)
+    if (!room(g) || a == NONE || slot >= g->t->obj[a].nslots || g->t->obj[a].held == 0)
         return;
-    if (b != NONE && g->t->held[b] == 0)
+    if (b != NONE && g->t->obj[b].held == 0)
         return;
     char err[8];
-    mmb_trace_set(g->t, g->t->ids[a], slot, b == NONE ? 0 : g->t->ids[b], 0, err, sizeof err);
+    mmb_trace_set(g->t, g->t->obj[a].id, slot, b == NONE ? 0 : g->t->obj[b].id, 0, err, sizeof err);
 }
 
 static uint32_t g_get(gen *g, uint32_t a, uint32_t slot) {
-    if (!room(g) || a == NONE || slot >= g->t->nslots[a] || g->t->held[a] == 0)
+    if (!room(g) || a == NONE || slot >= g->t->obj[a].nslots || g->t->obj[a].held == 0)
         return NONE;
-    uint32_t v = g->t->slots[g->t->slot_base[a] + slot];
+    uint32_t v = g->t->slots[g->t->obj[a].slot_base + slot];
     if (!v)
         return NONE;
     char err[8];
-    mmb_trace_get(g->t, g->t->ids[a], slot, 0, err, sizeof err);
+    mmb_trace_get(g->t, g->t->obj[a].id, slot, 0, err, sizeof err);
     pool_add(g, v - 1);
     return v - 1;
 }
@@ -95,7 +95,7 @@ static void g_drop_at(gen *g, size_t i) {
     if (!room(g) || i >= g->npool)
         return;
     char err[8];
-    mmb_trace_drop(g->t, g->t->ids[g->pool[i]], 0, err, sizeof err);
+    mmb_trace_drop(g->t, g->t->obj[g->pool[i]].id, 0, err, sizeof err);
     g->pool[i] = g->pool[--g->npool];
 }
 
@@ -175,7 +175,7 @@ static void make_scc(gen *g) {
     for (uint32_t e = 0; e < n; e++) { /* random extra edges keep it so */
         uint32_t a = nodes[below(g, n)];
         if (a != NONE)
-            g_set(g, a, 1 + below(g, g->t->nslots[a] - 1), nodes[below(g, n)]);
+            g_set(g, a, 1 + below(g, g->t->obj[a].nslots - 1), nodes[below(g, n)]);
     }
     uint32_t keep = chance(g, 25) ? nodes[below(g, n)] : NONE;
     for (uint32_t i = 0; i < n; i++)
@@ -211,12 +211,12 @@ static void mixed_step(gen *g) {
         g_new(g, below(g, 5), below(g, 5) * 8);
     } else if (r < 55) {
         uint32_t a = random_held(g);
-        if (g->t->nslots[a])
-            g_set(g, a, below(g, g->t->nslots[a]), chance(g, 10) ? NONE : random_held(g));
+        if (g->t->obj[a].nslots)
+            g_set(g, a, below(g, g->t->obj[a].nslots), chance(g, 10) ? NONE : random_held(g));
     } else if (r < 68) {
         uint32_t a = random_held(g);
-        if (g->t->nslots[a])
-            g_get(g, a, below(g, g->t->nslots[a]));
+        if (g->t->obj[a].nslots)
+            g_get(g, a, below(g, g->t->obj[a].nslots));
     } else if (r < 99) {
         g_drop_at(g, below(g, (uint32_t)g->npool));
     } else {

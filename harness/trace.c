@@ -6,6 +6,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "oracle.h"
 
@@ -18,57 +22,119 @@ static void *xrealloc(void *p, size_t bytes) {
     return p;
 }
 
+/* The trace's arrays can reach hundreds of MB. They live in their own mappings, asked to be
+ * backed by huge pages: page faults cost microseconds in a VM, and a 4 KiB page per fault would
+ * make them the largest cost of reading a trace. Fresh pages read as zero. */
+static void *big_realloc(void *p, size_t old_bytes, size_t new_bytes) {
+    void *q = p ? mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE)
+                : mmap(NULL, new_bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (q == MAP_FAILED) {
+        fprintf(stderr, "mmbench: error: out of memory (%zu bytes)\n", new_bytes);
+        exit(1);
+    }
+    madvise(q, new_bytes, MADV_HUGEPAGE);
+    return q;
+}
+
+static void big_free(void *p, size_t bytes) {
+    if (p)
+        munmap(p, bytes);
+}
+
 void mmb_trace_init(mmb_trace *t) {
     memset(t, 0, sizeof *t);
     mmb_map_init(&t->id_index);
 }
 
 void mmb_trace_free(mmb_trace *t) {
-    free(t->ops);
-    free(t->lines);
-    free(t->ids);
-    free(t->held);
-    free(t->nslots);
-    free(t->slot_base);
-    free(t->slots);
-    free(t->born_line);
+    big_free(t->ops, t->cap * sizeof *t->ops);
+    big_free(t->lines, t->cap * sizeof *t->lines);
+    big_free(t->obj, t->objects_cap * sizeof *t->obj);
+    big_free(t->slots, t->slots_cap * sizeof *t->slots);
+    big_free(t->direct, t->direct_cap * sizeof *t->direct);
     mmb_map_free(&t->id_index);
     memset(t, 0, sizeof *t);
 }
 
+/* Reserves room for `ops` operations. */
+static void reserve(mmb_trace *t, size_t ops) {
+    if (ops <= t->cap)
+        return;
+    t->ops = big_realloc(t->ops, t->cap * sizeof *t->ops, ops * sizeof *t->ops);
+    t->lines = big_realloc(t->lines, t->cap * sizeof *t->lines, ops * sizeof *t->lines);
+    t->cap = ops;
+}
+
+/* Reserves room for `objects` objects. */
+static void reserve_objects(mmb_trace *t, size_t objects) {
+    if (objects <= t->objects_cap)
+        return;
+    t->obj = big_realloc(t->obj, t->objects_cap * sizeof *t->obj, objects * sizeof *t->obj);
+    t->objects_cap = (uint32_t)objects;
+}
+
+/* The object with trace ID `id`, plus one; 0 when there is none. */
+static inline uint32_t find_id(const mmb_trace *t, uint64_t id) {
+    if (id < t->direct_cap && t->direct[id])
+        return t->direct[id];
+    uint64_t v;
+    return t->id_index.count && mmb_map_get(&t->id_index, id, &v) ? (uint32_t)v + 1 : 0;
+}
+
+/* Records id -> obj. IDs up to a few times the number of objects go in the direct table (grown
+ * by doubling); larger ones in the hash map. */
+static void record_id(mmb_trace *t, uint64_t id, uint32_t obj) {
+    uint64_t limit = 4 * (uint64_t)t->objects + (1u << 16);
+    if (id >= t->direct_cap && id < limit) {
+        uint64_t cap = t->direct_cap ? t->direct_cap : 1u << 16;
+        while (cap <= id)
+            cap *= 2;
+        t->direct =
+            big_realloc(t->direct, t->direct_cap * sizeof *t->direct, cap * sizeof *t->direct);
+        t->direct_cap = cap;
+    }
+    if (id < t->direct_cap)
+        t->direct[id] = obj + 1;
+    else
+        mmb_map_put(&t->id_index, id, obj);
+}
+
 static void append(mmb_trace *t, uint32_t kind, uint32_t a, uint32_t slot, uint32_t b,
                    uint32_t line) {
-    if (t->count == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 1024;
-        t->ops = xrealloc(t->ops, t->cap * sizeof *t->ops);
-        t->lines = xrealloc(t->lines, t->cap * sizeof *t->lines);
-    }
-    t->ops[t->count] = (mmb_op){kind, a, slot, b};
+    if (t->count == t->cap)
+        reserve(t, t->cap ? 2 * t->cap : 1024);
+    t->ops[t->count] = (mmb_op){a, kind << 24 | slot, b};
     t->lines[t->count] = line;
     t->count++;
 }
 
 /* Finds a held object by trace ID; -1 with a reason when the mutator does not hold it. */
 static int held_object(mmb_trace *t, uint64_t id, uint32_t *obj, char *err, size_t err_bytes) {
-    uint64_t v;
-    if (!mmb_map_get(&t->id_index, id, &v)) {
-        snprintf(err, err_bytes, "object %" PRIu64 " is not held by the mutator (no 'new %" PRIu64
-                 "' before this line)", id, id);
+    uint32_t v = find_id(t, id);
+    if (!v) {
+        snprintf(err, err_bytes,
+                 "object %" PRIu64 " is not held by the mutator (no 'new %" PRIu64
+                 "' before this line)",
+                 id, id);
         return -1;
     }
-    if (t->held[v] == 0) {
-        snprintf(err, err_bytes, "object %" PRIu64 " is not held by the mutator (all its "
-                 "references were dropped)", id);
+    if (t->obj[v - 1].held == 0) {
+        snprintf(err, err_bytes,
+                 "object %" PRIu64 " is not held by the mutator (all its "
+                 "references were dropped)",
+                 id);
         return -1;
     }
-    *obj = (uint32_t)v;
+    *obj = v - 1;
     return 0;
 }
 
 static int slot_in_range(mmb_trace *t, uint32_t obj, uint64_t slot, char *err, size_t n) {
-    if (slot >= t->nslots[obj]) {
-        snprintf(err, n, "slot %" PRIu64 " is out of range: object %" PRIu64 " has %" PRIu32
-                 " slot%s", slot, t->ids[obj], t->nslots[obj], t->nslots[obj] == 1 ? "" : "s");
+    if (slot >= t->obj[obj].nslots) {
+        snprintf(err, n,
+                 "slot %" PRIu64 " is out of range: object %" PRIu64 " has %" PRIu32 " slot%s",
+                 slot, t->obj[obj].id, t->obj[obj].nslots, t->obj[obj].nslots == 1 ? "" : "s");
         return -1;
     }
     return 0;
@@ -76,14 +142,14 @@ static int slot_in_range(mmb_trace *t, uint32_t obj, uint64_t slot, char *err, s
 
 int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, uint32_t line,
                   char *err, size_t err_bytes) {
-    uint64_t v;
+    uint32_t v;
     if (id == 0) {
         snprintf(err, err_bytes, "ID must be a positive integer, got 0");
         return -1;
     }
-    if (mmb_map_get(&t->id_index, id, &v)) {
+    if ((v = find_id(t, id)) != 0) {
         snprintf(err, err_bytes, "ID %" PRIu64 " is already used (by 'new' on line %" PRIu32 ")",
-                 id, t->born_line[v]);
+                 id, t->obj[v - 1].born_line);
         return -1;
     }
     if (nslots > MMB_MAX_SLOTS) {
@@ -100,29 +166,25 @@ int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, 
         snprintf(err, err_bytes, "too many objects (at most %u)", UINT32_MAX - 1);
         return -1;
     }
-    if (t->objects == t->objects_cap) {
-        t->objects_cap = t->objects_cap ? 2 * t->objects_cap : 1024;
-        t->ids = xrealloc(t->ids, t->objects_cap * sizeof *t->ids);
-        t->held = xrealloc(t->held, t->objects_cap * sizeof *t->held);
-        t->nslots = xrealloc(t->nslots, t->objects_cap * sizeof *t->nslots);
-        t->slot_base = xrealloc(t->slot_base, t->objects_cap * sizeof *t->slot_base);
-        t->born_line = xrealloc(t->born_line, t->objects_cap * sizeof *t->born_line);
-    }
+    if (t->objects == t->objects_cap)
+        reserve_objects(t, t->objects_cap ? 2 * (size_t)t->objects_cap : 1024);
     if (t->slots_used + nslots > t->slots_cap) {
-        while (t->slots_used + nslots > t->slots_cap)
-            t->slots_cap = t->slots_cap ? 2 * t->slots_cap : 4096;
-        t->slots = xrealloc(t->slots, t->slots_cap * sizeof *t->slots);
+        uint64_t cap = t->slots_cap ? t->slots_cap : 1u << 16;
+        while (t->slots_used + nslots > cap)
+            cap *= 2;
+        t->slots = big_realloc(t->slots, t->slots_cap * sizeof *t->slots, cap * sizeof *t->slots);
+        t->slots_cap = cap;
     }
     uint32_t obj = t->objects++;
-    t->ids[obj] = id;
-    t->held[obj] = 1;
-    t->nslots[obj] = (uint32_t)nslots;
-    t->slot_base[obj] = t->slots_used;
-    t->born_line[obj] = line;
+    t->obj[obj] = (mmb_trace_obj){.id = id,
+                                  .slot_base = t->slots_used,
+                                  .held = 1,
+                                  .nslots = (uint32_t)nslots,
+                                  .born_line = line};
     if (nslots)
         memset(t->slots + t->slots_used, 0, nslots * sizeof *t->slots);
     t->slots_used += nslots;
-    mmb_map_put(&t->id_index, id, obj);
+    record_id(t, id, obj);
     append(t, MMB_OP_NEW, obj, (uint32_t)nslots, (uint32_t)payload, line);
     return 0;
 }
@@ -135,7 +197,7 @@ int mmb_trace_set(mmb_trace *t, uint64_t a, uint64_t slot, uint64_t b, uint32_t 
     if (b && held_object(t, b, &ob, err, err_bytes))
         return -1;
     uint32_t value = b ? ob + 1 : 0;
-    t->slots[t->slot_base[oa] + slot] = value;
+    t->slots[t->obj[oa].slot_base + slot] = value;
     append(t, MMB_OP_SET, oa, (uint32_t)slot, value, line);
     return 0;
 }
@@ -145,16 +207,16 @@ int mmb_trace_get(mmb_trace *t, uint64_t a, uint64_t slot, uint32_t line, char *
     uint32_t oa;
     if (held_object(t, a, &oa, err, err_bytes) || slot_in_range(t, oa, slot, err, err_bytes))
         return -1;
-    uint32_t value = t->slots[t->slot_base[oa] + slot];
+    uint32_t value = t->slots[t->obj[oa].slot_base + slot];
     if (!value) {
         snprintf(err, err_bytes, "slot %" PRIu64 " of object %" PRIu64 " is empty", slot, a);
         return -1;
     }
-    if (t->held[value - 1] == UINT32_MAX) {
-        snprintf(err, err_bytes, "too many references to object %" PRIu64, t->ids[value - 1]);
+    if (t->obj[value - 1].held == UINT32_MAX) {
+        snprintf(err, err_bytes, "too many references to object %" PRIu64, t->obj[value - 1].id);
         return -1;
     }
-    t->held[value - 1]++;
+    t->obj[value - 1].held++;
     append(t, MMB_OP_GET, oa, (uint32_t)slot, value, line);
     return 0;
 }
@@ -163,7 +225,7 @@ int mmb_trace_drop(mmb_trace *t, uint64_t a, uint32_t line, char *err, size_t er
     uint32_t oa;
     if (held_object(t, a, &oa, err, err_bytes))
         return -1;
-    t->held[oa]--;
+    t->obj[oa].held--;
     append(t, MMB_OP_DROP, oa, 0, 0, line);
     return 0;
 }
@@ -187,7 +249,9 @@ static int parse_u64(field f, uint64_t *out) {
     uint64_t v = 0;
     for (size_t i = 0; i < f.len; i++) {
         unsigned d = (unsigned)(f.text[i] - '0');
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
+        if (d > 9)
+            return -1;
+        if (i == 19 && v > (UINT64_MAX - d) / 10) /* only a 20th digit can overflow */
             return -1;
         v = v * 10 + d;
     }
@@ -195,9 +259,13 @@ static int parse_u64(field f, uint64_t *out) {
     return 0;
 }
 
-static bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
+enum { TOKEN = 0, SPACE = 1, HASH = 2, NEWLINE = 3 };
+
+/* Classes of bytes for the tokenizer: a field is a run of TOKEN bytes; '#' ends the line. */
+static const unsigned char char_class[256] = {
+    [' '] = SPACE,  ['\t'] = SPACE, ['\r'] = SPACE,   ['\v'] = SPACE,
+    ['\f'] = SPACE, ['#'] = HASH,   ['\n'] = NEWLINE,
+};
 
 typedef struct op_syntax {
     const char *name;
@@ -206,8 +274,11 @@ typedef struct op_syntax {
 } op_syntax;
 
 static const op_syntax syntax[] = {
-    {"new", 3, "new ID NSLOTS PAYLOAD"}, {"set", 3, "set A SLOT B"}, {"get", 2, "get A SLOT"},
-    {"drop", 1, "drop A"},               {"collect", 0, "collect"},
+    {"new", 3, "new ID NSLOTS PAYLOAD"},
+    {"set", 3, "set A SLOT B"},
+    {"get", 2, "get A SLOT"},
+    {"drop", 1, "drop A"},
+    {"collect", 0, "collect"},
 };
 
 #define MAX_FIELDS 5
@@ -243,12 +314,12 @@ static int parse_line(mmb_trace *t, field *f, int nf, uint32_t line, char *err, 
             continue; /* set A SLOT - : store null */
         if (parse_u64(f[i + 1], &v[i]) != 0) {
             snprintf(err, n, "bad number '%.*s' for %s (expected a decimal integer%s)",
-                     (int)(f[i + 1].len > 40 ? 40 : f[i + 1].len), f[i + 1].text,
-                     names[op][i], op == 1 && i == 2 ? " or '-'" : "");
+                     (int)(f[i + 1].len > 40 ? 40 : f[i + 1].len), f[i + 1].text, names[op][i],
+                     op == 1 && i == 2 ? " or '-'" : "");
             return -1;
         }
-        if (v[i] == 0 && (names[op][i][0] == 'A' || names[op][i][0] == 'B' ||
-                          names[op][i][0] == 'I')) {
+        if (v[i] == 0 &&
+            (names[op][i][0] == 'A' || names[op][i][0] == 'B' || names[op][i][0] == 'I')) {
             snprintf(err, n, "%s must be a positive integer, got 0", names[op][i]);
             return -1;
         }
@@ -268,64 +339,99 @@ static int parse_line(mmb_trace *t, field *f, int nf, uint32_t line, char *err, 
     }
 }
 
+/* Reads all of fd (a pipe, say) into a malloc'd buffer. */
+static char *slurp(int fd, size_t *len) {
+    size_t cap = 1 << 20;
+    char *buf = xrealloc(NULL, cap);
+    *len = 0;
+    for (;;) {
+        if (*len == cap)
+            buf = xrealloc(buf, cap *= 2);
+        ssize_t got = read(fd, buf + *len, cap - *len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            free(buf);
+            return NULL;
+        }
+        if (got == 0)
+            return buf;
+        *len += (size_t)got;
+    }
+}
+
 int mmb_trace_read(mmb_trace *t, const char *path, char *err, size_t err_bytes) {
-    FILE *in = fopen(path, "rb");
-    if (!in) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
         snprintf(err, err_bytes, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 20, len = 0;
-    char *buf = xrealloc(NULL, cap);
-    for (;;) {
-        if (len == cap)
-            buf = xrealloc(buf, cap *= 2);
-        size_t got = fread(buf + len, 1, cap - len, in);
-        if (got == 0)
-            break;
-        len += got;
+    /* A regular file is mapped rather than copied: a 10^7-operation trace is ~170 MB. */
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    bool mapped = false;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        len = (size_t)st.st_size;
+        buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (buf == MAP_FAILED)
+            buf = NULL;
+        else
+            mapped = true;
     }
-    int read_error = ferror(in);
-    fclose(in);
-    if (read_error) {
-        snprintf(err, err_bytes, "%s: read error", path);
-        free(buf);
+    if (!mapped)
+        buf = slurp(fd, &len);
+    int read_errno = errno;
+    close(fd);
+    if (!buf) {
+        snprintf(err, err_bytes, "%s: read error: %s", path, strerror(read_errno));
         return -1;
     }
+    /* Every operation takes at least 7 bytes ("drop 1\n") and every object at least 10
+     * ("new 1 0 0\n"), so these reservations are never outgrown; untouched pages cost nothing. */
+    reserve(t, t->count + len / 7 + 16);
+    reserve_objects(t, t->objects + len / 10 + 16);
 
     char msg[256];
     uint32_t line = 0;
     int status = 0;
     for (size_t pos = 0; pos < len && status == 0;) {
         line++;
-        size_t end = pos;
-        while (end < len && buf[end] != '\n')
-            end++;
+        /* One pass: fields are runs of TOKEN bytes; the line ends at '\n' (or the file's end),
+         * and whatever follows '#' on it is skipped. */
         field f[MAX_FIELDS + 1];
         int nf = 0;
-        for (size_t i = pos; i < end;) {
-            while (i < end && is_space(buf[i]))
+        size_t i = pos;
+        for (;;) {
+            while (i < len && char_class[(unsigned char)buf[i]] == SPACE)
                 i++;
-            if (i == end || buf[i] == '#')
+            if (i == len || char_class[(unsigned char)buf[i]] != TOKEN)
                 break;
             size_t start = i;
-            while (i < end && !is_space(buf[i]) && buf[i] != '#')
+            while (i < len && char_class[(unsigned char)buf[i]] == TOKEN)
                 i++;
             if (nf <= MAX_FIELDS)
                 f[nf++] = (field){buf + start, i - start};
-            else
-                break;
         }
-        if (nf > 0 && memchr(buf + pos, '\0', end - pos)) {
-            snprintf(err, err_bytes, "%s:%" PRIu32 ": NUL byte in line (not a text trace?)", path,
-                     line);
-            status = -1;
-        } else if (nf > 0 && parse_line(t, f, nf, line, msg, sizeof msg) != 0) {
-            snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", path, line, msg);
+        size_t end = i;
+        if (i < len && buf[i] == '#') {
+            const char *nl = memchr(buf + i, '\n', len - i);
+            end = nl ? (size_t)(nl - buf) : len;
+        }
+        if (nf > 0 && parse_line(t, f, nf, line, msg, sizeof msg) != 0) {
+            if (memchr(buf + pos, '\0', end - pos))
+                snprintf(err, err_bytes, "%s:%" PRIu32 ": NUL byte in line (not a text trace?)",
+                         path, line);
+            else
+                snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", path, line, msg);
             status = -1;
         }
         pos = end + 1;
     }
-    free(buf);
+    if (mapped)
+        munmap(buf, len);
+    else
+        free(buf);
     return status;
 }
 
@@ -334,23 +440,23 @@ int mmb_trace_read(mmb_trace *t, const char *path, char *err, size_t err_bytes) 
 int mmb_trace_write(const mmb_trace *t, FILE *out) {
     for (size_t i = 0; i < t->count; i++) {
         const mmb_op *op = &t->ops[i];
-        switch (op->kind) {
+        switch (mmb_op_kind_of(op)) {
         case MMB_OP_NEW:
-            fprintf(out, "new %" PRIu64 " %" PRIu32 " %" PRIu32 "\n", t->ids[op->a], op->slot,
-                    op->b);
+            fprintf(out, "new %" PRIu64 " %" PRIu32 " %" PRIu32 "\n", t->obj[op->a].id,
+                    mmb_op_slot(op), op->b);
             break;
         case MMB_OP_SET:
             if (op->b)
-                fprintf(out, "set %" PRIu64 " %" PRIu32 " %" PRIu64 "\n", t->ids[op->a], op->slot,
-                        t->ids[op->b - 1]);
+                fprintf(out, "set %" PRIu64 " %" PRIu32 " %" PRIu64 "\n", t->obj[op->a].id,
+                        mmb_op_slot(op), t->obj[op->b - 1].id);
             else
-                fprintf(out, "set %" PRIu64 " %" PRIu32 " -\n", t->ids[op->a], op->slot);
+                fprintf(out, "set %" PRIu64 " %" PRIu32 " -\n", t->obj[op->a].id, mmb_op_slot(op));
             break;
         case MMB_OP_GET:
-            fprintf(out, "get %" PRIu64 " %" PRIu32 "\n", t->ids[op->a], op->slot);
+            fprintf(out, "get %" PRIu64 " %" PRIu32 "\n", t->obj[op->a].id, mmb_op_slot(op));
             break;
         case MMB_OP_DROP:
-            fprintf(out, "drop %" PRIu64 "\n", t->ids[op->a]);
+            fprintf(out, "drop %" PRIu64 "\n", t->obj[op->a].id);
             break;
         default:
             fprintf(out, "collect\n");
@@ -363,15 +469,15 @@ int mmb_trace_write(const mmb_trace *t, FILE *out) {
 /* ---- replay --------------------------------------------------------------------------------- */
 
 static inline bool run_op(const mmb_op *op, mmb_heap *h, mmb_obj **objs) {
-    switch (op->kind) {
+    switch (mmb_op_kind_of(op)) {
     case MMB_OP_NEW:
-        objs[op->a] = mmb_alloc(h, op->slot, op->b);
+        objs[op->a] = mmb_alloc(h, mmb_op_slot(op), op->b);
         return objs[op->a] != NULL;
     case MMB_OP_SET:
-        mmb_store(h, objs[op->a], op->slot, op->b ? objs[op->b - 1] : NULL);
+        mmb_store(h, objs[op->a], mmb_op_slot(op), op->b ? objs[op->b - 1] : NULL);
         return true;
     case MMB_OP_GET:
-        mmb_incref(h, mmb_load(h, objs[op->a], op->slot));
+        mmb_incref(h, mmb_load(h, objs[op->a], mmb_op_slot(op)));
         return true;
     case MMB_OP_DROP:
         mmb_decref(h, objs[op->a]);
@@ -392,8 +498,8 @@ size_t mmb_trace_run(const mmb_trace *t, mmb_heap *h, mmb_obj **objs, bool oracl
     for (size_t i = 0; i < t->count; i++) {
         mmb_oracle_set_op(h, i + 1);
         bool ok = run_op(&t->ops[i], h, objs);
-        if (ok && t->ops[i].kind == MMB_OP_NEW)
-            mmb_oracle_label(h, objs[t->ops[i].a], t->ids[t->ops[i].a]);
+        if (ok && mmb_op_kind_of(&t->ops[i]) == MMB_OP_NEW)
+            mmb_oracle_label(h, objs[t->ops[i].a], t->obj[t->ops[i].a].id);
         if (!ok || mmb_oracle_failed(h))
             return i;
     }

@@ -17,11 +17,29 @@ typedef enum mmb_op_kind {
     MMB_OP_COLLECT, /* a full collection */
 } mmb_op_kind;
 
-/* Objects are numbered densely from 0 in order of their `new`; `ids` maps back to the trace's. */
+/* Objects are numbered densely from 0 in order of their `new`. 12 bytes: a 10^7-operation trace
+ * is 120 MB of these. */
 typedef struct mmb_op {
-    uint32_t kind;
-    uint32_t a, slot, b;
+    uint32_t a;
+    uint32_t kind_slot; /* kind << 24 | slot (slots and NSLOTS are below 2^24) */
+    uint32_t b;
 } mmb_op;
+
+static inline mmb_op_kind mmb_op_kind_of(const mmb_op *op) {
+    return (mmb_op_kind)(op->kind_slot >> 24);
+}
+static inline uint32_t mmb_op_slot(const mmb_op *op) {
+    return op->kind_slot & 0xFFFFFF;
+}
+
+typedef struct mmb_trace_obj {
+    uint64_t id;        /* the trace's ID */
+    uint64_t slot_base; /* index of the first slot in `slots` */
+    uint32_t held;      /* the mutator's references */
+    uint32_t nslots;
+    uint32_t born_line; /* line of its `new` */
+    uint32_t unused;
+} mmb_trace_obj;
 
 /* A trace and the mutator's view of the graph after its last operation (the shadow): which
  * objects it holds, and what each slot holds. The shadow is what validation checks against. */
@@ -30,15 +48,15 @@ typedef struct mmb_trace {
     uint32_t *lines; /* source line of each op (0 when generated) */
     size_t count, cap;
 
-    uint64_t *ids;       /* trace ID of each object */
-    uint32_t *held;      /* mutator references to each object */
-    uint32_t *nslots;    /* slots of each object */
-    uint64_t *slot_base; /* index of each object's first slot in `slots` */
-    uint32_t *slots;     /* object + 1, or 0 for null */
-    uint32_t *born_line; /* line of each object's `new` */
+    mmb_trace_obj *obj; /* per object, in order of `new` */
     uint32_t objects, objects_cap;
+    uint32_t *slots; /* object + 1, or 0 for null */
     uint64_t slots_used, slots_cap;
-    mmb_map id_index; /* trace ID -> object */
+    /* Trace ID -> object + 1: IDs below direct_cap in a plain array (traces usually number
+     * objects densely), the rest in a hash map. */
+    uint32_t *direct;
+    uint64_t direct_cap;
+    mmb_map id_index;
 } mmb_trace;
 
 void mmb_trace_init(mmb_trace *t);
@@ -48,8 +66,8 @@ void mmb_trace_free(mmb_trace *t);
  * input returns -1 with a reason in err and changes nothing. `line` is recorded for messages. */
 int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, uint32_t line,
                   char *err, size_t err_bytes);
-int mmb_trace_set(mmb_trace *t, uint64_t a, uint64_t slot, uint64_t b /* 0: null */,
-                  uint32_t line, char *err, size_t err_bytes);
+int mmb_trace_set(mmb_trace *t, uint64_t a, uint64_t slot, uint64_t b /* 0: null */, uint32_t line,
+                  char *err, size_t err_bytes);
 int mmb_trace_get(mmb_trace *t, uint64_t a, uint64_t slot, uint32_t line, char *err,
                   size_t err_bytes);
 int mmb_trace_drop(mmb_trace *t, uint64_t a, uint32_t line, char *err, size_t err_bytes);

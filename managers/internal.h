@@ -115,7 +115,7 @@ static inline void mmbi_cascade_grew(mmbi_cascade *c, const mmb_heap_config *cfg
 bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg);
 
 /* Reports a collection that began at start_ns and ends now. */
-void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
-                 uint64_t start_ns, uint64_t visited, uint64_t freed);
+void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
+                 uint64_t visited, uint64_t freed);
 
 #endif

@@ -121,8 +121,10 @@ static int parse_value(const mmb_option_spec *o, const char *text, int64_t *out)
     if (errno)
         return -1;
     if (o->type == MMB_OPT_BYTES && *end) {
-        int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
-                  : *end == 'G' || *end == 'g' ? 30 : -1;
+        int shift = *end == 'K' || *end == 'k'   ? 10
+                    : *end == 'M' || *end == 'm' ? 20
+                    : *end == 'G' || *end == 'g' ? 30
+                                                 : -1;
         if (shift < 0 || end[1] != '\0' || v > (INT64_MAX >> shift) || v < 0)
             return -1;
         v <<= shift;
@@ -153,8 +155,7 @@ static void list_keys(const mmb_manager *m, char *buf, size_t bytes) {
     const mmb_option_spec *tables[2] = {mmb_common_options, m->options};
     for (int t = 0; t < 2; t++)
         for (size_t i = 0; i < spec_count(tables[t]) && used < bytes; i++) {
-            int n = snprintf(buf + used, bytes - used, "%s%s", used ? ", " : "",
-                             tables[t][i].name);
+            int n = snprintf(buf + used, bytes - used, "%s%s", used ? ", " : "", tables[t][i].name);
             if (n < 0)
                 return;
             used += (size_t)n;
@@ -249,8 +250,8 @@ void mmbi_stack_release(mmbi_stack *s) {
     mmbi_stack_init(s, s->allocator);
 }
 
-void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
-                 uint64_t start_ns, uint64_t visited, uint64_t freed) {
+void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
+                 uint64_t visited, uint64_t freed) {
     if (!cfg->on_event)
         return;
     mmb_event ev = {kind, generation, start_ns, mmbi_now_ns(), visited, freed};

@@ -35,7 +35,7 @@ static inline size_t mmb_obj_bytes(uint32_t nslots, uint32_t payload_bytes) {
 }
 
 /* Largest object shape a manager must accept. */
-#define MMB_MAX_SLOTS (1u << 16)
+#define MMB_MAX_SLOTS         (1u << 16)
 #define MMB_MAX_PAYLOAD_BYTES (1u << 20)
 
 /* ---------------------------------------------------------------------------------------------
@@ -62,8 +62,8 @@ extern const mmb_allocator mmb_allocator_libc;
  * `cascade_threshold` objects is reported to the harness while it happens (after it ends).
  * ------------------------------------------------------------------------------------------- */
 typedef enum mmb_event_kind {
-    MMB_EVENT_FULL = 0,  /* a full collection */
-    MMB_EVENT_YOUNG = 1, /* a young or partial collection (generation in `generation`) */
+    MMB_EVENT_FULL = 0,    /* a full collection */
+    MMB_EVENT_YOUNG = 1,   /* a young or partial collection (generation in `generation`) */
     MMB_EVENT_CASCADE = 2, /* a refcount cascade: a decrement to zero and what it freed */
 } mmb_event_kind;
 
@@ -102,12 +102,12 @@ typedef struct mmb_option_spec {
 
 /* Capability flags. */
 enum {
-    MMB_CAP_CYCLES = 1u << 0,       /* a full collection reclaims every unreachable object */
-    MMB_CAP_THREAD_SAFE = 1u << 1,  /* may be used from several threads at once */
-    MMB_CAP_INCREMENTAL = 1u << 2,  /* collects in bounded increments */
-    MMB_CAP_FINALIZERS = 1u << 3,   /* runs finalizers */
-    MMB_CAP_YOUNG = 1u << 4,        /* has a young or partial collection (collect_young) */
-    MMB_CAP_REFCOUNT = 1u << 5,     /* frees objects when their reference count drops to zero */
+    MMB_CAP_CYCLES = 1u << 0,      /* a full collection reclaims every unreachable object */
+    MMB_CAP_THREAD_SAFE = 1u << 1, /* may be used from several threads at once */
+    MMB_CAP_INCREMENTAL = 1u << 2, /* collects in bounded increments */
+    MMB_CAP_FINALIZERS = 1u << 3,  /* runs finalizers */
+    MMB_CAP_YOUNG = 1u << 4,       /* has a young or partial collection (collect_young) */
+    MMB_CAP_REFCOUNT = 1u << 5,    /* frees objects when their reference count drops to zero */
 };
 
 /* Everything create needs. `options` holds one value per entry of the manager's option table,
@@ -147,8 +147,8 @@ typedef struct mmb_heap mmb_heap;
  * MMB_CAP_THREAD_SAFE. */
 typedef struct mmb_manager {
     const char *name;
-    const char *summary; /* one line for `mmbench list` */
-    unsigned caps;       /* MMB_CAP_* */
+    const char *summary;            /* one line for `mmbench list` */
+    unsigned caps;                  /* MMB_CAP_* */
     const mmb_option_spec *options; /* table ended by an entry with name NULL; may be NULL */
 
     /* Creates an empty heap. Returns 0 and sets *out, or returns -1 and writes a one-line reason

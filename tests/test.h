@@ -38,7 +38,7 @@ void mmb_test_register(mmb_test *t);
 
 #define ASSERT_EQ(a, b)                                                                            \
     do {                                                                                           \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                                     \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
         if (va_ != vb_) {                                                                          \
             fprintf(stderr, "%s:%d: assertion failed: %s == %s (%lld != %lld)\n", __FILE__,        \
                     __LINE__, #a, #b, va_, vb_);                                                   \
