@@ -4,6 +4,9 @@
 
 static mmb_test *tests;
 
+/* An optional argument after the test's name, for tests run once per workload or manager. */
+extern const char *mmb_test_arg;
+
 void mmb_test_register(mmb_test *t) {
     t->next = tests;
     tests = t;
@@ -15,10 +18,11 @@ int main(int argc, char **argv) {
             printf("%s\n", t->name);
         return 0;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: mmbench-unit NAME | --list\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: mmbench-unit NAME [ARG] | --list\n");
         return 2;
     }
+    mmb_test_arg = argc == 3 ? argv[2] : NULL;
     for (mmb_test *t = tests; t; t = t->next)
         if (strcmp(t->name, argv[1]) == 0) {
             t->fn();

@@ -1,0 +1,52 @@
+/* Workload tests: each workload's self-check at tiny scale under every manager, with the oracle
+ * on; the same seed gives the same checksum on every manager. */
+#include "manager.h"
+#include "oracle.h"
+#include "test.h"
+#include "workload.h"
+
+const char *mmb_test_arg; /* the runner's second argument: here, a workload name */
+
+TEST(workload_tiny_verified) {
+    const mmb_workload *w = mmb_workload_find(mmb_test_arg ? mmb_test_arg : "");
+    if (!w) {
+        fprintf(stderr, "usage: mmbench-unit workload_tiny_verified WORKLOAD\n");
+        exit(2);
+    }
+    uint64_t first_checksum = 0;
+    for (size_t i = 0; i < mmb_manager_count(); i++) {
+        const mmb_manager *m = mmb_manager_at(i);
+        mmb_heap_config cfg;
+        mmb_config_defaults(m, &cfg);
+        mmb_oracle_options opt = {.fill_payload = false};
+        mmb_workload_env env = {.seed = 42};
+        char err[512];
+        ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, NULL, 0, &env, err, sizeof err), 0);
+        ASSERT_EQ(mmb_oracle_create(m, &cfg, &opt, &env.heap, err, sizeof err), 0);
+        mmb_workload_result r = {0};
+        int status = w->run(&env, &r, err, sizeof err);
+        if (status != 0)
+            fprintf(stderr, "%s on %s: self-check failed: %s\n", w->name, m->name, err);
+        ASSERT_EQ(status, 0);
+        ASSERT_TRUE(!mmb_oracle_failed(env.heap));
+        mmb_collect(env.heap);
+        if (mmb_oracle_failed(env.heap))
+            fprintf(stderr, "%s on %s: %s\n", w->name, m->name, mmb_oracle_failure(env.heap));
+        ASSERT_TRUE(!mmb_oracle_failed(env.heap));
+        mmb_stats s;
+        mmb_stats_get(env.heap, &s);
+        if (m->caps & MMB_CAP_CYCLES)
+            ASSERT_EQ(s.live_objects, 0); /* the workload dropped everything it held */
+        ASSERT_TRUE(r.work_units > 0);
+        if (i == 0)
+            first_checksum = r.checksum;
+        ASSERT_EQ(r.checksum, first_checksum);
+        char msg[512];
+        int closed = mmb_oracle_close(env.heap, msg, sizeof msg);
+        if (closed != 0)
+            fprintf(stderr, "%s on %s: %s\n", w->name, m->name, msg);
+        ASSERT_EQ(closed, 0);
+        printf("%s on %-12s ok: %llu %s, checksum %016llx\n", w->name, m->name,
+               (unsigned long long)r.work_units, r.unit, (unsigned long long)r.checksum);
+    }
+}

@@ -1,0 +1,3 @@
+/* The bundled workloads: one line each, in the order `mmbench list` shows them. A workload named
+ * "a-b" is the object `mmb_workload_a_b` defined in workloads/a_b.c. */
+MMB_WORKLOAD(churn)

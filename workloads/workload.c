@@ -1,0 +1,109 @@
+/* The workload registry and parameter parsing (workload.h). */
+#include "workload.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
+
+#define MMB_WORKLOAD(id) extern const mmb_workload mmb_workload_##id;
+#include "list.h"
+#undef MMB_WORKLOAD
+
+static const mmb_workload *const registry[] = {
+#define MMB_WORKLOAD(id) &mmb_workload_##id,
+#include "list.h"
+#undef MMB_WORKLOAD
+};
+
+size_t mmb_workload_count(void) {
+    return sizeof registry / sizeof registry[0];
+}
+
+const mmb_workload *mmb_workload_at(size_t index) {
+    return index < mmb_workload_count() ? registry[index] : NULL;
+}
+
+const mmb_workload *mmb_workload_find(const char *name) {
+    for (size_t i = 0; i < mmb_workload_count(); i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+void mmb_workload_names(char *buf, size_t bytes) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < mmb_workload_count() && used < bytes; i++) {
+        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static size_t param_count(const mmb_workload *w) {
+    size_t n = 0;
+    while (w->params && w->params[n].name)
+        n++;
+    return n;
+}
+
+int mmb_params_parse(const mmb_workload *w, mmb_scale scale, const char *const *kv, size_t count,
+                     mmb_workload_env *env, char *err, size_t err_bytes) {
+    size_t n = param_count(w);
+    for (size_t i = 0; i < n && i < MMB_MAX_PARAMS; i++)
+        env->params[i] = w->params[i].defaults[scale];
+    env->scale = scale;
+    for (size_t k = 0; k < count; k++) {
+        const char *eq = strchr(kv[k], '=');
+        if (!eq || eq == kv[k]) {
+            snprintf(err, err_bytes, "parameter '%s' is not KEY=VALUE", kv[k]);
+            return -1;
+        }
+        size_t key_len = (size_t)(eq - kv[k]);
+        size_t i = 0;
+        while (i < n && !(strlen(w->params[i].name) == key_len &&
+                          strncmp(w->params[i].name, kv[k], key_len) == 0))
+            i++;
+        if (i == n) {
+            char names[512] = "";
+            size_t used = 0;
+            for (size_t j = 0; j < n && used < sizeof names; j++) {
+                int m = snprintf(names + used, sizeof names - used, "%s%s", j ? ", " : "",
+                                 w->params[j].name);
+                if (m < 0)
+                    break;
+                used += (size_t)m;
+            }
+            snprintf(err, err_bytes, "workload '%s' has no parameter '%.*s' (valid: %s)", w->name,
+                     (int)key_len, kv[k], n ? names : "none");
+            return -1;
+        }
+        const mmb_param_spec *p = &w->params[i];
+        char *end;
+        errno = 0;
+        double v = strtod(eq + 1, &end);
+        if (eq[1] == '\0' || *end || errno || !isfinite(v) || v < p->min || v > p->max ||
+            (p->integer && v != floor(v))) {
+            snprintf(err, err_bytes,
+                     "parameter '%s' of workload '%s': bad value '%s' (expected %s in %g..%g)",
+                     p->name, w->name, eq + 1, p->integer ? "an integer" : "a number", p->min,
+                     p->max);
+            return -1;
+        }
+        env->params[i] = v;
+    }
+    return 0;
+}
+
+double mmb_param(const mmb_workload *w, const mmb_workload_env *env, const char *name) {
+    for (size_t i = 0; i < param_count(w); i++)
+        if (strcmp(w->params[i].name, name) == 0)
+            return env->params[i];
+    fprintf(stderr, "mmbench: error: workload '%s' has no parameter '%s'\n", w->name, name);
+    abort();
+}

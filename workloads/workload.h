@@ -1,0 +1,105 @@
+/* The workload contract: a seeded, scalable program written against manager.h only. Adding a
+ * workload is one file under workloads/ and one MMB_WORKLOAD line in workloads/list.h. */
+#ifndef MMB_WORKLOAD_H
+#define MMB_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manager.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mmb_scale {
+    MMB_SCALE_TINY,    /* tests: well under a second, even under the oracle and sanitizers */
+    MMB_SCALE_SMALL,   /* the quick matrix: about 0.1-1 s */
+    MMB_SCALE_DEFAULT, /* a real measurement */
+    MMB_SCALE_LARGE,   /* millions of objects */
+    MMB_SCALE_COUNT
+} mmb_scale;
+
+extern const char *const mmb_scale_names[MMB_SCALE_COUNT];
+
+/* A named parameter with one default per scale. Integer parameters hold whole numbers. */
+typedef struct mmb_param_spec {
+    const char *name;
+    bool integer;
+    double defaults[MMB_SCALE_COUNT];
+    double min, max;
+    const char *help; /* one line: meaning and unit */
+} mmb_param_spec;
+
+#define MMB_MAX_PARAMS 16
+
+/* What the harness hands a workload. */
+typedef struct mmb_workload_env {
+    mmb_heap *heap;
+    uint64_t seed;
+    mmb_scale scale;
+    double params[MMB_MAX_PARAMS]; /* in table order; the scale's defaults unless overridden */
+    /* Pause-sensitive workloads report each request: when it was scheduled to start, when it
+     * did start and when it ended (CLOCK_MONOTONIC ns). NULL: not recorded. */
+    void (*on_request)(void *ctx, uint64_t scheduled_ns, uint64_t start_ns, uint64_t end_ns);
+    void *request_ctx;
+} mmb_workload_env;
+
+typedef struct mmb_workload_result {
+    uint64_t work_units; /* what throughput counts: objects allocated, requests served, ... */
+    const char *unit;    /* "objects", "requests", ... */
+    uint64_t checksum;   /* what the self-check computed; identical for a seed on every manager */
+} mmb_workload_result;
+
+typedef struct mmb_workload {
+    const char *name;
+    const char *family; /* "many-small", "cycle-heavy" or "pause-sensitive" */
+    const char *summary;
+    const mmb_param_spec *params; /* ended by an entry with name NULL; may be NULL */
+    /* Runs the workload once on env->heap. Before returning it drops every reference it took
+     * (garbage may remain for the harness's final collection). Returns 0, or -1 with a one-line
+     * reason in err when its self-check fails: the graph it reads back differs from what it
+     * built, i.e. the manager corrupted it. */
+    int (*run)(const mmb_workload_env *env, mmb_workload_result *out, char *err, size_t err_bytes);
+} mmb_workload;
+
+/* The registry, in workloads/list.h order. */
+size_t mmb_workload_count(void);
+const mmb_workload *mmb_workload_at(size_t index);
+const mmb_workload *mmb_workload_find(const char *name);
+void mmb_workload_names(char *buf, size_t bytes);
+
+/* Fills env->params with the scale's defaults, then applies `key=value` overrides. Returns 0, or
+ * -1 with a one-line reason naming the key and what is valid. */
+int mmb_params_parse(const mmb_workload *w, mmb_scale scale, const char *const *kv, size_t count,
+                     mmb_workload_env *env, char *err, size_t err_bytes);
+
+/* A parameter's value by name (for workloads: their own table order is faster). */
+double mmb_param(const mmb_workload *w, const mmb_workload_env *env, const char *name);
+
+/* A small, fast, portable PRNG for workloads (splitmix64): the same stream on every machine. */
+typedef struct mmb_rng {
+    uint64_t state;
+} mmb_rng;
+
+static inline uint64_t mmb_rng_next(mmb_rng *r) {
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+/* Uniform in [0, n), n > 0. */
+static inline uint32_t mmb_rng_below(mmb_rng *r, uint32_t n) {
+    return (uint32_t)(((mmb_rng_next(r) >> 32) * n) >> 32);
+}
+/* Uniform in [0, 1). */
+static inline double mmb_rng_unit(mmb_rng *r) {
+    return (double)(mmb_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
