@@ -124,3 +124,55 @@ TEST(mmu_matches_brute_force) {
     mmb_pause whole = {0, 1000};
     ASSERT_TRUE(mmb_mmu(&whole, 1, 1000, 10) == 0.0);
 }
+
+/* ---- the Google Benchmark wrapper: a C function timed, its counters and time read back ----- */
+
+#include <jansson.h>
+#include <unistd.h>
+
+#include "gbench.h"
+
+static int fake_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *err, size_t n) {
+    (void)err;
+    (void)n;
+    int *calls = arg;
+    (*calls)++;
+    mmb_gb_counter(sink, "objects", 1000, MMB_GB_COUNTER_PLAIN);
+    mmb_gb_counter(sink, "objects_per_second", 1000, MMB_GB_COUNTER_RATE);
+    *seconds = 0.25; /* what the caller measured */
+    return 0;
+}
+
+TEST(gbench_runs_c_function) {
+    static int calls;
+    char path[] = "/tmp/mmbench-gb-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    char out_flag[64];
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", path);
+    char *argv[] = {"mmbench",
+                    out_flag,
+                    "--benchmark_out_format=json",
+                    "--benchmark_repetitions=3",
+                    "--benchmark_format=json",
+                    NULL};
+    FILE *saved = freopen("/dev/null", "w", stdout); /* the console reporter */
+    ASSERT_TRUE(saved != NULL);
+    mmb_gb_register("fake/cell", fake_iteration, &calls);
+    ASSERT_EQ(mmb_gb_run(5, argv), 0);
+    ASSERT_EQ(calls, 3);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    unlink(path);
+    ASSERT_TRUE(root != NULL);
+    ASSERT_TRUE(json_is_object(json_object_get(root, "context")));
+    json_t *first = json_array_get(json_object_get(root, "benchmarks"), 0);
+    ASSERT_STR_CONTAINS(json_string_value(json_object_get(first, "name")), "fake/cell");
+    ASSERT_TRUE(fabs(json_real_value(json_object_get(first, "real_time")) - 250.0) < 1e-6);
+    ASSERT_STR_CONTAINS(json_string_value(json_object_get(first, "time_unit")), "ms");
+    ASSERT_TRUE(json_number_value(json_object_get(first, "objects")) == 1000);
+    ASSERT_TRUE(fabs(json_number_value(json_object_get(first, "objects_per_second")) - 4000) <
+                1e-6);
+    json_decref(root);
+}
