@@ -50,3 +50,30 @@ TEST(workload_tiny_verified) {
                (unsigned long long)r.work_units, r.unit, (unsigned long long)r.checksum);
     }
 }
+
+/* A manager that stores into the wrong slot (the next one), keeping its counts consistent: the
+ * graph is corrupted without any memory error, and only a self-check can notice. */
+extern const mmb_manager mmb_manager_rc;
+
+static void wrong_slot_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    mmb_manager_rc.store(h, o, (slot + 1) % o->nslots, value);
+}
+
+TEST(workload_self_check_catches_corruption) {
+    mmb_manager broken = mmb_manager_rc;
+    broken.name = "wrong-slot";
+    broken.store = wrong_slot_store;
+    const mmb_workload *w = mmb_workload_find("churn");
+    ASSERT_TRUE(w != NULL);
+    mmb_heap_config cfg;
+    mmb_config_defaults(&broken, &cfg);
+    mmb_workload_env env = {.seed = 42};
+    char err[512] = "";
+    ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, NULL, 0, &env, err, sizeof err), 0);
+    ASSERT_EQ(broken.create(&cfg, &env.heap, err, sizeof err), 0);
+    env.heap->manager = &broken; /* rc's create points the heap at rc's own table */
+    mmb_workload_result r = {0};
+    ASSERT_EQ(w->run(&env, &r, err, sizeof err), -1);
+    ASSERT_STR_CONTAINS(err, "slot 0 no longer points at object");
+    broken.destroy(env.heap);
+}
