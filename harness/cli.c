@@ -16,6 +16,7 @@
 
 #include "manager.h"
 #include "oracle.h"
+#include "run.h"
 #include "stress.h"
 #include "trace.h"
 
@@ -303,6 +304,7 @@ static const char main_help[] =
     "managers.\n"
     "\n"
     "Commands:\n"
+    "  run       benchmark managers x workloads (the main job)\n"
     "  replay    replay a trace file on a manager, optionally under the oracle\n"
     "  stress    generate random traces and replay them under the oracle\n"
     "  list      list managers, their capabilities and options\n"
@@ -614,5 +616,7 @@ int mmb_cli_main(int argc, char **argv) {
         return cmd_stress(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return mmb_run_main(argc - 1, argv + 1);
     return fail_usage("mmbench", "mmbench --help lists the commands", "unknown command '%s'", cmd);
 }

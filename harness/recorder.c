@@ -1,0 +1,62 @@
+/* The recorder (recorder.h). Recording is on the measured path: a histogram increment and an
+ * append, no clock reads of its own (the manager timed the event). */
+#include "recorder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+mmb_recorder *mmb_recorder_new(void) {
+    return calloc(1, sizeof(mmb_recorder));
+}
+
+void mmb_recorder_free(mmb_recorder *r) {
+    if (r)
+        free(r->log);
+    free(r);
+}
+
+void mmb_recorder_start(mmb_recorder *r, uint64_t now_ns) {
+    for (int k = 0; k < 3; k++)
+        mmb_hist_init(&r->pauses[k]);
+    mmb_hist_init(&r->latency_corrected);
+    mmb_hist_init(&r->latency_uncorrected);
+    r->nlog = 0;
+    r->max_freed_by_collection = 0;
+    r->events_dropped = 0;
+    r->t0_ns = now_ns;
+    r->recording = true;
+}
+
+static void log_pause(mmb_recorder *r, uint64_t start_ns, uint64_t end_ns) {
+    if (r->nlog == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 4096;
+        mmb_pause *log = realloc(r->log, cap * sizeof *log);
+        if (!log) {
+            r->events_dropped++;
+            return;
+        }
+        r->log = log;
+        r->cap = cap;
+    }
+    uint64_t s = start_ns > r->t0_ns ? start_ns - r->t0_ns : 0;
+    uint64_t e = end_ns > r->t0_ns ? end_ns - r->t0_ns : 0;
+    r->log[r->nlog++] = (mmb_pause){s, e};
+}
+
+void mmb_recorder_on_event(void *ctx, const mmb_event *ev) {
+    mmb_recorder *r = ctx;
+    if (!r->recording)
+        return;
+    mmb_hist_record(&r->pauses[ev->kind], ev->end_ns - ev->start_ns);
+    log_pause(r, ev->start_ns, ev->end_ns);
+    if (ev->kind != MMB_EVENT_CASCADE && ev->objects_freed > r->max_freed_by_collection)
+        r->max_freed_by_collection = ev->objects_freed;
+}
+
+void mmb_recorder_on_request(void *ctx, uint64_t scheduled_ns, uint64_t start_ns, uint64_t end_ns) {
+    mmb_recorder *r = ctx;
+    if (!r->recording)
+        return;
+    mmb_hist_record(&r->latency_corrected, end_ns > scheduled_ns ? end_ns - scheduled_ns : 0);
+    mmb_hist_record(&r->latency_uncorrected, end_ns > start_ns ? end_ns - start_ns : 0);
+}

@@ -1,0 +1,1012 @@
+/* `mmbench run` (run.h): expands the matrix into cells, runs each cell in a fresh process
+ * (fork), times it through Google Benchmark, records pauses and latencies, and merges the cells'
+ * results into one JSON document in Google Benchmark's schema plus an `mmbench` section. */
+#include "run.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gbench.h"
+#include "manager.h"
+#include "oracle.h"
+#include "recorder.h"
+#include "workload.h"
+
+#ifndef MMB_VERSION
+#define MMB_VERSION "0.0.0"
+#endif
+#ifndef MMB_GIT_REVISION
+#define MMB_GIT_REVISION "unknown"
+#endif
+#ifndef MMB_BUILD_TYPE
+#define MMB_BUILD_TYPE "unknown"
+#endif
+#ifndef MMB_SANITIZERS
+#define MMB_SANITIZERS ""
+#endif
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+#define MAX_CELLS 4096
+#define MAX_DIMS  32
+
+static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+#define N_MMU (sizeof mmu_windows_ms / sizeof mmu_windows_ms[0])
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mmbench: error: run: %s\n", what);
+    return EXIT_USAGE;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the matrix ----------------------------------------------------------------------------- */
+
+/* A dimension: KEY with one or more values ("ring-size=2,21"). */
+typedef struct dim {
+    char key[64];
+    char values[16][64];
+    int nvalues;
+} dim;
+
+typedef struct cell {
+    const mmb_manager *manager;
+    const mmb_workload *workload;
+    mmb_scale scale;
+    char kv_params[MAX_DIMS][130];
+    int nparams;
+    char kv_options[MAX_DIMS][130];
+    int noptions;
+    char name[512];
+} cell;
+
+typedef struct run_flags {
+    const char *managers[64];
+    int nmanagers;
+    const char *workloads[64];
+    int nworkloads;
+    mmb_scale scales[MMB_SCALE_COUNT];
+    int nscales;
+    dim params[MAX_DIMS];
+    int nparams;
+    dim options[MAX_DIMS];
+    int noptions;
+    uint64_t seed;
+    uint64_t repetitions;
+    const char *out;
+    const char *hgrm;
+    bool verify;
+    int format; /* 0 table, 1 json, 2 none */
+    char *gb_args[64];
+    int ngb;
+} run_flags;
+
+static int parse_dim(const char *flag, const char *text, dim *d) {
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text || (size_t)(eq - text) >= sizeof d->key)
+        return usage_error("%s '%s' is not KEY=VALUE[,VALUE...] (hint: mmbench run --help)", flag,
+                           text);
+    memcpy(d->key, text, (size_t)(eq - text));
+    d->key[eq - text] = '\0';
+    d->nvalues = 0;
+    for (const char *v = eq + 1;;) {
+        const char *comma = strchr(v, ',');
+        size_t len = comma ? (size_t)(comma - v) : strlen(v);
+        if (len == 0 || len >= sizeof d->values[0] || d->nvalues == 16)
+            return usage_error("%s '%s': empty, too long or more than 16 values", flag, text);
+        memcpy(d->values[d->nvalues], v, len);
+        d->values[d->nvalues++][len] = '\0';
+        if (!comma)
+            break;
+        v = comma + 1;
+    }
+    return EXIT_OK;
+}
+
+static bool workload_has_param(const mmb_workload *w, const char *key) {
+    for (const mmb_param_spec *p = w->params; p && p->name; p++)
+        if (strcmp(p->name, key) == 0)
+            return true;
+    return false;
+}
+
+static bool manager_has_option(const mmb_manager *m, const char *key) {
+    for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
+        if (strcmp(o->name, key) == 0)
+            return true;
+    for (const mmb_option_spec *o = m->options; o && o->name; o++)
+        if (strcmp(o->name, key) == 0)
+            return true;
+    return false;
+}
+
+/* Does workload w match a --workload pattern: a name, a family, a glob, or "all"? */
+static bool workload_matches(const mmb_workload *w, const char *pattern) {
+    return strcmp(pattern, "all") == 0 || strcmp(pattern, w->family) == 0 ||
+           fnmatch(pattern, w->name, 0) == 0;
+}
+
+/* Expands the flags into cells; checks every name, parameter and option first. */
+static int build_cells(const run_flags *f, cell *cells, int *ncells) {
+    const mmb_manager *ms[64];
+    int nm = 0;
+    char names[1024];
+    for (int i = 0; i < f->nmanagers; i++) {
+        if (strcmp(f->managers[i], "all") == 0) {
+            for (size_t k = 0; k < mmb_manager_count() && nm < 64; k++)
+                ms[nm++] = mmb_manager_at(k);
+            continue;
+        }
+        const mmb_manager *m = mmb_manager_find(f->managers[i]);
+        if (!m) {
+            mmb_manager_names(names, sizeof names);
+            return usage_error("unknown manager '%s' (hint: one of: %s, or all)", f->managers[i],
+                               names);
+        }
+        ms[nm++] = m;
+    }
+    const mmb_workload *ws[64];
+    int nw = 0;
+    for (int i = 0; i < f->nworkloads; i++) {
+        int before = nw;
+        for (size_t k = 0; k < mmb_workload_count() && nw < 64; k++) {
+            const mmb_workload *w = mmb_workload_at(k);
+            bool dup = false;
+            for (int j = 0; j < nw; j++)
+                dup |= ws[j] == w;
+            if (!dup && workload_matches(w, f->workloads[i]))
+                ws[nw++] = w;
+        }
+        if (nw == before) {
+            mmb_workload_names(names, sizeof names);
+            return usage_error("no workload matches '%s' (hint: names: %s; families: many-small, "
+                               "cycle-heavy, pause-sensitive; or a glob, or all)",
+                               f->workloads[i], names);
+        }
+    }
+    for (int d = 0; d < f->nparams; d++) {
+        bool any = false;
+        for (int i = 0; i < nw; i++)
+            any |= workload_has_param(ws[i], f->params[d].key);
+        if (!any)
+            return usage_error("no selected workload has a parameter '%s' (hint: mmbench list)",
+                               f->params[d].key);
+    }
+    for (int d = 0; d < f->noptions; d++) {
+        bool any = false;
+        for (int i = 0; i < nm; i++)
+            any |= manager_has_option(ms[i], f->options[d].key);
+        if (!any)
+            return usage_error("no selected manager has an option '%s' (hint: mmbench list)",
+                               f->options[d].key);
+    }
+    *ncells = 0;
+    for (int wi = 0; wi < nw; wi++)
+        for (int mi = 0; mi < nm; mi++)
+            for (int si = 0; si < f->nscales; si++) {
+                /* The parameter and option combinations that apply to this pair: an odometer over
+                 * the dimensions this workload or manager has. */
+                int idx[2 * MAX_DIMS] = {0};
+                for (;;) {
+                    if (*ncells == MAX_CELLS)
+                        return usage_error("more than %d cells", MAX_CELLS);
+                    cell *c = &cells[(*ncells)++];
+                    memset(c, 0, sizeof *c);
+                    c->manager = ms[mi];
+                    c->workload = ws[wi];
+                    c->scale = f->scales[si];
+                    int used = snprintf(c->name, sizeof c->name, "%s/%s/%s", ws[wi]->name,
+                                        ms[mi]->name, mmb_scale_names[f->scales[si]]);
+                    for (int d = 0; d < f->nparams; d++)
+                        if (workload_has_param(ws[wi], f->params[d].key)) {
+                            snprintf(c->kv_params[c->nparams++], sizeof c->kv_params[0], "%s=%s",
+                                     f->params[d].key, f->params[d].values[idx[d]]);
+                            used +=
+                                snprintf(c->name + used, sizeof c->name - (size_t)used, "/%s=%s",
+                                         f->params[d].key, f->params[d].values[idx[d]]);
+                        }
+                    for (int d = 0; d < f->noptions; d++)
+                        if (manager_has_option(ms[mi], f->options[d].key)) {
+                            snprintf(c->kv_options[c->noptions++], sizeof c->kv_options[0], "%s=%s",
+                                     f->options[d].key, f->options[d].values[idx[MAX_DIMS + d]]);
+                            used += snprintf(c->name + used, sizeof c->name - (size_t)used,
+                                             "/%s=%s", f->options[d].key,
+                                             f->options[d].values[idx[MAX_DIMS + d]]);
+                        }
+                    /* Check the cell's values now, so bad input stops the run before it starts. */
+                    char err[600];
+                    mmb_heap_config cfg;
+                    mmb_workload_env env;
+                    const char *kv[MAX_DIMS];
+                    for (int k = 0; k < c->noptions; k++)
+                        kv[k] = c->kv_options[k];
+                    if (mmb_options_parse(c->manager, kv, (size_t)c->noptions, &cfg, err,
+                                          sizeof err))
+                        return usage_error("%s (hint: mmbench list)", err);
+                    for (int k = 0; k < c->nparams; k++)
+                        kv[k] = c->kv_params[k];
+                    if (mmb_params_parse(c->workload, c->scale, kv, (size_t)c->nparams, &env, err,
+                                         sizeof err))
+                        return usage_error("%s (hint: mmbench list)", err);
+                    /* Next combination: advance the first dimension that applies and has more. */
+                    int d = 0;
+                    for (; d < 2 * MAX_DIMS; d++) {
+                        bool param = d < MAX_DIMS;
+                        int k = param ? d : d - MAX_DIMS;
+                        if (param
+                                ? (k >= f->nparams || !workload_has_param(ws[wi], f->params[k].key))
+                                : (k >= f->noptions ||
+                                   !manager_has_option(ms[mi], f->options[k].key)))
+                            continue;
+                        int n = param ? f->params[k].nvalues : f->options[k].nvalues;
+                        if (++idx[d] < n)
+                            break;
+                        idx[d] = 0;
+                    }
+                    if (d == 2 * MAX_DIMS)
+                        break;
+                }
+            }
+    return EXIT_OK;
+}
+
+/* ---- one cell, in its own process ----------------------------------------------------------- */
+
+typedef struct cell_state {
+    const cell *c;
+    const run_flags *f;
+    mmb_recorder *rec;
+    json_t *details; /* one object per repetition */
+    int repetition;
+} cell_state;
+
+static json_t *hist_json(const mmb_hist *h, bool with_buckets) {
+    json_t *o = json_pack("{sIsfsfsfsfsfsfsIsI}", "count", (json_int_t)h->count, "mean_ns",
+                          mmb_hist_mean(h), "p50_ns", mmb_hist_percentile(h, 50), "p90_ns",
+                          mmb_hist_percentile(h, 90), "p99_ns", mmb_hist_percentile(h, 99),
+                          "p99_9_ns", mmb_hist_percentile(h, 99.9), "total_ns", h->sum, "max_ns",
+                          (json_int_t)(h->count ? h->max : 0), "min_ns",
+                          (json_int_t)(h->count ? h->min : 0));
+    if (with_buckets) {
+        /* Sparse: [bucket low bound ns, count] for every non-empty bucket. */
+        json_t *b = json_array();
+        for (unsigned i = 0; i < MMB_HIST_BUCKETS; i++)
+            if (h->counts[i]) {
+                uint64_t low, width;
+                mmb_hist_bucket(i, &low, &width);
+                json_array_append_new(b,
+                                      json_pack("[II]", (json_int_t)low, (json_int_t)h->counts[i]));
+            }
+        json_object_set_new(o, "buckets", b);
+    }
+    return o;
+}
+
+/* Peak resident set since the last reset, in bytes (VmHWM), or 0 when unknown. */
+static uint64_t peak_rss_bytes(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    uint64_t kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %" SCNu64, &kib) == 1)
+            break;
+    fclose(f);
+    return kib * 1024;
+}
+
+static void reset_peak_rss(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static void sanitize(const char *in, char *out, size_t n) {
+    size_t i = 0;
+    for (; in[i] && i + 1 < n; i++)
+        out[i] = (in[i] == '/' || in[i] == '=' || in[i] == ',') ? '_' : in[i];
+    out[i] = '\0';
+}
+
+static int write_hgrm(const char *dir, const char *cell_name, const char *what, const mmb_hist *h) {
+    char base[512], path[1024], tmp[1100];
+    sanitize(cell_name, base, sizeof base);
+    snprintf(path, sizeof path, "%s/%s.%s.hgrm", dir, base, what);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (!out)
+        return -1;
+    int bad = mmb_hist_write_hgrm(h, out, 1e3) | fclose(out);
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *err, size_t n) {
+    cell_state *st = arg;
+    const cell *c = st->c;
+    mmb_heap_config cfg;
+    mmb_workload_env env;
+    const char *kv[MAX_DIMS];
+    for (int k = 0; k < c->noptions; k++)
+        kv[k] = c->kv_options[k];
+    mmb_options_parse(c->manager, kv, (size_t)c->noptions, &cfg, err, n);
+    for (int k = 0; k < c->nparams; k++)
+        kv[k] = c->kv_params[k];
+    memset(&env, 0, sizeof env);
+    mmb_params_parse(c->workload, c->scale, kv, (size_t)c->nparams, &env, err, n);
+    cfg.on_event = mmb_recorder_on_event;
+    cfg.event_ctx = st->rec;
+    env.seed = st->f->seed;
+    env.on_request = mmb_recorder_on_request;
+    env.request_ctx = st->rec;
+
+    mmb_oracle_options oopt = {.fill_payload = false};
+    int created = st->f->verify ? mmb_oracle_create(c->manager, &cfg, &oopt, &env.heap, err, n)
+                                : c->manager->create(&cfg, &env.heap, err, n);
+    if (created != 0)
+        return -1;
+    reset_peak_rss();
+    mmb_workload_result result = {0};
+    uint64_t t0 = now_ns();
+    mmb_recorder_start(st->rec, t0);
+    int status = c->workload->run(&env, &result, err, n);
+    uint64_t t1 = now_ns();
+    st->rec->recording = false;
+    mmb_stats at_end, after;
+    mmb_stats_get(env.heap, &at_end);
+    mmb_collect(env.heap); /* not timed: reclaims what the run left, for the counts below */
+    mmb_stats_get(env.heap, &after);
+    uint64_t rss = peak_rss_bytes();
+    if (status == 0 && st->f->verify && mmb_oracle_failed(env.heap)) {
+        snprintf(err, n, "verify failed: %s", mmb_oracle_failure(env.heap));
+        status = -1;
+    }
+    if (st->f->verify) {
+        char msg[600];
+        if (mmb_oracle_close(env.heap, msg, sizeof msg) != 0 && status == 0) {
+            snprintf(err, n, "verify failed: %s", msg);
+            status = -1;
+        }
+    } else {
+        c->manager->destroy(env.heap);
+    }
+    if (status != 0)
+        return -1;
+
+    uint64_t run_ns = t1 - t0;
+    *seconds = (double)run_ns * 1e-9;
+    mmb_recorder *r = st->rec;
+    size_t np = mmb_pauses_normalize(r->log, r->nlog);
+    mmb_hist collections;
+    mmb_hist_init(&collections);
+    mmb_hist_merge(&collections, &r->pauses[MMB_EVENT_FULL]);
+    mmb_hist_merge(&collections, &r->pauses[MMB_EVENT_YOUNG]);
+    /* The workload drops everything it held before returning, so what is live at its end is
+     * garbage not yet reclaimed: with the largest set one collection freed, a lower bound on the
+     * peak uncollected garbage (memory lag). */
+    uint64_t lag = at_end.live_objects > r->max_freed_by_collection ? at_end.live_objects
+                                                                    : r->max_freed_by_collection;
+    json_t *mmu = json_array();
+    double mmu10 = 1;
+    for (size_t i = 0; i < N_MMU; i++) {
+        double u = mmb_mmu(r->log, np, run_ns, (uint64_t)(mmu_windows_ms[i] * 1e6));
+        if (mmu_windows_ms[i] == 10)
+            mmu10 = u;
+        json_array_append_new(
+            mmu, json_pack("{sfsf}", "window_ms", mmu_windows_ms[i], "utilization", u));
+    }
+
+    mmb_gb_counter(sink, "work_units_per_second", (double)result.work_units, MMB_GB_COUNTER_RATE);
+    mmb_gb_counter(sink, "work_units", (double)result.work_units, MMB_GB_COUNTER_PLAIN);
+    mmb_gb_counter(sink, "objects_allocated", (double)at_end.objects_allocated, 0);
+    mmb_gb_counter(sink, "freed_by_rc", (double)at_end.objects_freed_by_rc, 0);
+    mmb_gb_counter(sink, "freed_by_gc", (double)at_end.objects_freed_by_gc, 0);
+    mmb_gb_counter(sink, "collections_full", (double)at_end.collections_full, 0);
+    mmb_gb_counter(sink, "collections_young", (double)at_end.collections_young, 0);
+    mmb_gb_counter(sink, "increments", (double)at_end.increments, 0);
+    mmb_gb_counter(sink, "decrements", (double)at_end.decrements, 0);
+    mmb_gb_counter(sink, "objects_traversed", (double)at_end.objects_traversed, 0);
+    mmb_gb_counter(sink, "pause_p99_ns", mmb_hist_percentile(&collections, 99), 0);
+    mmb_gb_counter(sink, "pause_max_ns", (double)(collections.count ? collections.max : 0), 0);
+    mmb_gb_counter(sink, "mmu_10ms", mmu10, 0);
+    mmb_gb_counter(sink, "peak_rss_bytes", (double)rss, 0);
+    mmb_gb_counter(sink, "memory_lag_objects", (double)lag, 0);
+    mmb_gb_counter(sink, "header_bytes", (double)at_end.header_bytes, 0);
+    if (r->latency_corrected.count) {
+        mmb_gb_counter(sink, "latency_p99_ns", mmb_hist_percentile(&r->latency_corrected, 99), 0);
+        mmb_gb_counter(sink, "latency_p99_uncorrected_ns",
+                       mmb_hist_percentile(&r->latency_uncorrected, 99), 0);
+    }
+
+    json_t *d = json_object();
+    json_object_set_new(d, "repetition", json_integer(st->repetition++));
+    json_object_set_new(d, "run_ns", json_integer((json_int_t)run_ns));
+    json_object_set_new(d, "work_units", json_integer((json_int_t)result.work_units));
+    json_object_set_new(d, "unit", json_string(result.unit ? result.unit : "units"));
+    json_object_set_new(d, "checksum", json_sprintf("%016" PRIx64, result.checksum));
+    json_t *stats = json_pack(
+        "{sIsIsIsIsIsIsIsIsIsIsIsI}", "objects_allocated", (json_int_t)at_end.objects_allocated,
+        "objects_freed", (json_int_t)at_end.objects_freed, "objects_freed_by_rc",
+        (json_int_t)at_end.objects_freed_by_rc, "objects_freed_by_gc",
+        (json_int_t)at_end.objects_freed_by_gc, "live_objects_at_end",
+        (json_int_t)at_end.live_objects, "live_objects_after_final_collection",
+        (json_int_t)after.live_objects, "collections_full", (json_int_t)at_end.collections_full,
+        "collections_young", (json_int_t)at_end.collections_young, "increments",
+        (json_int_t)at_end.increments, "decrements", (json_int_t)at_end.decrements,
+        "objects_traversed", (json_int_t)at_end.objects_traversed, "header_bytes",
+        (json_int_t)at_end.header_bytes);
+    json_object_set_new(d, "deterministic", stats);
+    json_object_set_new(d, "peak_rss_bytes", json_integer((json_int_t)rss));
+    json_object_set_new(d, "memory_lag_objects", json_integer((json_int_t)lag));
+    json_t *pauses = json_object();
+    for (int k = 0; k < 3; k++)
+        json_object_set_new(pauses, mmb_event_kind_name((mmb_event_kind)k),
+                            hist_json(&r->pauses[k], true));
+    json_object_set_new(pauses, "collections", hist_json(&collections, false));
+    json_object_set_new(d, "pauses", pauses);
+    json_object_set_new(d, "mmu", mmu);
+    if (r->latency_corrected.count) {
+        json_object_set_new(d, "latency_corrected", hist_json(&r->latency_corrected, true));
+        json_object_set_new(d, "latency_uncorrected", hist_json(&r->latency_uncorrected, true));
+    }
+    if (r->events_dropped)
+        json_object_set_new(d, "events_dropped", json_integer((json_int_t)r->events_dropped));
+    json_array_append_new(st->details, d);
+
+    if (st->f->hgrm) {
+        const char *kinds[] = {"full", "young", "cascade"};
+        for (int k = 0; k < 3; k++)
+            if (r->pauses[k].count && write_hgrm(st->f->hgrm, c->name, kinds[k], &r->pauses[k]))
+                fprintf(stderr, "mmbench: warning: run: cannot write a histogram in %s: %s\n",
+                        st->f->hgrm, strerror(errno));
+        if (r->latency_corrected.count) {
+            write_hgrm(st->f->hgrm, c->name, "latency", &r->latency_corrected);
+            write_hgrm(st->f->hgrm, c->name, "latency-uncorrected", &r->latency_uncorrected);
+        }
+    }
+    return 0;
+}
+
+static json_t *cell_json(const cell *c, const run_flags *f) {
+    json_t *params = json_object(), *options = json_object();
+    mmb_workload_env env;
+    mmb_heap_config cfg;
+    char err[600];
+    const char *kv[MAX_DIMS];
+    for (int k = 0; k < c->nparams; k++)
+        kv[k] = c->kv_params[k];
+    mmb_params_parse(c->workload, c->scale, kv, (size_t)c->nparams, &env, err, sizeof err);
+    for (int i = 0; c->workload->params && c->workload->params[i].name; i++)
+        json_object_set_new(params, c->workload->params[i].name, json_real(env.params[i]));
+    for (int k = 0; k < c->noptions; k++)
+        kv[k] = c->kv_options[k];
+    mmb_options_parse(c->manager, kv, (size_t)c->noptions, &cfg, err, sizeof err);
+    for (int i = 0; c->manager->options && c->manager->options[i].name; i++)
+        json_object_set_new(options, c->manager->options[i].name, json_integer(cfg.options[i]));
+    json_object_set_new(options, "cascade-threshold",
+                        json_integer((json_int_t)cfg.cascade_threshold));
+    return json_pack("{sssssssssssososIsbss}", "cell", c->name, "manager", c->manager->name,
+                     "workload", c->workload->name, "family", c->workload->family, "scale",
+                     mmb_scale_names[c->scale], "params", params, "options", options, "seed",
+                     (json_int_t)f->seed, "verify", f->verify, "git_revision", MMB_GIT_REVISION);
+}
+
+/* Reads Google Benchmark's JSON, which writes non-finite numbers as bare NaN and inf (a
+ * coefficient of variation over identical runs, say): those become null. */
+static json_t *load_gb_json(const char *path, json_error_t *jerr) {
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        snprintf(jerr->text, sizeof jerr->text, "%s", strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    bool in_string = false, escaped = false;
+    for (int ch; (ch = fgetc(in)) != EOF;) {
+        if (in_string) {
+            in_string = escaped || ch != '"';
+            escaped = !escaped && ch == '\\';
+            fputc(ch, mem);
+            continue;
+        }
+        if (ch == '"')
+            in_string = true;
+        static const char *const bad[] = {"NaN", "-nan", "nan", "-inf", "inf"};
+        bool replaced = false;
+        for (size_t k = 0; k < 5 && !replaced; k++)
+            if (ch == bad[k][0]) {
+                size_t m = 1;
+                int next = 0;
+                while (bad[k][m] && (next = fgetc(in)) == bad[k][m])
+                    m++;
+                if (!bad[k][m]) {
+                    fputs("null", mem);
+                    replaced = true;
+                } else {
+                    /* Not that word: put back what was read and keep the text as it was. */
+                    fwrite(bad[k], 1, m, mem);
+                    if (next != EOF)
+                        ungetc(next, in);
+                    replaced = true;
+                }
+            }
+        if (!replaced)
+            fputc(ch, mem);
+    }
+    fclose(in);
+    fclose(mem);
+    json_t *root = json_loads(text, 0, jerr);
+    free(text);
+    return root;
+}
+
+/* Runs one cell in this (child) process; writes {context, benchmarks} to `path`. */
+static int run_cell(const cell *c, const run_flags *f, const char *path) {
+    char gb_out[600];
+    snprintf(gb_out, sizeof gb_out, "%s.gb", path);
+    cell_state st = {.c = c, .f = f, .rec = mmb_recorder_new(), .details = json_array()};
+    if (!st.rec)
+        return EXIT_FAILED;
+    char *argv[80];
+    int argc = 0;
+    char out_flag[700], reps_flag[64];
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", gb_out);
+    snprintf(reps_flag, sizeof reps_flag, "--benchmark_repetitions=%" PRIu64, f->repetitions);
+    argv[argc++] = "mmbench";
+    argv[argc++] = out_flag;
+    argv[argc++] = "--benchmark_out_format=json";
+    argv[argc++] = "--benchmark_format=json"; /* the console reporter writes to stderr */
+    argv[argc++] = reps_flag;
+    for (int i = 0; i < f->ngb; i++)
+        argv[argc++] = f->gb_args[i];
+    argv[argc] = NULL;
+    mmb_gb_register(c->name, cell_iteration, &st);
+    /* Google Benchmark's console report is not ours to print: mmbench prints its own table. */
+    if (!freopen("/dev/null", "w", stdout))
+        return EXIT_FAILED;
+    int status = mmb_gb_run(argc, argv);
+    if (status != 0)
+        return status;
+    json_error_t jerr;
+    json_t *root = load_gb_json(gb_out, &jerr);
+    unlink(gb_out);
+    if (!root) {
+        fprintf(stderr, "mmbench: error: run: %s: cannot read Google Benchmark's output: %s\n",
+                c->name, jerr.text);
+        return EXIT_FAILED;
+    }
+    /* Each iteration entry gets its repetition's details; every entry the cell's description. */
+    json_t *benchmarks = json_object_get(root, "benchmarks");
+    size_t i;
+    json_t *b;
+    int failed = 0;
+    json_array_foreach(benchmarks, i, b) {
+        json_t *mm = cell_json(c, f);
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        json_t *rep = json_object_get(b, "repetition_index");
+        if (type && strcmp(type, "iteration") == 0) {
+            size_t r = rep ? (size_t)json_integer_value(rep) : 0;
+            json_t *d = json_array_get(st.details, r);
+            if (d)
+                json_object_update(mm, d);
+        }
+        if (json_is_true(json_object_get(b, "error_occurred")))
+            failed = 1;
+        json_object_set_new(b, "mmbench", mm);
+    }
+    int bad = json_dump_file(root, path, JSON_COMPACT);
+    json_decref(root);
+    json_decref(st.details);
+    mmb_recorder_free(st.rec);
+    return bad ? EXIT_FAILED : failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/* ---- the parent: cells in children, results merged ------------------------------------------ */
+
+static json_t *machine_context(int argc, char **argv) {
+    struct utsname u;
+    uname(&u);
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "model name", 10) == 0) {
+                char *colon = strchr(line, ':');
+                if (colon) {
+                    snprintf(model, sizeof model, "%s", colon + 2);
+                    model[strcspn(model, "\n")] = '\0';
+                }
+                break;
+            }
+        fclose(f);
+    }
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return json_pack("{sssssssssssssssIsIso}", "version", MMB_VERSION, "git_revision",
+                     MMB_GIT_REVISION, "build_type", MMB_BUILD_TYPE, "sanitizers", MMB_SANITIZERS,
+                     "kernel", u.release, "machine", u.machine, "cpu_model", model, "online_cpus",
+                     (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "memory_bytes",
+                     (json_int_t)pages * page, "command", cmd);
+}
+
+static double median(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void fmt_ns(double ns, char *buf, size_t n) {
+    if (ns <= 0)
+        snprintf(buf, n, "-");
+    else if (ns < 1e3)
+        snprintf(buf, n, "%.0fns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, n, "%.1fus", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, n, "%.1fms", ns / 1e6);
+    else
+        snprintf(buf, n, "%.2fs", ns / 1e9);
+}
+
+/* One row per cell: medians over its repetitions. */
+static void print_table(json_t *benchmarks) {
+    printf("%-44s %9s %11s %9s %9s %7s %8s %8s %7s\n", "cell (workload/manager/scale)", "time",
+           "units/s", "p99 pause", "max pause", "MMU10ms", "peak RSS", "GCs", "status");
+    size_t i = 0;
+    while (i < json_array_size(benchmarks)) {
+        json_t *first = json_array_get(benchmarks, i);
+        const char *cell_name =
+            json_string_value(json_object_get(json_object_get(first, "mmbench"), "cell"));
+        double t[64], rate[64], p99[64], mx[64], mmu[64], rss[64], gcs[64];
+        int n = 0;
+        bool error = false;
+        for (; i < json_array_size(benchmarks); i++) {
+            json_t *b = json_array_get(benchmarks, i);
+            json_t *mm = json_object_get(b, "mmbench");
+            const char *cn = json_string_value(json_object_get(mm, "cell"));
+            if (!cn || !cell_name || strcmp(cn, cell_name) != 0)
+                break;
+            error |= json_is_true(json_object_get(b, "error_occurred"));
+            const char *type = json_string_value(json_object_get(b, "run_type"));
+            if (!type || strcmp(type, "iteration") != 0 || n == 64 ||
+                json_is_true(json_object_get(b, "error_occurred")))
+                continue;
+            t[n] = json_number_value(json_object_get(b, "real_time"));
+            rate[n] = json_number_value(json_object_get(b, "work_units_per_second"));
+            p99[n] = json_number_value(json_object_get(b, "pause_p99_ns"));
+            mx[n] = json_number_value(json_object_get(b, "pause_max_ns"));
+            mmu[n] = json_number_value(json_object_get(b, "mmu_10ms"));
+            rss[n] = json_number_value(json_object_get(b, "peak_rss_bytes"));
+            gcs[n] = json_number_value(json_object_get(b, "collections_full")) +
+                     json_number_value(json_object_get(b, "collections_young"));
+            n++;
+        }
+        if (!cell_name) {
+            i++;
+            continue;
+        }
+        char a[16], b2[16], c2[16];
+        fmt_ns(median(t, n) * 1e6, a, sizeof a);
+        fmt_ns(median(p99, n), b2, sizeof b2);
+        fmt_ns(median(mx, n), c2, sizeof c2);
+        printf("%-44s %9s %11.4g %9s %9s %7.3f %7.1fM %8.0f %7s\n", cell_name, a, median(rate, n),
+               b2, c2, median(mmu, n), median(rss, n) / 1048576.0, median(gcs, n),
+               error ? "FAILED" : "ok");
+    }
+}
+
+static int write_atomically(json_t *doc, const char *path) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
+        rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        fprintf(stderr, "mmbench: error: run: --out %s: cannot write: %s\n", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static const char run_help[] =
+    "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
+    "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
+    "                   [--hgrm DIR] [--verify] [--format table|json|none] [--benchmark_*...]\n"
+    "\n"
+    "Runs the matrix managers x workloads x scales x parameter values x option values; each\n"
+    "cell in a fresh process on a fresh heap, timed by Google Benchmark (one iteration per\n"
+    "repetition), with every collection pause and refcount cascade recorded.\n"
+    "\n"
+    "  --manager LIST        names, comma separated, or all (default: all)\n"
+    "  --workload LIST       names, families (many-small, cycle-heavy, pause-sensitive), globs,\n"
+    "                        or all (default: all)\n"
+    "  --scale LIST          tiny, small, default or large (default: default)\n"
+    "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension\n"
+    "  --option KEY=V[,V]    a manager option; several values make a matrix dimension\n"
+    "  --seed S              the workloads' seed (default 1)\n"
+    "  --repetitions N       repetitions of each cell (default 1)\n"
+    "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
+    "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
+    "  --verify              run every cell under the oracle (slow; for checking managers)\n"
+    "  --format F            standard output: table (default), json, or none\n"
+    "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
+    "\n"
+    "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage.\n";
+
+static int split_list(const char *text, const char **out, int *n, int max, char **owned) {
+    char *copy = strdup(text);
+    if (!copy)
+        return -1;
+    *owned = copy;
+    for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
+        if (*n < max)
+            out[(*n)++] = tok;
+    return 0;
+}
+
+int mmb_run_main(int argc, char **argv) {
+    static run_flags f;
+    memset(&f, 0, sizeof f);
+    f.seed = 1;
+    f.repetitions = 1;
+    char *owned[256];
+    int nowned = 0;
+    /* Google Benchmark's flags pass through untouched. */
+    char *ours[256];
+    int nours = 0;
+    for (int i = 0; i < argc && nours < 255; i++) {
+        if (strncmp(argv[i], "--benchmark_", 12) == 0 && f.ngb < 60)
+            f.gb_args[f.ngb++] = argv[i];
+        else
+            ours[nours++] = argv[i];
+    }
+    ours[nours] = NULL;
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"manager", required_argument, NULL, 'm'},
+        {"workload", required_argument, NULL, 'w'},
+        {"scale", required_argument, NULL, 's'},
+        {"param", required_argument, NULL, 'p'},
+        {"option", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"repetitions", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'O'},
+        {"hgrm", required_argument, NULL, 'H'},
+        {"verify", no_argument, NULL, 'v'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(nours, ours, ":h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'h':
+            fputs(run_help, stdout);
+            return EXIT_OK;
+        case 'm':
+            split_list(optarg, f.managers, &f.nmanagers, 64, &owned[nowned++]);
+            break;
+        case 'w':
+            split_list(optarg, f.workloads, &f.nworkloads, 64, &owned[nowned++]);
+            break;
+        case 's': {
+            const char *names[8];
+            int n = 0;
+            split_list(optarg, names, &n, 8, &owned[nowned++]);
+            for (int i = 0; i < n; i++) {
+                int s = 0;
+                while (s < MMB_SCALE_COUNT && strcmp(names[i], mmb_scale_names[s]))
+                    s++;
+                if (s == MMB_SCALE_COUNT)
+                    return usage_error("--scale: unknown scale '%s' (hint: tiny, small, default "
+                                       "or large)",
+                                       names[i]);
+                if (f.nscales < MMB_SCALE_COUNT)
+                    f.scales[f.nscales++] = (mmb_scale)s;
+            }
+            break;
+        }
+        case 'p':
+            if (f.nparams == MAX_DIMS)
+                return usage_error("too many --param flags");
+            if (parse_dim("--param", optarg, &f.params[f.nparams++]))
+                return EXIT_USAGE;
+            break;
+        case 'o':
+            if (f.noptions == MAX_DIMS)
+                return usage_error("too many --option flags");
+            if (parse_dim("--option", optarg, &f.options[f.noptions++]))
+                return EXIT_USAGE;
+            break;
+        case 'S':
+        case 'r': {
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (!*optarg || *optarg == '-' || *end || errno || (c == 'r' && (v < 1 || v > 64)))
+                return usage_error("%s: bad value '%s' (expected %s)",
+                                   c == 'S' ? "--seed" : "--repetitions", optarg,
+                                   c == 'S' ? "an integer >= 0" : "an integer in 1..64");
+            if (c == 'S')
+                f.seed = v;
+            else
+                f.repetitions = v;
+            break;
+        }
+        case 'O':
+            f.out = optarg;
+            break;
+        case 'H':
+            f.hgrm = optarg;
+            break;
+        case 'v':
+            f.verify = true;
+            break;
+        case 'f':
+            f.format = strcmp(optarg, "table") == 0  ? 0
+                       : strcmp(optarg, "json") == 0 ? 1
+                       : strcmp(optarg, "none") == 0 ? 2
+                                                     : -1;
+            if (f.format < 0)
+                return usage_error("--format: bad value '%s' (expected table, json or none)",
+                                   optarg);
+            break;
+        case ':':
+            return usage_error("flag '%s' needs a value (hint: mmbench run --help)",
+                               ours[optind - 1]);
+        default:
+            return usage_error("unknown flag '%s' (hint: mmbench run --help)", ours[optind - 1]);
+        }
+    }
+    if (optind < nours)
+        return usage_error("unexpected argument '%s' (hint: mmbench run --help)", ours[optind]);
+    if (!f.nmanagers)
+        f.managers[f.nmanagers++] = "all";
+    if (!f.nworkloads)
+        f.workloads[f.nworkloads++] = "all";
+    if (!f.nscales)
+        f.scales[f.nscales++] = MMB_SCALE_DEFAULT;
+    if (f.hgrm) {
+        struct stat sb;
+        if (mkdir(f.hgrm, 0777) != 0 &&
+            !(errno == EEXIST && stat(f.hgrm, &sb) == 0 && S_ISDIR(sb.st_mode)))
+            return usage_error("--hgrm %s: cannot create the directory: %s", f.hgrm,
+                               strerror(errno));
+    }
+
+    static cell cells[MAX_CELLS];
+    int ncells = 0;
+    int status = build_cells(&f, cells, &ncells);
+    if (status != EXIT_OK)
+        return status;
+
+    char dir[] = "/tmp/mmbench-run-XXXXXX";
+    if (!mkdtemp(dir))
+        return usage_error("cannot create a temporary directory: %s", strerror(errno));
+    json_t *merged = json_array(), *context = NULL;
+    bool tty = isatty(STDERR_FILENO);
+    uint64_t start = now_ns();
+    int failed = 0;
+    for (int i = 0; i < ncells; i++) {
+        if (tty) {
+            double elapsed = (double)(now_ns() - start) * 1e-9;
+            double left = i ? elapsed / i * (ncells - i) : 0;
+            fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", i + 1, ncells,
+                    cells[i].name, left);
+        }
+        char path[128];
+        snprintf(path, sizeof path, "%s/cell-%d.json", dir, i);
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid < 0)
+            return usage_error("fork: %s", strerror(errno));
+        if (pid == 0)
+            _exit(run_cell(&cells[i], &f, path));
+        int ws = 0;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == EXIT_USAGE) {
+            json_decref(merged);
+            return EXIT_USAGE; /* a bad --benchmark_ flag: the child said which */
+        }
+        json_error_t jerr;
+        json_t *root = json_load_file(path, 0, &jerr);
+        unlink(path);
+        if (!root) {
+            /* The cell died (a crash in the manager, say): record it, go on. */
+            char why[128];
+            if (WIFSIGNALED(ws))
+                snprintf(why, sizeof why, "the cell's process was killed by signal %d (%s)",
+                         WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+            else
+                snprintf(why, sizeof why, "the cell's process exited with status %d",
+                         WEXITSTATUS(ws));
+            if (tty)
+                fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "mmbench: error: run: %s: %s\n", cells[i].name, why);
+            json_t *entry = json_pack("{sssssbssso}", "name", cells[i].name, "run_type",
+                                      "iteration", "error_occurred", 1, "error_message", why,
+                                      "mmbench", cell_json(&cells[i], &f));
+            json_array_append_new(merged, entry);
+            failed = 1;
+            continue;
+        }
+        if (!context)
+            context = json_incref(json_object_get(root, "context"));
+        size_t k;
+        json_t *b;
+        json_array_foreach(json_object_get(root, "benchmarks"), k, b) {
+            if (json_is_true(json_object_get(b, "error_occurred"))) {
+                if (tty)
+                    fprintf(stderr, "\r\033[K");
+                fprintf(stderr, "mmbench: error: run: %s: %s\n", cells[i].name,
+                        json_string_value(json_object_get(b, "error_message")));
+                failed = 1;
+            }
+            json_array_append(merged, b);
+        }
+        json_decref(root);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    rmdir(dir);
+    if (!context)
+        context = json_object();
+    json_object_set_new(context, "mmbench", machine_context(argc, argv));
+    json_object_set_new(json_object_get(context, "mmbench"), "wall_seconds",
+                        json_real((double)(now_ns() - start) * 1e-9));
+    json_t *doc = json_pack("{soso}", "context", context, "benchmarks", merged);
+    if (f.out && write_atomically(doc, f.out) != 0)
+        failed = 1;
+    if (f.format == 0)
+        print_table(merged);
+    else if (f.format == 1) {
+        json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    }
+    json_decref(doc);
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
+    return failed ? EXIT_FAILED : EXIT_OK;
+}
