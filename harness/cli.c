@@ -19,6 +19,7 @@
 #include "run.h"
 #include "stress.h"
 #include "trace.h"
+#include "workload.h"
 
 #ifndef MMB_VERSION
 #define MMB_VERSION "0.0.0"
@@ -295,7 +296,8 @@ static const char stress_help[] =
 static const char list_help[] =
     "usage: mmbench list\n"
     "\n"
-    "Lists the managers: capabilities, options with defaults, and the common options.\n";
+    "Lists the managers (capabilities, options with defaults, the common options) and the\n"
+    "workloads (family, parameters with their defaults at each scale).\n";
 
 static const char main_help[] =
     "usage: mmbench COMMAND [ARGS]\n"
@@ -594,6 +596,17 @@ static int cmd_list(int argc, char **argv) {
     printf("common options (every manager):\n");
     for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
         print_option(o);
+    printf("\nworkloads (families: many-small, cycle-heavy, pause-sensitive):\n");
+    for (size_t i = 0; i < mmb_workload_count(); i++) {
+        const mmb_workload *w = mmb_workload_at(i);
+        printf("  %-14s %-16s %s\n", w->name, w->family, w->summary);
+        for (const mmb_param_spec *ps = w->params; ps && ps->name; ps++) {
+            printf("    %-20s", ps->name);
+            for (int s = 0; s < MMB_SCALE_COUNT; s++)
+                printf(" %s %-8g", mmb_scale_names[s], ps->defaults[s]);
+            printf(" %s\n", ps->help);
+        }
+    }
     return EXIT_OK;
 }
 
