@@ -418,14 +418,19 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
      * peak uncollected garbage (memory lag). */
     uint64_t lag = at_end.live_objects > r->max_freed_by_collection ? at_end.live_objects
                                                                     : r->max_freed_by_collection;
+    /* MMU is not monotonic in the window; the bounded MMU (the least MMU of any window at
+     * least this long, Sachindran et al.) is, and is what curves usually plot. */
+    double u[N_MMU], bmu[N_MMU], mmu10 = 1;
+    for (size_t i = 0; i < N_MMU; i++)
+        u[i] = mmb_mmu(r->log, np, run_ns, (uint64_t)(mmu_windows_ms[i] * 1e6));
+    for (size_t i = N_MMU; i-- > 0;)
+        bmu[i] = i + 1 < N_MMU && bmu[i + 1] < u[i] ? bmu[i + 1] : u[i];
     json_t *mmu = json_array();
-    double mmu10 = 1;
     for (size_t i = 0; i < N_MMU; i++) {
-        double u = mmb_mmu(r->log, np, run_ns, (uint64_t)(mmu_windows_ms[i] * 1e6));
         if (mmu_windows_ms[i] == 10)
-            mmu10 = u;
-        json_array_append_new(
-            mmu, json_pack("{sfsf}", "window_ms", mmu_windows_ms[i], "utilization", u));
+            mmu10 = u[i];
+        json_array_append_new(mmu, json_pack("{sfsfsf}", "window_ms", mmu_windows_ms[i],
+                                             "utilization", u[i], "bounded", bmu[i]));
     }
 
     mmb_gb_counter(sink, "work_units_per_second", (double)result.work_units, MMB_GB_COUNTER_RATE);
