@@ -17,6 +17,7 @@
 #include "manager.h"
 #include "oracle.h"
 #include "run.h"
+#include "calibrate.h"
 #include "stress.h"
 #include "trace.h"
 #include "workload.h"
@@ -309,7 +310,8 @@ static const char main_help[] =
     "  run       benchmark managers x workloads (the main job)\n"
     "  replay    replay a trace file on a manager, optionally under the oracle\n"
     "  stress    generate random traces and replay them under the oracle\n"
-    "  list      list managers, their capabilities and options\n"
+    "  list      list managers, their capabilities and options, and the workloads\n"
+    "  calibrate measure what mmbench's own instrumentation costs on this machine\n"
     "\n"
     "mmbench COMMAND --help shows a command's flags; mmbench --version the build.\n";
 
@@ -631,5 +633,7 @@ int mmb_cli_main(int argc, char **argv) {
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return mmb_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return mmb_calibrate_main(argc - 1, argv + 1);
     return fail_usage("mmbench", "mmbench --help lists the commands", "unknown command '%s'", cmd);
 }
