@@ -51,20 +51,25 @@ TEST(workload_tiny_verified) {
     }
 }
 
-/* A manager that stores into the wrong slot (the next one), keeping its counts consistent: the
- * graph is corrupted without any memory error, and only a self-check can notice. */
+/* A manager that corrupts the graph while keeping its counts consistent: stores go into the next
+ * slot where there is one, and every 7th store flips a bit of the target's payload. No memory
+ * error happens; only a workload's self-check can notice. */
 extern const mmb_manager mmb_manager_rc;
+static uint64_t corrupt_stores;
 
-static void wrong_slot_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmb_manager_rc.store(h, o, (slot + 1) % o->nslots, value);
+static void corrupt_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    mmb_manager_rc.store(h, o, o->nslots > 1 ? (slot + 1) % o->nslots : slot, value);
+    if (++corrupt_stores % 7 == 0 && o->payload_bytes)
+        ((unsigned char *)mmb_payload(o))[0] ^= 0x40;
 }
 
+/* Every workload's self-check fails on it (run with this test's argument: a workload name). */
 TEST(workload_self_check_catches_corruption) {
-    mmb_manager broken = mmb_manager_rc;
-    broken.name = "wrong-slot";
-    broken.store = wrong_slot_store;
-    const mmb_workload *w = mmb_workload_find("churn");
+    const mmb_workload *w = mmb_workload_find(mmb_test_arg ? mmb_test_arg : "");
     ASSERT_TRUE(w != NULL);
+    mmb_manager broken = mmb_manager_rc;
+    broken.name = "corrupt";
+    broken.store = corrupt_store;
     mmb_heap_config cfg;
     mmb_config_defaults(&broken, &cfg);
     mmb_workload_env env = {.seed = 42};
@@ -74,6 +79,7 @@ TEST(workload_self_check_catches_corruption) {
     env.heap->manager = &broken; /* rc's create points the heap at rc's own table */
     mmb_workload_result r = {0};
     ASSERT_EQ(w->run(&env, &r, err, sizeof err), -1);
-    ASSERT_STR_CONTAINS(err, "slot 0 no longer points at object");
+    ASSERT_TRUE(strlen(err) > 10);
+    printf("%s: self-check caught it: %s\n", w->name, err);
     broken.destroy(env.heap);
 }
