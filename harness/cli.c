@@ -64,7 +64,7 @@ static int parse_count(const char *cmd, const char *flag, const char *text, uint
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    if (*text == '\0' || *text == '-' || *end || errno || v < min) {
+    if (*text < '0' || *text > '9' || *end || errno || v < min) {
         char hint[64];
         snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
         return fail_usage(cmd, hint, "%s: bad value '%s' (expected an integer >= %" PRIu64 ")",
@@ -524,7 +524,7 @@ static int cmd_stress(int argc, char **argv) {
         status = fail_usage("stress", NULL, "--ops: at most %u operations", UINT32_MAX);
     if (status == EXIT_OK && p.emit_only && !p.emit)
         status = fail_usage("stress", "add --emit FILE", "--emit-only needs --emit");
-    if (status == EXIT_OK && !p.emit_only)
+    if (status == EXIT_OK && (!p.emit_only || p.run.manager))
         status = resolve_managers("stress", &p.run, list, &count, configs);
     if (status == EXIT_OK) {
         mmb_trace t;

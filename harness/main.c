@@ -1,6 +1,16 @@
 /* mmbench's entry point; the command line lives in cli.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cli.h"
 
 int main(int argc, char **argv) {
-    return mmb_cli_main(argc, argv);
+    int status = mmb_cli_main(argc, argv);
+    /* Results that could not be written are a failed run, not a silent success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mmbench: error: standard output: cannot write: %s\n", strerror(errno));
+        return status ? status : 1;
+    }
+    return status;
 }

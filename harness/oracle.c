@@ -16,7 +16,7 @@
 
 #include "map.h"
 
-#define CANARY_BYTES      8
+#define CANARY_BYTES      MMB_PAYLOAD_RESERVE_BYTES
 #define POISON            0xDB
 #define QUARANTINE_BLOCKS 4096
 #define QUARANTINE_BYTES  (16u << 20)
@@ -64,6 +64,8 @@ typedef struct oracle_heap {
     size_t nfresh, fresh_cap;
     bool in_alloc;
 
+    uint32_t *pending; /* freed while a live slot pointed at them: settled at the op's end */
+    size_t npending, pending_cap;
     void **retained; /* blocks freed after a violation, kept intact until close */
     size_t nretained, retained_cap;
     qblock quarantine[QUARANTINE_BLOCKS];
@@ -166,11 +168,9 @@ static void push(oracle_heap *h, size_t *top, uint32_t s) {
     h->stack[(*top)++] = s;
 }
 
-/* After: mark == epoch exactly for the objects reachable from the mutator's references through
- * slots of objects not freed. */
-static void compute_reach(oracle_heap *h) {
-    if (h->reach_valid)
-        return;
+/* After: mark == epoch exactly for the objects reachable from the mutator's references (and, with
+ * frozen_roots, from frozen objects) through slots of objects not freed. */
+static void mark_reachable(oracle_heap *h, bool frozen_roots) {
     if (++h->epoch == 0) {
         for (uint32_t i = 0; i < h->nobjs; i++)
             h->objs[i].mark = 0;
@@ -179,7 +179,7 @@ static void compute_reach(oracle_heap *h) {
     size_t top = 0;
     for (uint32_t i = 0; i < h->nlive; i++) {
         shadow_obj *r = &h->objs[h->live[i]];
-        if (r->holds && r->mark != h->epoch) {
+        if ((r->holds || (frozen_roots && r->frozen)) && r->mark != h->epoch) {
             r->mark = h->epoch;
             push(h, &top, h->live[i]);
         }
@@ -194,6 +194,12 @@ static void compute_reach(oracle_heap *h) {
             }
         }
     }
+}
+
+static void compute_reach(oracle_heap *h) {
+    if (h->reach_valid)
+        return;
+    mark_reachable(h, false);
     h->reach_valid = true;
 }
 
@@ -286,13 +292,32 @@ static void check_free_is_safe(oracle_heap *h, uint32_t s) {
     if (r->mark == h->epoch) {
         violation(h, "safety", s, "freed while reachable from the mutator's references");
     } else if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
-        char by[32];
-        uint32_t y = referrer_of(h, s);
-        violation(h, "safety", s,
-                  "freed by a manager without cycle collection while object %s "
-                  "(garbage) still points at it",
-                  y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
+        /* A refcounter may free a child before its (garbage) parent within one operation, as
+         * CPython's deallocators do; by the operation's end the parent must be gone too. */
+        if (h->npending == h->pending_cap) {
+            h->pending_cap = h->pending_cap ? 2 * h->pending_cap : 64;
+            h->pending = xrealloc(h->pending, h->pending_cap * sizeof *h->pending);
+        }
+        h->pending[h->npending++] = s;
     }
+}
+
+/* At the end of each operation: a manager without cycle collection freed nothing that a
+ * surviving object still points at (only a cycle could keep that referrer alive). */
+static void settle(oracle_heap *h) {
+    for (size_t i = 0; i < h->npending && !h->failed; i++) {
+        uint32_t s = h->pending[i];
+        if (h->objs[s].in_live) {
+            char by[32];
+            uint32_t y = referrer_of(h, s);
+            h->failed_op = h->op;
+            violation(h, "safety", s,
+                      "freed by a manager without cycle collection while object %s (garbage) "
+                      "still points at it",
+                      y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
+        }
+    }
+    h->npending = 0;
 }
 
 static void block_free(void *ctx, void *block, size_t bytes) {
@@ -350,6 +375,7 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     h->nfresh = 0;
     mmb_obj *o = h->inner_m->alloc(h->inner, nslots, payload + CANARY_BYTES);
     h->in_alloc = false;
+    settle(h);
     if (!o || h->failed)
         return o;
     size_t need = mmb_obj_bytes(nslots, payload + CANARY_BYTES);
@@ -423,6 +449,7 @@ static void o_incref(mmb_heap *heap, mmb_obj *o) {
         return;
     h->objs[s].holds++;
     h->inner_m->incref(h->inner, o);
+    settle(h);
 }
 
 static void o_decref(mmb_heap *heap, mmb_obj *o) {
@@ -437,6 +464,7 @@ static void o_decref(mmb_heap *heap, mmb_obj *o) {
     }
     h->objs[s].holds--;
     h->inner_m->decref(h->inner, o);
+    settle(h);
 }
 
 static void o_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
@@ -460,6 +488,7 @@ static void o_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
     if (value)
         h->objs[v].in_live++;
     h->inner_m->store(h->inner, o, slot, value);
+    settle(h);
 }
 
 static mmb_obj *o_load(mmb_heap *heap, mmb_obj *o, uint32_t slot) {
@@ -514,8 +543,9 @@ static void check_integrity(oracle_heap *h) {
  * slot points at would be freed by refcounting, and if none exists, every unreachable object has
  * an unreachable referrer, so following referrers back must close a cycle). */
 static void check_complete(oracle_heap *h) {
-    h->reach_valid = false;
-    compute_reach(h);
+    /* Frozen objects are outside every collection, so what they reach is kept too. */
+    mark_reachable(h, true);
+    h->reach_valid = false; /* these marks are not the safety check's */
     bool cycles = h->inner_m->caps & MMB_CAP_CYCLES;
     for (uint32_t i = 0; i < h->nlive && !h->failed; i++) {
         uint32_t s = h->live[i];
@@ -535,6 +565,7 @@ static void o_collect(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
     next_op(h);
     h->inner_m->collect(h->inner);
+    settle(h);
     if (h->failed)
         return;
     check_integrity(h);
@@ -545,6 +576,7 @@ static void o_collect_young(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
     next_op(h);
     h->inner_m->collect_young(h->inner);
+    settle(h);
 }
 
 static void o_freeze(mmb_heap *heap) {
@@ -669,6 +701,7 @@ int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
     free(h->stack);
     free(h->fresh);
     free(h->retained);
+    free(h->pending);
     free(h);
     return status;
 }

@@ -125,7 +125,8 @@ static void free_object(cpython_heap *h, mmb_obj *o) {
 }
 
 /* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result.
- * A parent is freed before its children are examined, so a 10^7-long chain needs one stack
+ * A parent is freed after decrementing its children but before any of them is freed, so a
+ * 10^7-long chain needs one stack
  * entry, not 10^7 C frames. `c` times it; NULL inside a collection, whose pause covers it. */
 static void cascade(cpython_heap *h, mmb_obj *o, mmbi_cascade *c) {
     mmbi_stack_push(&h->work, o);

@@ -34,9 +34,11 @@ static inline size_t mmb_obj_bytes(uint32_t nslots, uint32_t payload_bytes) {
     return sizeof(mmb_obj) + (size_t)nslots * sizeof(mmb_obj *) + payload_bytes;
 }
 
-/* Largest object shape a manager must accept. */
-#define MMB_MAX_SLOTS         (1u << 16)
-#define MMB_MAX_PAYLOAD_BYTES (1u << 20)
+/* Largest object a mutator may ask for. A manager must accept payloads up to
+ * MMB_MAX_PAYLOAD_BYTES + MMB_PAYLOAD_RESERVE_BYTES: the oracle adds a canary of that size. */
+#define MMB_MAX_SLOTS             (1u << 16)
+#define MMB_MAX_PAYLOAD_BYTES     (1u << 20)
+#define MMB_PAYLOAD_RESERVE_BYTES 8u
 
 /* ---------------------------------------------------------------------------------------------
  * The allocator the harness supplies. Managers get all their memory here: every object is one
@@ -159,7 +161,8 @@ typedef struct mmb_manager {
     void (*destroy)(mmb_heap *heap);
 
     /* Allocates an object with `nslots` null slots and `payload_bytes` uninitialised payload
-     * bytes (nslots <= MMB_MAX_SLOTS, payload_bytes <= MMB_MAX_PAYLOAD_BYTES). The mutator holds
+     * bytes (nslots <= MMB_MAX_SLOTS,
+     * payload_bytes <= MMB_MAX_PAYLOAD_BYTES + MMB_PAYLOAD_RESERVE_BYTES). The mutator holds
      * one reference to the result. May run a collection first. NULL only when the allocator
      * returns NULL. */
     mmb_obj *(*alloc)(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes);
@@ -175,7 +178,7 @@ typedef struct mmb_manager {
     /* Stores `value` (NULL, or a live object the mutator holds) into slot `slot` < obj->nslots,
      * with whatever write barrier the manager needs. The slot takes its own reference to value;
      * the mutator keeps its own. The previous value loses the slot's reference and may be freed
-     * before this returns. */
+     * before this returns, as may anything else: store may run a collection. */
     void (*store)(mmb_heap *heap, mmb_obj *obj, uint32_t slot, mmb_obj *value);
 
     /* Returns slot `slot` < obj->nslots of obj, through any read barrier. The mutator gets no

@@ -18,18 +18,22 @@ static void early_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) 
 
 /* broken-leak: claims to reclaim cycles, but its collection does nothing. */
 
-/* broken-scribble: its collection writes one byte past the payload of the last object allocated,
- * into memory it does not own (under the oracle: the payload's canary, or a freed block). */
-static mmb_obj *last_alloc;
+/* broken-scribble: its collection changes the last payload byte of the last object
+ * allocated, remembered by address: while that object lives, its canary under the oracle; once
+ * it is freed, a freed block (a write after free). */
+static unsigned char *scribble_at;
 
 static mmb_obj *scribble_alloc(mmb_heap *h, uint32_t nslots, uint32_t payload_bytes) {
-    return last_alloc = mmb_manager_rc.alloc(h, nslots, payload_bytes);
+    mmb_obj *o = mmb_manager_rc.alloc(h, nslots, payload_bytes);
+    if (o && payload_bytes)
+        scribble_at = (unsigned char *)mmb_payload(o) + payload_bytes - 1;
+    return o;
 }
 
 static void scribble_collect(mmb_heap *h) {
     (void)h;
-    if (last_alloc && last_alloc->payload_bytes)
-        ((unsigned char *)mmb_payload(last_alloc))[last_alloc->payload_bytes - 1] ^= 0x5A;
+    if (scribble_at)
+        *scribble_at += 1; /* not an XOR: the next collection would undo it */
 }
 
 static mmb_manager early, leak, scribble;
