@@ -193,17 +193,33 @@ static int build_cells(const run_flags *f, cell *cells, int *ncells) {
         bool any = false;
         for (int i = 0; i < nw; i++)
             any |= workload_has_param(ws[i], f->params[d].key);
-        if (!any)
-            return usage_error("no selected workload has a parameter '%s' (hint: mmbench list)",
-                               f->params[d].key);
+        if (!any) {
+            char valid[1024] = "";
+            size_t used = 0;
+            for (int i = 0; i < nw; i++)
+                for (const mmb_param_spec *p = ws[i]->params; p && p->name; p++)
+                    if (!strstr(valid, p->name) && used < sizeof valid)
+                        used += (size_t)snprintf(valid + used, sizeof valid - used, "%s%s",
+                                                 used ? ", " : "", p->name);
+            return usage_error("no selected workload has a parameter '%s' (valid: %s)",
+                               f->params[d].key, used ? valid : "none");
+        }
     }
     for (int d = 0; d < f->noptions; d++) {
         bool any = false;
         for (int i = 0; i < nm; i++)
             any |= manager_has_option(ms[i], f->options[d].key);
-        if (!any)
-            return usage_error("no selected manager has an option '%s' (hint: mmbench list)",
-                               f->options[d].key);
+        if (!any) {
+            char valid[1024] = "cascade-threshold";
+            size_t used = strlen(valid);
+            for (int i = 0; i < nm; i++)
+                for (const mmb_option_spec *o = ms[i]->options; o && o->name; o++)
+                    if (!strstr(valid, o->name) && used < sizeof valid)
+                        used +=
+                            (size_t)snprintf(valid + used, sizeof valid - used, ", %s", o->name);
+            return usage_error("no selected manager has an option '%s' (valid: %s)",
+                               f->options[d].key, valid);
+        }
     }
     *ncells = 0;
     for (int wi = 0; wi < nw; wi++)
@@ -449,6 +465,11 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     mmb_gb_counter(sink, "peak_rss_bytes", (double)rss, 0);
     mmb_gb_counter(sink, "memory_lag_objects", (double)lag, 0);
     mmb_gb_counter(sink, "header_bytes", (double)at_end.header_bytes, 0);
+    for (int k = 0; k < result.nmetrics && k < 4; k++)
+        mmb_gb_counter(sink, result.metrics[k].name, result.metrics[k].value, 0);
+    if (result.work_units)
+        mmb_gb_counter(sink, "peak_rss_bytes_per_work_unit",
+                       (double)rss / (double)result.work_units, 0);
     if (r->latency_corrected.count) {
         mmb_gb_counter(sink, "latency_p99_ns", mmb_hist_percentile(&r->latency_corrected, 99), 0);
         mmb_gb_counter(sink, "latency_p99_uncorrected_ns",

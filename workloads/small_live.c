@@ -159,6 +159,16 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
             }
         }
     }
+    if (status == 0) {
+        /* At the peak: what each object costs in the heap, headers and chunks included. */
+        mmb_stats s;
+        mmb_stats_get(b.h, &s);
+        out->metrics[0].name = "heap_bytes_per_object";
+        out->metrics[0].value = (double)s.live_bytes / (double)objects;
+        out->metrics[1].name = "header_bytes_per_object";
+        out->metrics[1].value = (double)s.header_bytes;
+        out->nmetrics = 2;
+    }
     uint64_t checksum = 0;
     if (status == 0)
         status = check(b.h, b.open[b.levels - 1], b.levels, objects, env->seed, &checksum, err, n);

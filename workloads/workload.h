@@ -50,6 +50,13 @@ typedef struct mmb_workload_result {
     uint64_t work_units; /* what throughput counts: objects allocated, requests served, ... */
     const char *unit;    /* "objects", "requests", ... */
     uint64_t checksum;   /* what the self-check computed; identical for a seed on every manager */
+    /* Measurements only this workload can take (e.g. bytes per object at its peak), reported by
+     * the harness as counters under these names (snake_case, with a unit suffix). */
+    struct {
+        const char *name;
+        double value;
+    } metrics[4];
+    int nmetrics;
 } mmb_workload_result;
 
 typedef struct mmb_workload {
