@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "manager.h"
 #include "oracle.h"
 #include "run.h"
@@ -21,21 +22,6 @@
 #include "stress.h"
 #include "trace.h"
 #include "workload.h"
-
-#ifndef MMB_VERSION
-#define MMB_VERSION "0.0.0"
-#endif
-#ifndef MMB_GIT_REVISION
-#define MMB_GIT_REVISION "unknown"
-#endif
-#ifndef MMB_BUILD_TYPE
-#define MMB_BUILD_TYPE "unknown"
-#endif
-#ifndef MMB_SANITIZERS
-#define MMB_SANITIZERS ""
-#endif
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static int fail_usage(const char *where, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -20,26 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "gbench.h"
 #include "manager.h"
 #include "oracle.h"
 #include "recorder.h"
 #include "workload.h"
-
-#ifndef MMB_VERSION
-#define MMB_VERSION "0.0.0"
-#endif
-#ifndef MMB_GIT_REVISION
-#define MMB_GIT_REVISION "unknown"
-#endif
-#ifndef MMB_BUILD_TYPE
-#define MMB_BUILD_TYPE "unknown"
-#endif
-#ifndef MMB_SANITIZERS
-#define MMB_SANITIZERS ""
-#endif
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 #define MAX_CELLS 4096
 #define MAX_DIMS  32

@@ -472,13 +472,9 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
                  (long long)cfg->options[0]);
         return -1;
     }
-    br_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
-    if (!h) {
-        snprintf(err, err_bytes, "out of memory creating the heap");
+    br_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_bacon_rajan, err, err_bytes);
+    if (!h)
         return -1;
-    }
-    memset(h, 0, sizeof *h);
-    h->base.manager = &mmb_manager_bacon_rajan;
     h->cfg = *cfg;
     h->buffer_limit = (uint64_t)cfg->options[0];
     h->stats.header_bytes = sizeof(br_header);

@@ -493,13 +493,9 @@ const mmb_manager mmb_manager_cpython = {
 };
 
 static int cpython_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    cpython_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
-    if (!h) {
-        snprintf(err, err_bytes, "out of memory creating the heap");
+    cpython_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_cpython, err, err_bytes);
+    if (!h)
         return -1;
-    }
-    memset(h, 0, sizeof *h);
-    h->base.manager = &mmb_manager_cpython;
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(gc_header);
     for (int i = 0; i < NUM_GENERATIONS; i++) {

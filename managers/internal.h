@@ -57,6 +57,12 @@ static inline size_t mmbi_block_bytes(size_t header_bytes, const mmb_obj *o) {
     return header_bytes + mmb_obj_bytes(o->nslots, o->payload_bytes);
 }
 
+/* The start of every bundled manager's create: allocates `bytes` for the heap struct (which begins
+ * with mmb_heap) from the config's allocator, zeroes it and points it at `m`. NULL, with a reason
+ * in err, when the allocator fails. */
+void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *m, char *err,
+                    size_t err_bytes);
+
 /* Allocates from the harness's allocator, aborting when it fails: managers have no way to report
  * an out-of-memory inside a collection, and a benchmark that runs out is over anyway. */
 void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes);

@@ -227,6 +227,18 @@ void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes) {
     return p;
 }
 
+void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *m, char *err,
+                    size_t err_bytes) {
+    mmb_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, bytes);
+    if (!h) {
+        snprintf(err, err_bytes, "out of memory creating a %s heap", m->name);
+        return NULL;
+    }
+    memset(h, 0, bytes);
+    h->manager = m;
+    return h;
+}
+
 void mmbi_stack_init(mmbi_stack *s, const mmb_allocator *a) {
     s->items = s->inline_items;
     s->top = 0;

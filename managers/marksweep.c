@@ -282,13 +282,9 @@ static int ms_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
                  (long long)cfg->options[OPT_MIN_BYTES], (long long)cfg->options[OPT_GROWTH]);
         return -1;
     }
-    ms_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
-    if (!h) {
-        snprintf(err, err_bytes, "out of memory creating the heap");
+    ms_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_marksweep, err, err_bytes);
+    if (!h)
         return -1;
-    }
-    memset(h, 0, sizeof *h);
-    h->base.manager = &mmb_manager_marksweep;
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(ms_header);
     set_trigger(h);

@@ -142,13 +142,9 @@ const mmb_manager mmb_manager_rc = {
 };
 
 static int rc_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    rc_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *h);
-    if (!h) {
-        snprintf(err, err_bytes, "out of memory creating the heap");
+    rc_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_rc, err, err_bytes);
+    if (!h)
         return -1;
-    }
-    memset(h, 0, sizeof *h);
-    h->base.manager = &mmb_manager_rc;
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(rc_header);
     mmbi_list_init(&h->objects);

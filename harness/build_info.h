@@ -1,0 +1,22 @@
+/* The build's identity, recorded in every result (set by CMake; these defaults are for builds
+ * outside it). */
+#ifndef MMB_BUILD_INFO_H
+#define MMB_BUILD_INFO_H
+
+#ifndef MMB_VERSION
+#define MMB_VERSION "0.0.0"
+#endif
+#ifndef MMB_GIT_REVISION
+#define MMB_GIT_REVISION "unknown"
+#endif
+#ifndef MMB_BUILD_TYPE
+#define MMB_BUILD_TYPE "unknown"
+#endif
+#ifndef MMB_SANITIZERS
+#define MMB_SANITIZERS ""
+#endif
+
+/* Exit statuses: only main chooses one. */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+#endif
