@@ -19,6 +19,7 @@
 #include "oracle.h"
 #include "run.h"
 #include "calibrate.h"
+#include "merge.h"
 #include "stress.h"
 #include "trace.h"
 #include "workload.h"
@@ -294,6 +295,7 @@ static const char main_help[] =
     "\n"
     "Commands:\n"
     "  run       benchmark managers x workloads (the main job)\n"
+    "  merge     combine the shards of a run made with run --shard K/N\n"
     "  replay    replay a trace file on a manager, optionally under the oracle\n"
     "  stress    generate random traces and replay them under the oracle\n"
     "  list      list managers, their capabilities and options, and the workloads\n"
@@ -619,6 +621,8 @@ int mmb_cli_main(int argc, char **argv) {
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return mmb_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return mmb_merge_main(argc - 1, argv + 1);
     if (strcmp(cmd, "calibrate") == 0)
         return mmb_calibrate_main(argc - 1, argv + 1);
     return fail_usage("mmbench", "mmbench --help lists the commands", "unknown command '%s'", cmd);

@@ -61,6 +61,7 @@ typedef struct dim {
 } dim;
 
 typedef struct cell {
+    int index; /* position in the whole matrix, shards included */
     const mmb_manager *manager;
     const mmb_workload *workload;
     mmb_scale scale;
@@ -90,6 +91,7 @@ typedef struct run_flags {
     int format; /* 0 table, 1 json, 2 none */
     char *gb_args[64];
     int ngb;
+    int shard_k, shard_n; /* run cells with index % n == k - 1; n == 0: all */
 } run_flags;
 
 static int parse_dim(const char *flag, const char *text, dim *d) {
@@ -217,8 +219,9 @@ static int build_cells(const run_flags *f, cell *cells, int *ncells) {
                 for (;;) {
                     if (*ncells == MAX_CELLS)
                         return usage_error("more than %d cells", MAX_CELLS);
-                    cell *c = &cells[(*ncells)++];
+                    cell *c = &cells[*ncells];
                     memset(c, 0, sizeof *c);
+                    c->index = (*ncells)++;
                     c->manager = ms[mi];
                     c->workload = ws[wi];
                     c->scale = f->scales[si];
@@ -529,10 +532,11 @@ static json_t *cell_json(const cell *c, const run_flags *f) {
         json_object_set_new(options, c->manager->options[i].name, json_integer(cfg.options[i]));
     json_object_set_new(options, "cascade-threshold",
                         json_integer((json_int_t)cfg.cascade_threshold));
-    return json_pack("{sssssssssssososIsbss}", "cell", c->name, "manager", c->manager->name,
-                     "workload", c->workload->name, "family", c->workload->family, "scale",
-                     mmb_scale_names[c->scale], "params", params, "options", options, "seed",
-                     (json_int_t)f->seed, "verify", f->verify, "git_revision", MMB_GIT_REVISION);
+    return json_pack("{sssisssssssssososIsbss}", "cell", c->name, "cell_index", c->index, "manager",
+                     c->manager->name, "workload", c->workload->name, "family", c->workload->family,
+                     "scale", mmb_scale_names[c->scale], "params", params, "options", options,
+                     "seed", (json_int_t)f->seed, "verify", f->verify, "git_revision",
+                     MMB_GIT_REVISION);
 }
 
 /* Reads Google Benchmark's JSON, which writes non-finite numbers as bare NaN and inf (a
@@ -701,7 +705,7 @@ static void fmt_ns(double ns, char *buf, size_t n) {
 }
 
 /* One row per cell: medians over its repetitions. */
-static void print_table(json_t *benchmarks) {
+void mmb_run_print_table(json_t *benchmarks) {
     printf("%-44s %9s %11s %9s %9s %7s %8s %8s %7s\n", "cell (workload/manager/scale)", "time",
            "units/s", "p99 pause", "max pause", "MMU10ms", "peak RSS", "GCs", "status");
     size_t i = 0;
@@ -747,14 +751,14 @@ static void print_table(json_t *benchmarks) {
     }
 }
 
-static int write_atomically(json_t *doc, const char *path) {
+int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
         rename(tmp, path) != 0) {
         int e = errno;
         remove(tmp);
-        fprintf(stderr, "mmbench: error: run: --out %s: cannot write: %s\n", path, strerror(e));
+        fprintf(stderr, "mmbench: error: %s: --out %s: cannot write: %s\n", cmd, path, strerror(e));
         return -1;
     }
     return 0;
@@ -763,7 +767,8 @@ static int write_atomically(json_t *doc, const char *path) {
 static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
-    "                   [--hgrm DIR] [--verify] [--format table|json|none] [--benchmark_*...]\n"
+    "                   [--hgrm DIR] [--verify] [--shard K/N] [--format table|json|none]\n"
+    "                   [--benchmark_*...]\n"
     "\n"
     "Runs the matrix managers x workloads x scales x parameter values x option values; each\n"
     "cell in a fresh process on a fresh heap, timed by Google Benchmark (one iteration per\n"
@@ -780,10 +785,36 @@ static const char run_help[] =
     "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
     "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
     "  --verify              run every cell under the oracle (slow; for checking managers)\n"
+    "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
+    "                        N results with mmbench merge\n"
     "  --format F            standard output: table (default), json, or none\n"
     "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
     "\n"
     "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage.\n";
+
+static bool in_shard(const run_flags *f, int i) {
+    return f->shard_n == 0 || i % f->shard_n == f->shard_k - 1;
+}
+
+/* Identifies the whole matrix (every cell's name, the seed, repetitions, the oracle, the build),
+ * so that merge can refuse shards of different runs. FNV-1a, as text. */
+static const char *matrix_fingerprint(const run_flags *f, const cell *cells, int n) {
+    static char out[17];
+    uint64_t h = 0xcbf29ce484222325ull;
+    char buf[700];
+    for (int i = -1; i < n; i++) {
+        if (i < 0)
+            snprintf(buf, sizeof buf, "%" PRIu64 "|%" PRIu64 "|%d|%s|%s|%s", f->seed,
+                     f->repetitions, f->verify, MMB_GIT_REVISION, MMB_BUILD_TYPE, MMB_VERSION);
+        else
+            snprintf(buf, sizeof buf, "%s", cells[i].name);
+        for (const char *p = buf; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+        h = (h ^ '\n') * 0x100000001b3ull;
+    }
+    snprintf(out, sizeof out, "%016" PRIx64, h);
+    return out;
+}
 
 static int split_list(const char *text, const char **out, int *n, int max, char **owned) {
     char *copy = strdup(text);
@@ -814,19 +845,13 @@ int mmb_run_main(int argc, char **argv) {
     }
     ours[nours] = NULL;
     static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"manager", required_argument, NULL, 'm'},
-        {"workload", required_argument, NULL, 'w'},
-        {"scale", required_argument, NULL, 's'},
-        {"param", required_argument, NULL, 'p'},
-        {"option", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"repetitions", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'O'},
-        {"hgrm", required_argument, NULL, 'H'},
-        {"verify", no_argument, NULL, 'v'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {"manager", required_argument, NULL, 'm'},
+        {"workload", required_argument, NULL, 'w'}, {"scale", required_argument, NULL, 's'},
+        {"param", required_argument, NULL, 'p'},    {"option", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},     {"repetitions", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'O'},      {"hgrm", required_argument, NULL, 'H'},
+        {"verify", no_argument, NULL, 'v'},         {"shard", required_argument, NULL, 'K'},
+        {"format", required_argument, NULL, 'f'},   {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -895,6 +920,16 @@ int mmb_run_main(int argc, char **argv) {
         case 'v':
             f.verify = true;
             break;
+        case 'K': {
+            int k = 0, nn = 0, used = 0;
+            if (sscanf(optarg, "%d/%d%n", &k, &nn, &used) != 2 || optarg[used] != '\0' || nn < 1 ||
+                k < 1 || k > nn)
+                return usage_error("--shard: bad value '%s' (expected K/N with 1 <= K <= N)",
+                                   optarg);
+            f.shard_k = k;
+            f.shard_n = nn;
+            break;
+        }
         case 'f':
             f.format = strcmp(optarg, "table") == 0  ? 0
                        : strcmp(optarg, "json") == 0 ? 1
@@ -940,11 +975,17 @@ int mmb_run_main(int argc, char **argv) {
     bool tty = isatty(STDERR_FILENO);
     uint64_t start = now_ns();
     int failed = 0;
+    int todo = 0, done = 0;
+    for (int i = 0; i < ncells; i++)
+        todo += in_shard(&f, i);
     for (int i = 0; i < ncells; i++) {
+        if (!in_shard(&f, i))
+            continue;
+        done++;
         if (tty) {
             double elapsed = (double)(now_ns() - start) * 1e-9;
-            double left = i ? elapsed / i * (ncells - i) : 0;
-            fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", i + 1, ncells,
+            double left = done > 1 ? elapsed / (done - 1) * (todo - done + 1) : 0;
+            fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", done, todo,
                     cells[i].name, left);
         }
         char path[128];
@@ -1007,13 +1048,19 @@ int mmb_run_main(int argc, char **argv) {
     if (!context)
         context = json_object();
     json_object_set_new(context, "mmbench", machine_context(argc, argv));
+    json_t *matrix = json_pack("{sisssI}", "cells", ncells, "fingerprint",
+                               matrix_fingerprint(&f, cells, ncells), "seed", (json_int_t)f.seed);
+    json_object_set_new(json_object_get(context, "mmbench"), "matrix", matrix);
+    if (f.shard_n)
+        json_object_set_new(json_object_get(context, "mmbench"), "shard",
+                            json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));
     json_object_set_new(json_object_get(context, "mmbench"), "wall_seconds",
                         json_real((double)(now_ns() - start) * 1e-9));
     json_t *doc = json_pack("{soso}", "context", context, "benchmarks", merged);
-    if (f.out && write_atomically(doc, f.out) != 0)
+    if (f.out && mmb_write_json_atomically(doc, f.out, "run") != 0)
         failed = 1;
     if (f.format == 0)
-        print_table(merged);
+        mmb_run_print_table(merged);
     else if (f.format == 1) {
         json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);

@@ -6,4 +6,13 @@
  * usage. argv[0] is "run". */
 int mmb_run_main(int argc, char **argv);
 
+#include <jansson.h>
+
+/* The readable table of a results document's benchmarks: one row per cell, medians. */
+void mmb_run_print_table(json_t *benchmarks);
+
+/* Writes doc to path through a temporary file renamed into place; -1 (after one error line
+ * naming `cmd`) when it cannot. */
+int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd);
+
 #endif

@@ -170,3 +170,89 @@ TEST(recorder_corrects_coordinated_omission) {
     ASSERT_TRUE(r->latency_corrected.max == 100 * ms);
     mmb_recorder_free(r);
 }
+
+/* Runs `mmbench ARGS`, returning its exit status; stderr goes to err_path when given. */
+static int mmbench(const char *args, const char *err_path) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", mmb_test_arg, args,
+             err_path ? err_path : "/dev/null");
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool file_contains(const char *path, const char *needle) {
+    char buf[4096] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    if (!strstr(buf, needle))
+        fprintf(stderr, "%s does not contain \"%s\": %s\n", path, needle, buf);
+    return strstr(buf, needle) != NULL;
+}
+
+/* N shards, merged, are exactly the unsharded run: the same cells in the same order, with the
+ * same deterministic counters and checksums; and merge refuses incomplete or foreign shards. */
+TEST(run_shards_merge_to_the_whole) {
+    ASSERT_TRUE(mmb_test_arg != NULL);
+    char dir[] = "/tmp/mmbench-shards-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    const char *matrix = "--workload churn,rings,binary-trees --scale tiny --format none";
+    char args[1024], err[600];
+    snprintf(err, sizeof err, "%s/err", dir);
+    snprintf(args, sizeof args, "run %s --out %s/all.json", matrix, dir);
+    ASSERT_EQ(mmbench(args, NULL), 0);
+    for (int k = 1; k <= 3; k++) {
+        snprintf(args, sizeof args, "run %s --shard %d/3 --out %s/s%d.json", matrix, k, dir, k);
+        ASSERT_EQ(mmbench(args, NULL), 0);
+    }
+    snprintf(args, sizeof args,
+             "merge --format none --out %s/merged.json %s/s2.json %s/s3.json %s/s1.json", dir, dir,
+             dir, dir);
+    ASSERT_EQ(mmbench(args, NULL), 0);
+    char path[700];
+    json_error_t jerr;
+    snprintf(path, sizeof path, "%s/all.json", dir);
+    json_t *all = json_load_file(path, 0, &jerr);
+    snprintf(path, sizeof path, "%s/merged.json", dir);
+    json_t *merged = json_load_file(path, 0, &jerr);
+    ASSERT_TRUE(all && merged);
+    ASSERT_EQ(json_array_size(json_object_get(all, "benchmarks")), 12);
+    char *a = deterministic_part(all), *m = deterministic_part(merged);
+    if (strcmp(a, m) != 0)
+        fprintf(stderr, "whole:  %s\nmerged: %s\n", a, m);
+    ASSERT_TRUE(strcmp(a, m) == 0);
+    ASSERT_EQ(json_array_size(json_object_get(
+                  json_object_get(json_object_get(merged, "context"), "mmbench"), "shards")),
+              3);
+    free(a);
+    free(m);
+
+    /* Refusals: a missing shard, a shard twice, a shard of another build, a whole run. */
+    snprintf(args, sizeof args, "merge %s/s1.json %s/s2.json", dir, dir);
+    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_TRUE(file_contains(err, "merge: shard 3 of 3 is missing"));
+    snprintf(args, sizeof args, "merge %s/s1.json %s/s1.json %s/s2.json", dir, dir, dir);
+    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_TRUE(file_contains(err, "s1.json: shard 1 of 3 given twice"));
+    snprintf(path, sizeof path, "%s/s2.json", dir);
+    json_t *s2 = json_load_file(path, 0, &jerr);
+    json_object_set_new(json_object_get(json_object_get(s2, "context"), "mmbench"), "git_revision",
+                        json_string("0123456789ab"));
+    snprintf(path, sizeof path, "%s/s2-other-build.json", dir);
+    ASSERT_EQ(json_dump_file(s2, path, 0), 0);
+    json_decref(s2);
+    snprintf(args, sizeof args, "merge %s/s1.json %s/s2-other-build.json %s/s3.json", dir, dir,
+             dir);
+    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_TRUE(file_contains(err, "s2-other-build.json has git_revision '0123456789ab'"));
+    snprintf(args, sizeof args, "merge %s/all.json", dir);
+    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_TRUE(file_contains(err, "all.json: not a shard's results"));
+    json_decref(all);
+    json_decref(merged);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    ASSERT_EQ(system(args), 0);
+}

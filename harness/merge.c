@@ -1,0 +1,228 @@
+/* `mmbench merge` (merge.h): checks that the shards are the N parts of one run - the same matrix
+ * fingerprint, build and shard count, each part exactly once - and combines them in matrix order.
+ * Design: harness/README.md, "Runs larger than one machine". */
+#include "merge.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_info.h"
+#include "run.h"
+
+static int merge_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int merge_error(const char *fmt, ...) {
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mmbench: error: merge: %s\n", what);
+    return EXIT_USAGE;
+}
+
+static const char *get_str(json_t *o, const char *a, const char *b) {
+    json_t *v = json_object_get(o, a);
+    if (b)
+        v = json_object_get(v, b);
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
+static const char merge_help[] =
+    "usage: mmbench merge [--out FILE] [--format table|json|none] SHARD.json...\n"
+    "\n"
+    "Combines the N results of `mmbench run --shard K/N` (one per K, from any machines) into\n"
+    "one document in matrix order. Refuses shards of different runs: another matrix, seed or\n"
+    "repetitions (the matrix fingerprint), another build (git revision, build type, version),\n"
+    "another N, a shard given twice, or one missing.\n"
+    "\n"
+    "  --out FILE            write the merged JSON (atomically)\n"
+    "  --format F            standard output: table (default), json or none\n";
+
+typedef struct entry {
+    json_t *b;
+    json_int_t index;
+    size_t order; /* stable tie-break: repetitions and aggregates keep their order */
+} entry;
+
+static int by_index(const void *x, const void *y) {
+    const entry *a = x, *b = y;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+int mmb_merge_main(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"out", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int format = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(merge_help, stdout);
+            return EXIT_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case 'f':
+            format = strcmp(optarg, "table") == 0  ? 0
+                     : strcmp(optarg, "json") == 0 ? 1
+                     : strcmp(optarg, "none") == 0 ? 2
+                                                   : -1;
+            if (format < 0)
+                return merge_error("--format: bad value '%s' (expected table, json or none)",
+                                   optarg);
+            break;
+        case ':':
+            return merge_error("flag '%s' needs a value (hint: mmbench merge --help)",
+                               argv[optind - 1]);
+        default:
+            return merge_error("unknown flag '%s' (hint: mmbench merge --help)", argv[optind - 1]);
+        }
+    }
+    int nfiles = argc - optind;
+    if (nfiles < 1)
+        return merge_error("no shard files given (hint: mmbench merge --help)");
+    json_t **docs = calloc((size_t)nfiles, sizeof *docs);
+    int status = EXIT_OK;
+    json_int_t count = 0, cells = 0;
+    const char *first = argv[optind];
+    bool *seen = NULL;
+    for (int i = 0; i < nfiles && status == EXIT_OK; i++) {
+        const char *path = argv[optind + i];
+        json_error_t jerr;
+        docs[i] = json_load_file(path, 0, &jerr);
+        if (!docs[i]) {
+            status = merge_error("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+            break;
+        }
+        json_t *mm = json_object_get(json_object_get(docs[i], "context"), "mmbench");
+        json_t *shard = json_object_get(mm, "shard");
+        if (!shard || !json_is_array(json_object_get(docs[i], "benchmarks"))) {
+            status = merge_error("%s: not a shard's results (hint: made by mmbench run --shard "
+                                 "K/N --out FILE)",
+                                 path);
+            break;
+        }
+        json_int_t k = json_integer_value(json_object_get(shard, "index"));
+        json_int_t n = json_integer_value(json_object_get(shard, "count"));
+        json_t *m0 = json_object_get(json_object_get(docs[0], "context"), "mmbench");
+        if (i == 0) {
+            count = n;
+            cells = json_integer_value(json_object_get(json_object_get(mm, "matrix"), "cells"));
+            seen = calloc((size_t)count + 1, sizeof *seen);
+        } else if (n != count) {
+            status = merge_error("%s is shard %lld of %lld, but %s is of %lld", path, (long long)k,
+                                 (long long)n, first, (long long)count);
+            break;
+        }
+        static const char *const same[][2] = {{"git_revision", NULL},
+                                              {"build_type", NULL},
+                                              {"version", NULL},
+                                              {"matrix", "fingerprint"}};
+        for (size_t f = 0; f < sizeof same / sizeof same[0] && status == EXIT_OK; f++) {
+            const char *a = get_str(m0, same[f][0], same[f][1]);
+            const char *b = get_str(mm, same[f][0], same[f][1]);
+            if (strcmp(a, b) != 0)
+                status = merge_error(
+                    "%s has %s%s%s '%s', but %s has '%s' (hint: run every shard of one matrix "
+                    "with the same build and flags)",
+                    path, same[f][0], same[f][1] ? " " : "", same[f][1] ? same[f][1] : "", b, first,
+                    a);
+        }
+        if (status != EXIT_OK)
+            break;
+        if (k < 1 || k > count) {
+            status = merge_error("%s: shard index %lld out of 1..%lld", path, (long long)k,
+                                 (long long)count);
+            break;
+        }
+        if (seen[k]) {
+            status = merge_error("%s: shard %lld of %lld given twice", path, (long long)k,
+                                 (long long)count);
+            break;
+        }
+        seen[k] = true;
+    }
+    if (status == EXIT_OK && nfiles < count) {
+        for (json_int_t k = 1; k <= count; k++)
+            if (!seen[k]) {
+                status =
+                    merge_error("shard %lld of %lld is missing", (long long)k, (long long)count);
+                break;
+            }
+    }
+    if (status == EXIT_OK) {
+        size_t total = 0;
+        for (int i = 0; i < nfiles; i++)
+            total += json_array_size(json_object_get(docs[i], "benchmarks"));
+        entry *all = calloc(total ? total : 1, sizeof *all);
+        size_t n = 0;
+        json_t *hosts = json_array();
+        for (int i = 0; i < nfiles; i++) {
+            json_t *ctx = json_object_get(docs[i], "context");
+            json_t *mm = json_object_get(ctx, "mmbench");
+            json_array_append_new(hosts,
+                                  json_pack("{sOsOsOsO}", "shard", json_object_get(mm, "shard"),
+                                            "host_name", json_object_get(ctx, "host_name"),
+                                            "cpu_model", json_object_get(mm, "cpu_model"),
+                                            "wall_seconds", json_object_get(mm, "wall_seconds")));
+            size_t k;
+            json_t *b;
+            json_array_foreach(json_object_get(docs[i], "benchmarks"), k, b) {
+                all[n].b = b;
+                all[n].index = json_integer_value(
+                    json_object_get(json_object_get(b, "mmbench"), "cell_index"));
+                all[n].order = n;
+                n++;
+            }
+        }
+        qsort(all, n, sizeof *all, by_index);
+        /* The cells must be exactly the matrix's: each index once (repetitions share one). */
+        json_int_t distinct = 0, last = -1;
+        for (size_t i = 0; i < n; i++)
+            if (all[i].index != last) {
+                distinct++;
+                last = all[i].index;
+            }
+        if (distinct != cells)
+            status = merge_error("the shards hold %lld distinct cells, the matrix has %lld",
+                                 (long long)distinct, (long long)cells);
+        json_t *benchmarks = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append(benchmarks, all[i].b);
+        json_t *context = json_deep_copy(json_object_get(docs[0], "context"));
+        json_t *mm = json_object_get(context, "mmbench");
+        json_object_del(mm, "shard");
+        json_object_set_new(mm, "shards", hosts);
+        json_t *doc = json_pack("{soso}", "context", context, "benchmarks", benchmarks);
+        if (status == EXIT_OK && out && mmb_write_json_atomically(doc, out, "merge") != 0)
+            status = EXIT_FAILED;
+        if (status == EXIT_OK && format == 0)
+            mmb_run_print_table(benchmarks);
+        else if (status == EXIT_OK && format == 1) {
+            json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+            fputc('\n', stdout);
+        }
+        json_decref(doc);
+        free(all);
+    }
+    for (int i = 0; i < nfiles; i++)
+        json_decref(docs[i]);
+    free(docs);
+    free(seen);
+    return status;
+}
