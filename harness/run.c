@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/callgrind.h>
 
 #include "build_info.h"
 #include "gbench.h"
@@ -92,6 +93,9 @@ typedef struct run_flags {
     char *gb_args[64];
     int ngb;
     int shard_k, shard_n; /* run cells with index % n == k - 1; n == 0: all */
+    bool instructions;    /* each cell under callgrind */
+    int cell_index;       /* internal: run only this cell, here (under valgrind) */
+    const char *cell_out; /* internal: where that cell's results go */
 } run_flags;
 
 static int parse_dim(const char *flag, const char *text, dim *d) {
@@ -370,7 +374,9 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
         kv[k] = c->kv_params[k];
     memset(&env, 0, sizeof env);
     mmb_params_parse(c->workload, c->scale, kv, (size_t)c->nparams, &env, err, n);
-    cfg.on_event = mmb_recorder_on_event;
+    /* Under callgrind, pauses are not measured (everything runs ~40x slower) and the managers
+     * must not read clocks: a vDSO clock read's instruction count varies from call to call. */
+    cfg.on_event = st->f->instructions ? NULL : mmb_recorder_on_event;
     cfg.event_ctx = st->rec;
     env.seed = st->f->seed;
     env.on_request = mmb_recorder_on_request;
@@ -385,7 +391,11 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     mmb_workload_result result = {0};
     uint64_t t0 = now_ns();
     mmb_recorder_start(st->rec, t0);
+    /* Under callgrind (--instructions) only the workload's run is counted; elsewhere these are
+     * a few no-op instructions. */
+    CALLGRIND_START_INSTRUMENTATION;
     int status = c->workload->run(&env, &result, err, n);
+    CALLGRIND_STOP_INSTRUMENTATION;
     uint64_t t1 = now_ns();
     st->rec->recording = false;
     mmb_stats at_end, after;
@@ -767,7 +777,8 @@ int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
 static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
-    "                   [--hgrm DIR] [--verify] [--shard K/N] [--format table|json|none]\n"
+    "                   [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
+    "                   [--format table|json|none]\n"
     "                   [--benchmark_*...]\n"
     "\n"
     "Runs the matrix managers x workloads x scales x parameter values x option values; each\n"
@@ -785,12 +796,75 @@ static const char run_help[] =
     "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
     "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
     "  --verify              run every cell under the oracle (slow; for checking managers)\n"
+    "  --instructions        count each cell's instructions exactly, under valgrind's callgrind\n"
+    "                        with instrumentation on only while the workload runs (about 40x\n"
+    "                        slower; use --repetitions 1: with more, the count is their sum)\n"
     "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
     "                        N results with mmbench merge\n"
     "  --format F            standard output: table (default), json, or none\n"
     "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
     "\n"
     "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage.\n";
+
+/* In a forked child: becomes `valgrind --tool=callgrind mmbench run ARGS --cell-index i`, with
+ * instrumentation off until the cell's CALLGRIND_START_INSTRUMENTATION. */
+static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
+                                 const char *cg_path) {
+    char exe[4096], cg_flag[256], index[32];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        _exit(EXIT_FAILED);
+    exe[len] = '\0';
+    snprintf(cg_flag, sizeof cg_flag, "--callgrind-out-file=%s", cg_path);
+    snprintf(index, sizeof index, "%d", i);
+    char **args = calloc((size_t)argc + 16, sizeof *args);
+    int n = 0;
+    args[n++] = "valgrind";
+    args[n++] = "--tool=callgrind";
+    args[n++] = "--instr-atstart=no";
+    args[n++] = "--quiet";
+    args[n++] = cg_flag;
+    args[n++] = exe;
+    args[n++] = "run";
+    for (int k = 1; k < argc; k++)
+        args[n++] = argv[k];
+    args[n++] = "--cell-index";
+    args[n++] = index;
+    args[n++] = "--cell-out";
+    args[n++] = (char *)out;
+    args[n] = NULL;
+    execvp("valgrind", args);
+    fprintf(stderr, "mmbench: error: run: cannot run valgrind: %s\n", strerror(errno));
+    _exit(EXIT_FAILED);
+}
+
+/* Adds callgrind's instruction total to every iteration entry of a cell's results. */
+static void add_instruction_counts(json_t *root, const char *cg_path, const char *cell_name) {
+    FILE *in = fopen(cg_path, "r");
+    long long total = -1;
+    char line[512];
+    /* "totals:" is the whole run's count; "summary:" may cover only the last part dumped. */
+    while (in && fgets(line, sizeof line, in))
+        if (sscanf(line, "totals: %lld", &total) == 1)
+            break;
+    if (in)
+        fclose(in);
+    unlink(cg_path);
+    if (total < 0) {
+        fprintf(stderr, "mmbench: error: run: %s: no instruction count in callgrind's output\n",
+                cell_name);
+        return;
+    }
+    size_t k;
+    json_t *b;
+    json_array_foreach(json_object_get(root, "benchmarks"), k, b) {
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (type && strcmp(type, "iteration") == 0) {
+            json_object_set_new(b, "instructions", json_integer(total));
+            json_object_set_new(json_object_get(b, "mmbench"), "instructions", json_integer(total));
+        }
+    }
+}
 
 static bool in_shard(const run_flags *f, int i) {
     return f->shard_n == 0 || i % f->shard_n == f->shard_k - 1;
@@ -832,6 +906,7 @@ int mmb_run_main(int argc, char **argv) {
     memset(&f, 0, sizeof f);
     f.seed = 1;
     f.repetitions = 1;
+    f.cell_index = -1;
     char *owned[256];
     int nowned = 0;
     /* Google Benchmark's flags pass through untouched. */
@@ -845,13 +920,23 @@ int mmb_run_main(int argc, char **argv) {
     }
     ours[nours] = NULL;
     static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},           {"manager", required_argument, NULL, 'm'},
-        {"workload", required_argument, NULL, 'w'}, {"scale", required_argument, NULL, 's'},
-        {"param", required_argument, NULL, 'p'},    {"option", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},     {"repetitions", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'O'},      {"hgrm", required_argument, NULL, 'H'},
-        {"verify", no_argument, NULL, 'v'},         {"shard", required_argument, NULL, 'K'},
-        {"format", required_argument, NULL, 'f'},   {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {"manager", required_argument, NULL, 'm'},
+        {"workload", required_argument, NULL, 'w'},
+        {"scale", required_argument, NULL, 's'},
+        {"param", required_argument, NULL, 'p'},
+        {"option", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"repetitions", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'O'},
+        {"hgrm", required_argument, NULL, 'H'},
+        {"verify", no_argument, NULL, 'v'},
+        {"shard", required_argument, NULL, 'K'},
+        {"instructions", no_argument, NULL, 'I'},
+        {"cell-index", required_argument, NULL, 'X'},
+        {"cell-out", required_argument, NULL, 'Y'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -920,6 +1005,15 @@ int mmb_run_main(int argc, char **argv) {
         case 'v':
             f.verify = true;
             break;
+        case 'I':
+            f.instructions = true;
+            break;
+        case 'X':
+            f.cell_index = atoi(optarg);
+            break;
+        case 'Y':
+            f.cell_out = optarg;
+            break;
         case 'K': {
             int k = 0, nn = 0, used = 0;
             if (sscanf(optarg, "%d/%d%n", &k, &nn, &used) != 2 || optarg[used] != '\0' || nn < 1 ||
@@ -967,6 +1061,30 @@ int mmb_run_main(int argc, char **argv) {
     int status = build_cells(&f, cells, &ncells);
     if (status != EXIT_OK)
         return status;
+    if (f.cell_index >= 0) /* one cell, in this process: the parent runs us under valgrind */
+        return f.cell_index < ncells && f.cell_out ? run_cell(&cells[f.cell_index], &f, f.cell_out)
+                                                   : usage_error("bad internal --cell-index");
+    /* --instructions needs valgrind; without it, say so once and record why. */
+    json_t *instr_info = NULL;
+    if (f.instructions) {
+        char version[128] = "";
+        FILE *v = popen("valgrind --version 2>/dev/null", "r");
+        bool ok = v && fgets(version, sizeof version, v) && strncmp(version, "valgrind", 8) == 0;
+        if (v)
+            pclose(v);
+        version[strcspn(version, "\n")] = '\0';
+        if (ok) {
+            instr_info =
+                json_pack("{sbssss}", "available", 1, "tool", "callgrind", "version", version);
+        } else {
+            fprintf(stderr, "mmbench: warning: run: --instructions: valgrind not found on PATH; "
+                            "running without instruction counts (hint: apt-get install "
+                            "valgrind)\n");
+            instr_info =
+                json_pack("{sbss}", "available", 0, "reason", "valgrind not found on PATH");
+            f.instructions = false;
+        }
+    }
 
     char dir[] = "/tmp/mmbench-run-XXXXXX";
     if (!mkdtemp(dir))
@@ -992,9 +1110,13 @@ int mmb_run_main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/cell-%d.json", dir, i);
         fflush(stdout);
         fflush(stderr);
+        char cg_path[160];
+        snprintf(cg_path, sizeof cg_path, "%s/callgrind-%d.out", dir, i);
         pid_t pid = fork();
         if (pid < 0)
             return usage_error("fork: %s", strerror(errno));
+        if (pid == 0 && f.instructions)
+            exec_under_callgrind(argc, argv, i, path, cg_path);
         if (pid == 0)
             _exit(run_cell(&cells[i], &f, path));
         int ws = 0;
@@ -1026,6 +1148,8 @@ int mmb_run_main(int argc, char **argv) {
             failed = 1;
             continue;
         }
+        if (f.instructions)
+            add_instruction_counts(root, cg_path, cells[i].name);
         if (!context)
             context = json_incref(json_object_get(root, "context"));
         size_t k;
@@ -1051,6 +1175,8 @@ int mmb_run_main(int argc, char **argv) {
     json_t *matrix = json_pack("{sisssI}", "cells", ncells, "fingerprint",
                                matrix_fingerprint(&f, cells, ncells), "seed", (json_int_t)f.seed);
     json_object_set_new(json_object_get(context, "mmbench"), "matrix", matrix);
+    if (instr_info)
+        json_object_set_new(json_object_get(context, "mmbench"), "instructions", instr_info);
     if (f.shard_n)
         json_object_set_new(json_object_get(context, "mmbench"), "shard",
                             json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));

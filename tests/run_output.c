@@ -256,3 +256,68 @@ TEST(run_shards_merge_to_the_whole) {
     snprintf(args, sizeof args, "rm -rf %s", dir);
     ASSERT_EQ(system(args), 0);
 }
+
+/* --instructions: callgrind's counts of the measured region repeat exactly (server aside: it
+ * reads the clock for its schedule). Skipped (77) in sanitizer builds, which valgrind cannot
+ * run, and where valgrind is missing. */
+TEST(run_instructions_repeat_exactly) {
+#if defined(__SANITIZE_ADDRESS__)
+    printf("skipped: valgrind cannot run AddressSanitizer binaries\n");
+    exit(77);
+#endif
+    if (system("valgrind --version >/dev/null 2>&1") != 0) {
+        printf("skipped: no valgrind\n");
+        exit(77);
+    }
+    const char *args = "--workload churn,rings,binary-trees --manager rc,cpython --scale tiny "
+                       "--instructions";
+    json_t *a = run_to_json(args), *b = run_to_json(args);
+    json_t *info =
+        json_object_get(json_object_get(json_object_get(a, "context"), "mmbench"), "instructions");
+    ASSERT_TRUE(json_is_true(json_object_get(info, "available")));
+    size_t i;
+    json_t *x;
+    size_t cells = 0;
+    json_array_foreach(json_object_get(a, "benchmarks"), i, x) {
+        json_t *y = json_array_get(json_object_get(b, "benchmarks"), i);
+        double ia = num(x, "instructions"), ib = num(y, "instructions");
+        ASSERT_TRUE(ia > 1e5);
+        if (ia != ib)
+            fprintf(stderr, "%s: %.0f then %.0f instructions\n",
+                    str(json_object_get(x, "mmbench"), "cell"), ia, ib);
+        ASSERT_TRUE(ia == ib);
+        cells++;
+    }
+    ASSERT_EQ(cells, 6);
+    json_decref(a);
+    json_decref(b);
+}
+
+/* Without valgrind, --instructions says so once and records why, and the run goes on. */
+TEST(run_instructions_without_valgrind) {
+    char dir[] = "/tmp/mmbench-novg-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "PATH=/nonexistent %s run --workload churn --manager rc --scale tiny --instructions "
+             "--format none --out %s/r.json 2>%s/err",
+             mmb_test_arg, dir, dir);
+    int status = system(cmd);
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/err", dir);
+    ASSERT_TRUE(file_contains(path, "--instructions: valgrind not found on PATH"));
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_error_t jerr;
+    json_t *r = json_load_file(path, 0, &jerr);
+    ASSERT_TRUE(r != NULL);
+    json_t *info =
+        json_object_get(json_object_get(json_object_get(r, "context"), "mmbench"), "instructions");
+    ASSERT_TRUE(json_is_false(json_object_get(info, "available")));
+    ASSERT_STR_CONTAINS(json_string_value(json_object_get(info, "reason")), "valgrind not found");
+    json_t *first = json_array_get(json_object_get(r, "benchmarks"), 0);
+    ASSERT_TRUE(json_object_get(first, "instructions") == NULL); /* never a silent zero */
+    json_decref(r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
