@@ -20,6 +20,8 @@
 #include "run.h"
 #include "calibrate.h"
 #include "merge.h"
+#include "report.h"
+#include "compare.h"
 #include "stress.h"
 #include "trace.h"
 #include "workload.h"
@@ -296,6 +298,8 @@ static const char main_help[] =
     "Commands:\n"
     "  run       benchmark managers x workloads (the main job)\n"
     "  merge     combine the shards of a run made with run --shard K/N\n"
+    "  report    tables (Markdown, CSV) or an HTML page with charts from run --out results\n"
+    "  compare   compare two runs' results: changes, U tests, limits (the regression gate)\n"
     "  replay    replay a trace file on a manager, optionally under the oracle\n"
     "  stress    generate random traces and replay them under the oracle\n"
     "  list      list managers, their capabilities and options, and the workloads\n"
@@ -621,6 +625,10 @@ int mmb_cli_main(int argc, char **argv) {
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return mmb_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return mmb_compare_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return mmb_report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return mmb_merge_main(argc - 1, argv + 1);
     if (strcmp(cmd, "calibrate") == 0)

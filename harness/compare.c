@@ -1,0 +1,1138 @@
+/* `mmbench compare` (compare.h): cells of two results files matched by name; per metric the
+ * medians over repetitions, the relative change, a two-sided Mann-Whitney U test (as Google
+ * Benchmark's tools/compare.py runs scipy's), and limits from a thresholds file (--help). */
+#include "compare.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_info.h"
+
+/* ---- the Mann-Whitney U test -------------------------------------------------------------------
+ *
+ * Ranks: the pooled values sorted, tied values sharing their mean rank (midrank). Midranks are
+ * halves, so they are kept doubled: integers, and the rank sum of `a` doubled (W2) is an integer.
+ *
+ * Exact (both samples at most 20 values, the usual 3..20 repetitions): the distribution of W2
+ * over all C(n, na) ways to pick which of the pooled values came from `a`, counted by dynamic
+ * programming: ways[k][s] = the number of k-subsets of the values seen so far whose doubled ranks
+ * sum to s. It conditions on the observed ties, so it stays exact with ties, where the textbook
+ * recurrence for U (and scipy, which then falls back to the normal approximation) does not. Why
+ * exact: at these sizes the normal approximation is off in the tail that decides a gate (3 vs 3
+ * values: the smallest exact p is 0.1, the approximation says 0.08), and the cost is small: at
+ * most 40 values x 21 subset sizes x 1641 sums. Counts fit a double exactly up to C(40, 20).
+ * Two-sided p = min(1, 2 min(P(W2 <= w), P(W2 >= w))), as scipy's exact method.
+ *
+ * Normal (larger samples): mean na nb / 2, variance na nb / 12 ((n + 1) - sum(t^3 - t) /
+ * (n (n - 1))) over tie groups of size t, continuity correction 1/2, as scipy's asymptotic
+ * method. Past 20 values a side its absolute error is a few 10^-3 at most (2 10^-3 near p = 0.8,
+ * 2 10^-4 near p = 0.09 for 21 vs 21), where at 9 vs 9 it is 3 10^-3 near p = 0.025. */
+
+typedef struct ranked {
+    double value;
+    bool from_a;
+} ranked;
+
+static int cmp_ranked(const void *x, const void *y) {
+    double a = ((const ranked *)x)->value, b = ((const ranked *)y)->value;
+    return (a > b) - (a < b);
+}
+
+/* P-value from the exact distribution of the doubled rank sum of a na-subset of `rank2`. */
+static int exact_p(const uint32_t *rank2, size_t n, size_t na, uint64_t w2, double *p) {
+    size_t sums = (size_t)n * (n + 1) + 1; /* doubled ranks of all n values sum to n (n + 1) */
+    double *ways = calloc((na + 1) * sums, sizeof *ways);
+    if (!ways)
+        return -1;
+    ways[0] = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = rank2[i], top = i + 1 < na ? i + 1 : na;
+        for (size_t k = top; k >= 1; k--)
+            for (size_t s = sums - 1; s >= w; s--)
+                ways[k * sums + s] += ways[(k - 1) * sums + s - w];
+    }
+    double below = 0, above = 0, total = 0;
+    for (size_t s = 0; s < sums; s++) {
+        double c = ways[na * sums + s];
+        total += c;
+        if (s <= w2)
+            below += c;
+        if (s >= w2)
+            above += c;
+    }
+    free(ways);
+    double tail = (below < above ? below : above) / total;
+    *p = 2 * tail < 1 ? 2 * tail : 1;
+    return 0;
+}
+
+int mmb_utest(const double *a, size_t na, const double *b, size_t nb, mmb_utest_method method,
+              mmb_utest_result *out) {
+    size_t n = na + nb;
+    bool exact = method == MMB_UTEST_EXACT || (method == MMB_UTEST_AUTO && na <= 20 && nb <= 20);
+    if (na == 0 || nb == 0 || (exact && n > 200))
+        return -1;
+    ranked *r = malloc(n * sizeof *r);
+    uint32_t *rank2 = malloc(n * sizeof *rank2);
+    if (!r || !rank2) {
+        free(r);
+        free(rank2);
+        return -1;
+    }
+    for (size_t i = 0; i < na; i++)
+        r[i] = (ranked){a[i], true};
+    for (size_t i = 0; i < nb; i++)
+        r[na + i] = (ranked){b[i], false};
+    qsort(r, n, sizeof *r, cmp_ranked);
+    uint64_t w2 = 0; /* doubled rank sum of a */
+    double ties = 0; /* sum of t^3 - t over tie groups */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && r[j + 1].value == r[i].value)
+            j++;
+        uint32_t twice = (uint32_t)(i + 1 + j + 1); /* ranks i+1 .. j+1 share their mean */
+        for (size_t k = i; k <= j; k++) {
+            rank2[k] = twice;
+            if (r[k].from_a)
+                w2 += twice;
+        }
+        double t = (double)(j - i + 1);
+        ties += t * t * t - t;
+        i = j + 1;
+    }
+    free(r);
+    double fa = (double)na, fb = (double)nb, fn = (double)n;
+    out->u = (double)w2 / 2 - fa * (fa + 1) / 2;
+    out->exact = exact;
+    int status = 0;
+    if (exact) {
+        status = exact_p(rank2, n, na, w2, &out->p);
+    } else {
+        double var = fa * fb / 12 * ((fn + 1) - ties / (fn * (fn - 1)));
+        double u = fmax(out->u, fa * fb - out->u);
+        out->p = var > 0 ? fmin(1, erfc((u - fa * fb / 2 - 0.5) / sqrt(var) / sqrt(2))) : 1;
+    }
+    free(rank2);
+    return status;
+}
+
+/* ---- results files ------------------------------------------------------------------------- */
+
+static void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "mmbench: error: compare: out of memory\n");
+        exit(EXIT_FAILED);
+    }
+    return p;
+}
+
+/* One metric's values over a cell's repetitions. `name` is borrowed from the JSON. */
+typedef struct series {
+    const char *name;
+    double *values;
+    size_t count, cap;
+} series;
+
+typedef struct cell {
+    const char *name;     /* mmbench.cell, else the entry's name */
+    const char *workload; /* mmbench.workload, or NULL */
+    json_t *mm;           /* the first repetition's mmbench object, or NULL */
+    size_t repetitions, failed;
+    const char *failure; /* the first failed repetition's error_message */
+    series *metrics;
+    size_t nmetrics, cap;
+    bool matched;
+} cell;
+
+typedef struct results {
+    const char *path;
+    json_t *root;
+    cell *cells;
+    size_t ncells, cap;
+} results;
+
+static int bad_input(const char *where, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad_input(const char *where, const char *hint, const char *fmt, ...) {
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (hint)
+        fprintf(stderr, "mmbench: error: %s: %s (hint: %s)\n", where, what, hint);
+    else
+        fprintf(stderr, "mmbench: error: %s: %s\n", where, what);
+    return EXIT_USAGE;
+}
+
+static cell *find_cell(results *res, const char *name) {
+    /* Repetitions of a cell are adjacent in a run's output: try the last cell first. */
+    if (res->ncells && strcmp(res->cells[res->ncells - 1].name, name) == 0)
+        return &res->cells[res->ncells - 1];
+    for (size_t i = 0; i < res->ncells; i++)
+        if (strcmp(res->cells[i].name, name) == 0)
+            return &res->cells[i];
+    return NULL;
+}
+
+static void add_value(cell *c, const char *name, double v) {
+    series *s = NULL;
+    for (size_t i = 0; i < c->nmetrics && !s; i++)
+        if (strcmp(c->metrics[i].name, name) == 0)
+            s = &c->metrics[i];
+    if (!s) {
+        if (c->nmetrics == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 32;
+            c->metrics = xrealloc(c->metrics, c->cap * sizeof *c->metrics);
+        }
+        s = &c->metrics[c->nmetrics++];
+        *s = (series){.name = name};
+    }
+    if (s->count == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->values = xrealloc(s->values, s->cap * sizeof *s->values);
+    }
+    s->values[s->count++] = v;
+}
+
+/* Google Benchmark's numeric fields that are not measurements. */
+static bool is_bookkeeping(const char *key) {
+    static const char *const keys[] = {"family_index", "per_family_instance_index",
+                                       "repetitions",  "repetition_index",
+                                       "threads",      "iterations"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+static int time_unit_ns(const char *unit, double *ns) {
+    static const struct {
+        const char *name;
+        double ns;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i].name) == 0) {
+            *ns = units[i].ns;
+            return 0;
+        }
+    return -1;
+}
+
+/* Adds one iteration entry (a repetition) to its cell. */
+static int add_entry(results *res, json_t *b, size_t index) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s: benchmarks[%zu]", res->path, index);
+    if (!json_is_object(b))
+        return bad_input(where, NULL, "not an object");
+    json_t *mm = json_object_get(b, "mmbench");
+    const char *name = json_string_value(json_object_get(mm, "cell"));
+    if (!name)
+        name = json_string_value(json_object_get(b, "name"));
+    if (!name)
+        return bad_input(where, NULL, "no mmbench.cell and no name");
+    cell *c = find_cell(res, name);
+    if (!c) {
+        if (res->ncells == res->cap) {
+            res->cap = res->cap ? 2 * res->cap : 64;
+            res->cells = xrealloc(res->cells, res->cap * sizeof *res->cells);
+        }
+        c = &res->cells[res->ncells++];
+        *c = (cell){.name = name, .mm = mm};
+        c->workload = json_string_value(json_object_get(mm, "workload"));
+    }
+    c->repetitions++;
+    if (json_is_true(json_object_get(b, "error_occurred"))) {
+        if (!c->failed++)
+            c->failure = json_string_value(json_object_get(b, "error_message"));
+        return EXIT_OK;
+    }
+    double unit_ns = 1; /* Google Benchmark's default unit is ns */
+    const char *unit = json_string_value(json_object_get(b, "time_unit"));
+    if (unit && time_unit_ns(unit, &unit_ns) != 0)
+        return bad_input(where, NULL, "unknown time_unit '%s' (expected ns, us, ms or s)", unit);
+    const char *key;
+    json_t *v;
+    json_object_foreach(b, key, v) {
+        if (!json_is_number(v) || is_bookkeeping(key))
+            continue;
+        bool is_time = strcmp(key, "real_time") == 0 || strcmp(key, "cpu_time") == 0;
+        add_value(c, key, json_number_value(v) * (is_time ? unit_ns : 1));
+    }
+    return EXIT_OK;
+}
+
+static int load_results(const char *path, results *res) {
+    memset(res, 0, sizeof *res);
+    res->path = path;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return bad_input(path, NULL, "cannot open: %s", strerror(errno));
+    json_error_t err;
+    res->root = json_loadf(f, 0, &err);
+    fclose(f);
+    if (!res->root) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%d:%d", path, err.line, err.column);
+        return bad_input(where, "expected the JSON that mmbench run --out writes",
+                         "not valid JSON: %s", err.text);
+    }
+    json_t *benchmarks = json_object_get(res->root, "benchmarks");
+    if (!json_is_array(benchmarks) || json_array_size(benchmarks) == 0)
+        return bad_input(path, "expected the JSON that mmbench run --out writes",
+                         "no benchmarks (a non-empty \"benchmarks\" array)");
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (type && strcmp(type, "iteration") != 0)
+            continue; /* aggregates: the medians and tests here work from the repetitions */
+        int status = add_entry(res, b, i);
+        if (status != EXIT_OK)
+            return status;
+    }
+    if (res->ncells == 0)
+        return bad_input(path, "run without --benchmark_report_aggregates_only",
+                         "no iteration entries (only aggregates)");
+    return EXIT_OK;
+}
+
+static void free_results(results *res) {
+    for (size_t i = 0; i < res->ncells; i++) {
+        for (size_t k = 0; k < res->cells[i].nmetrics; k++)
+            free(res->cells[i].metrics[k].values);
+        free(res->cells[i].metrics);
+    }
+    free(res->cells);
+    json_decref(res->root);
+}
+
+static const series *find_series(const cell *c, const char *name) {
+    for (size_t i = 0; i < c->nmetrics; i++)
+        if (strcmp(c->metrics[i].name, name) == 0)
+            return &c->metrics[i];
+    return NULL;
+}
+
+/* ---- metrics and limits -------------------------------------------------------------------- */
+
+typedef enum direction { LOWER_IS_BETTER, HIGHER_IS_BETTER, EITHER_IS_WORSE } direction;
+
+/* What each metric is; the first matching pattern applies. Exact metrics are the deterministic
+ * counters: identical in every repetition for a seed, so any change is real and untested. */
+static const struct metric_kind {
+    const char *pattern;
+    direction better;
+    bool exact;
+} metric_kinds[] = {
+    {"real_time", LOWER_IS_BETTER, false},
+    {"cpu_time", LOWER_IS_BETTER, false},
+    {"work_units_per_second", HIGHER_IS_BETTER, false},
+    {"mmu_*", HIGHER_IS_BETTER, false},
+    {"increments", LOWER_IS_BETTER, true},
+    {"decrements", LOWER_IS_BETTER, true},
+    {"objects_traversed", LOWER_IS_BETTER, true},
+    {"collections_full", LOWER_IS_BETTER, true},
+    {"collections_young", LOWER_IS_BETTER, true},
+    {"objects_allocated", LOWER_IS_BETTER, true},
+    {"freed_by_rc", LOWER_IS_BETTER, true},
+    {"freed_by_gc", LOWER_IS_BETTER, true},
+    {"header_bytes", LOWER_IS_BETTER, true},
+    {"work_units", EITHER_IS_WORSE, true}, /* the workload's size: a change is different work */
+    {"*", LOWER_IS_BETTER, false},         /* pauses, latencies, RSS, memory lag, ... */
+};
+
+static const struct metric_kind *kind_of(const char *metric, size_t *order) {
+    size_t n = sizeof metric_kinds / sizeof metric_kinds[0];
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(metric_kinds[i].pattern, metric, 0) == 0) {
+            if (order)
+                *order = i;
+            return &metric_kinds[i];
+        }
+    return &metric_kinds[n - 1];
+}
+
+/* One line of a thresholds file. */
+typedef struct limit_rule {
+    char metric[128]; /* a glob */
+    char where[256];  /* a glob on the workload or the cell name; empty: everywhere */
+    bool off;
+    double percent; /* how much worse the metric may get */
+    const char *file;
+    unsigned line;
+    bool used;
+} limit_rule;
+
+typedef struct limits {
+    limit_rule *rules;
+    size_t count, cap;
+} limits;
+
+/* The default limits, in the thresholds file's own format (and shown as such by --help). */
+static const char default_limits[] = "  real_time               +5%\n"
+                                     "  cpu_time                +5%\n"
+                                     "  work_units_per_second   +5%\n"
+                                     "  pause_p99_ns            +10%\n"
+                                     "  pause_max_ns            +10%\n"
+                                     "  latency_p99_ns          +10%\n"
+                                     "  peak_rss_bytes          +10%\n"
+                                     "  increments              +0%\n"
+                                     "  decrements              +0%\n"
+                                     "  objects_traversed       +0%\n"
+                                     "  collections_full        +0%\n"
+                                     "  collections_young       +0%\n"
+                                     "  objects_allocated       +0%\n"
+                                     "  freed_by_rc             +0%\n"
+                                     "  freed_by_gc             +0%\n"
+                                     "  header_bytes            +0%\n";
+
+static bool valid_pattern(const char *s) {
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+            !strchr("_-./*?[]=,+", *s))
+            return false;
+    return true;
+}
+
+/* Parses one line (without its newline) into `r`; returns NULL, or what is wrong. */
+static const char *parse_limit_line(char *text, limit_rule *r, bool *blank) {
+    char *hash = strchr(text, '#');
+    if (hash)
+        *hash = '\0';
+    char *tok[3] = {NULL, NULL, NULL};
+    int ntok = 0;
+    for (char *save = NULL, *t = strtok_r(text, " \t\r", &save); t;
+         t = strtok_r(NULL, " \t\r", &save))
+        tok[ntok < 3 ? ntok++ : 2] = t;
+    *blank = ntok == 0;
+    if (ntok == 0)
+        return NULL;
+    static char what[512];
+    if (ntok == 1)
+        return "no limit after the metric (expected METRIC[@WHERE] +PERCENT or METRIC[@WHERE] off)";
+    if (ntok == 3)
+        return "more than two words (expected METRIC[@WHERE] +PERCENT or METRIC[@WHERE] off)";
+    char *at = strchr(tok[0], '@');
+    if (at)
+        *at = '\0';
+    if (!*tok[0])
+        return "no metric name before '@'";
+    if (at && !at[1])
+        return "no workload or cell after '@'";
+    if (at && strchr(at + 1, '@'))
+        return "more than one '@'";
+    if (!valid_pattern(tok[0]) || strlen(tok[0]) >= sizeof r->metric) {
+        snprintf(what, sizeof what, "bad metric name '%.100s' (letters, digits, _ and globs)",
+                 tok[0]);
+        return what;
+    }
+    if (at && (!valid_pattern(at + 1) || strlen(at + 1) >= sizeof r->where)) {
+        snprintf(what, sizeof what, "bad workload or cell '%.100s'", at + 1);
+        return what;
+    }
+    snprintf(r->metric, sizeof r->metric, "%s", tok[0]);
+    snprintf(r->where, sizeof r->where, "%s", at ? at + 1 : "");
+    if (strcmp(tok[1], "off") == 0) {
+        r->off = true;
+        return NULL;
+    }
+    if (tok[1][0] != '+') {
+        snprintf(what, sizeof what,
+                 "limit '%.60s' needs a '+': +PERCENT is how much worse the metric may get",
+                 tok[1]);
+        return what;
+    }
+    char *end;
+    errno = 0;
+    double pct = strtod(tok[1] + 1, &end);
+    if (end == tok[1] + 1 || (*end && strcmp(end, "%") != 0) || errno || !isfinite(pct) ||
+        pct < 0 || tok[1][1] == '-' || tok[1][1] == '+') {
+        snprintf(what, sizeof what, "bad limit '%.60s' (expected +PERCENT, e.g. +5%%)", tok[1]);
+        return what;
+    }
+    r->percent = pct;
+    return NULL;
+}
+
+/* Reads limits from `text` (NUL-terminated, modified); `file` names it in errors. */
+static int parse_limits(char *text, const char *file, limits *out) {
+    unsigned line = 0;
+    for (char *next = text; next;) {
+        char *s = next;
+        next = strchr(s, '\n');
+        if (next)
+            *next++ = '\0';
+        line++;
+        limit_rule r = {.file = file, .line = line};
+        bool blank;
+        const char *what = parse_limit_line(s, &r, &blank);
+        if (what) {
+            char where[4200];
+            snprintf(where, sizeof where, "%s:%u", file, line);
+            return bad_input(where, "mmbench compare --help shows the format", "%s", what);
+        }
+        if (blank)
+            continue;
+        if (out->count == out->cap) {
+            out->cap = out->cap ? 2 * out->cap : 32;
+            out->rules = xrealloc(out->rules, out->cap * sizeof *out->rules);
+        }
+        out->rules[out->count++] = r;
+    }
+    return EXIT_OK;
+}
+
+static int read_limits_file(const char *path, limits *out) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return bad_input(path, NULL, "cannot open: %s", strerror(errno));
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (int ch; (ch = fgetc(f)) != EOF;) {
+        if (len + 2 > cap) {
+            cap = cap ? 2 * cap : 4096;
+            text = xrealloc(text, cap);
+        }
+        text[len++] = (char)ch;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(text);
+        return bad_input(path, NULL, "cannot read: %s", strerror(errno));
+    }
+    if (!text)
+        text = xrealloc(NULL, 1);
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        return bad_input(path, NULL, "not a text file (it holds a NUL byte)");
+    }
+    int status = parse_limits(text, path, out);
+    free(text);
+    return status;
+}
+
+/* The rule for a metric of a cell: one naming a workload or cell beats one that does not; among
+ * equals the later line wins. NULL: no limit. */
+static limit_rule *limit_for(limits *l, const char *metric, const cell *c) {
+    limit_rule *best = NULL;
+    for (size_t i = 0; i < l->count; i++) {
+        limit_rule *r = &l->rules[i];
+        if (fnmatch(r->metric, metric, 0) != 0)
+            continue;
+        if (r->where[0] && fnmatch(r->where, c->name, 0) != 0 &&
+            (!c->workload || fnmatch(r->where, c->workload, 0) != 0))
+            continue;
+        r->used = true;
+        if (!best || r->where[0] || !best->where[0])
+            best = r;
+    }
+    return best && !best->off ? best : NULL;
+}
+
+/* ---- comparing ----------------------------------------------------------------------------- */
+
+typedef enum verdict {
+    V_SAME,          /* medians equal */
+    V_NOISE,         /* within its limit, or not significant */
+    V_CHANGED,       /* no limit; a significant (or exact) change */
+    V_IMPROVED,      /* better than its limit, significantly (or exactly) */
+    V_OVER_UNTESTED, /* worse than its limit; too few repetitions for a U test */
+    V_OVER_NOT_SIG,  /* worse than its limit; p >= alpha */
+    V_REGRESSION,    /* worse than its limit; p < alpha (or exact) */
+    V_FAILED,        /* the cell failed in NEW */
+} verdict;
+
+typedef struct row {
+    const cell *base, *next;
+    const char *metric;
+    double base_median, next_median;
+    double change; /* (new - base) / |base|; +-INFINITY when base is 0 and new is not */
+    bool exact, tested;
+    double p;
+    const limit_rule *limit;
+    verdict v;
+    size_t order; /* for sorting: metric kind, then name */
+} row;
+
+typedef struct report {
+    results *base, *next;
+    limits *lim;
+    double alpha;
+    row *rows;
+    size_t nrows, cap;
+    char **warnings;
+    size_t nwarnings, wcap;
+    size_t cells_compared, untested_cells;
+} report;
+
+static void warn(report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(report *rep, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (rep->nwarnings == rep->wcap) {
+        rep->wcap = rep->wcap ? 2 * rep->wcap : 16;
+        rep->warnings = xrealloc(rep->warnings, rep->wcap * sizeof *rep->warnings);
+    }
+    size_t len = strlen(buf) + 1;
+    rep->warnings[rep->nwarnings] = memcpy(xrealloc(NULL, len), buf, len);
+    rep->nwarnings++;
+}
+
+static row *add_row(report *rep) {
+    if (rep->nrows == rep->cap) {
+        rep->cap = rep->cap ? 2 * rep->cap : 64;
+        rep->rows = xrealloc(rep->rows, rep->cap * sizeof *rep->rows);
+    }
+    row *r = &rep->rows[rep->nrows++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double median_of(const series *s) {
+    double *v = xrealloc(NULL, s->count * sizeof *v);
+    memcpy(v, s->values, s->count * sizeof *v);
+    qsort(v, s->count, sizeof *v, cmp_double);
+    double m = s->count % 2 ? v[s->count / 2] : (v[s->count / 2 - 1] + v[s->count / 2]) / 2;
+    free(v);
+    return m;
+}
+
+static bool varies(const series *s, double *lo, double *hi) {
+    *lo = *hi = s->values[0];
+    for (size_t i = 1; i < s->count; i++) {
+        *lo = fmin(*lo, s->values[i]);
+        *hi = fmax(*hi, s->values[i]);
+    }
+    return *lo != *hi;
+}
+
+static char *json_text(json_t *v) {
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    return s ? s : strdup("(absent)");
+}
+
+/* Warns where two values of the same key differ; both absent is no difference. */
+static void compare_field(report *rep, const char *what, json_t *a, json_t *b) {
+    if ((!a && !b) || (a && b && json_equal(a, b)))
+        return;
+    char *ta = json_text(a), *tb = json_text(b);
+    warn(rep, "%s not the same: BASE %s, NEW %s", what, ta ? ta : "?", tb ? tb : "?");
+    free(ta);
+    free(tb);
+}
+
+static void compare_contexts(report *rep) {
+    json_t *ca = json_object_get(rep->base->root, "context");
+    json_t *cb = json_object_get(rep->next->root, "context");
+    static const char *const top[] = {"host_name", "num_cpus"};
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        compare_field(rep, top[i], json_object_get(ca, top[i]), json_object_get(cb, top[i]));
+    static const char *const ours[] = {"build_type", "sanitizers", "cpu_model"};
+    json_t *ma = json_object_get(ca, "mmbench"), *mb = json_object_get(cb, "mmbench");
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "mmbench.%s", ours[i]);
+        compare_field(rep, what, json_object_get(ma, ours[i]), json_object_get(mb, ours[i]));
+    }
+}
+
+/* A cell of the same name must have run the same way. */
+static void compare_cell_setup(report *rep, const cell *a, const cell *b) {
+    static const char *const keys[] = {"workload", "manager", "scale", "params",
+                                       "options",  "seed",    "verify"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char what[600];
+        snprintf(what, sizeof what, "cell %s: %s", a->name, keys[i]);
+        compare_field(rep, what, json_object_get(a->mm, keys[i]), json_object_get(b->mm, keys[i]));
+    }
+}
+
+static void compare_metric(report *rep, const cell *a, const cell *b, const series *sa,
+                           const series *sb) {
+    size_t order = 0;
+    const struct metric_kind *kind = kind_of(sa->name, &order);
+    row *r = add_row(rep);
+    r->base = a;
+    r->next = b;
+    r->metric = sa->name;
+    r->order = order;
+    r->exact = kind->exact;
+    r->base_median = median_of(sa);
+    r->next_median = median_of(sb);
+    double d = r->next_median - r->base_median;
+    r->change = d == 0 ? 0 : r->base_median != 0 ? d / fabs(r->base_median) : copysign(INFINITY, d);
+    r->limit = limit_for(rep->lim, sa->name, a);
+    if (kind->exact) {
+        double lo, hi;
+        if (varies(sa, &lo, &hi))
+            warn(rep,
+                 "cell %s: %s varies across repetitions in BASE (%.17g to %.17g): it is meant "
+                 "to be deterministic",
+                 a->name, sa->name, lo, hi);
+        if (varies(sb, &lo, &hi))
+            warn(rep,
+                 "cell %s: %s varies across repetitions in NEW (%.17g to %.17g): it is meant "
+                 "to be deterministic",
+                 b->name, sb->name, lo, hi);
+    } else if (sa->count >= 3 && sb->count >= 3) {
+        mmb_utest_result u;
+        if (mmb_utest(sa->values, sa->count, sb->values, sb->count, MMB_UTEST_AUTO, &u) == 0) {
+            r->tested = true;
+            r->p = u.p;
+        }
+    }
+    bool significant = r->exact ? r->change != 0 : r->tested && r->p < rep->alpha;
+    double worse = kind->better == HIGHER_IS_BETTER  ? -r->change
+                   : kind->better == LOWER_IS_BETTER ? r->change
+                                                     : fabs(r->change);
+    if (r->change == 0)
+        r->v = V_SAME;
+    else if (!r->limit)
+        r->v = significant ? V_CHANGED : V_NOISE;
+    else if (worse * 100 > r->limit->percent)
+        r->v = significant               ? V_REGRESSION
+               : !r->exact && !r->tested ? V_OVER_UNTESTED
+                                         : V_OVER_NOT_SIG;
+    else if (-worse * 100 > r->limit->percent && significant)
+        r->v = V_IMPROVED;
+    else
+        r->v = V_NOISE;
+}
+
+static void compare_cells(report *rep) {
+    for (size_t i = 0; i < rep->base->ncells; i++) {
+        cell *a = &rep->base->cells[i];
+        cell *b = find_cell(rep->next, a->name);
+        if (!b)
+            continue;
+        a->matched = b->matched = true;
+        rep->cells_compared++;
+        compare_cell_setup(rep, a, b);
+        if (a->failed)
+            warn(rep, "cell %s: %zu of %zu repetitions failed in BASE: %s", a->name, a->failed,
+                 a->repetitions, a->failure ? a->failure : "(no error_message)");
+        if (b->failed) {
+            row *r = add_row(rep);
+            r->base = a;
+            r->next = b;
+            r->metric = "(the cell)";
+            r->v = V_FAILED;
+        }
+        if (a->failed == a->repetitions || b->failed == b->repetitions)
+            continue; /* nothing measured on one side; said above */
+        bool untested = false;
+        for (size_t k = 0; k < a->nmetrics; k++) {
+            const series *sb = find_series(b, a->metrics[k].name);
+            if (!sb) {
+                warn(rep, "cell %s: metric %s only in BASE", a->name, a->metrics[k].name);
+                continue;
+            }
+            compare_metric(rep, a, b, &a->metrics[k], sb);
+            untested |=
+                !kind_of(sb->name, NULL)->exact && (a->metrics[k].count < 3 || sb->count < 3);
+        }
+        for (size_t k = 0; k < b->nmetrics; k++)
+            if (!find_series(a, b->metrics[k].name))
+                warn(rep, "cell %s: metric %s only in NEW", b->name, b->metrics[k].name);
+        rep->untested_cells += untested;
+    }
+    for (size_t i = 0; i < rep->base->ncells; i++)
+        if (!rep->base->cells[i].matched)
+            warn(rep, "cell %s only in BASE: not compared", rep->base->cells[i].name);
+    for (size_t i = 0; i < rep->next->ncells; i++)
+        if (!rep->next->cells[i].matched)
+            warn(rep, "cell %s only in NEW: not compared", rep->next->cells[i].name);
+}
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+static void fmt_value(const char *metric, double v, char *buf, size_t n) {
+    size_t len = strlen(metric);
+    bool ns = strcmp(metric, "real_time") == 0 || strcmp(metric, "cpu_time") == 0 ||
+              (len > 3 && strcmp(metric + len - 3, "_ns") == 0);
+    bool bytes = len > 6 && strcmp(metric + len - 6, "_bytes") == 0;
+    double a = fabs(v);
+    if (ns && a >= 1e9)
+        snprintf(buf, n, "%.4gs", v / 1e9);
+    else if (ns && a >= 1e6)
+        snprintf(buf, n, "%.4gms", v / 1e6);
+    else if (ns && a >= 1e3)
+        snprintf(buf, n, "%.4gus", v / 1e3);
+    else if (ns)
+        snprintf(buf, n, "%.4gns", v);
+    else if (bytes && a >= 1024.0 * 1024 * 1024)
+        snprintf(buf, n, "%.4gGiB", v / (1024.0 * 1024 * 1024));
+    else if (bytes && a >= 1024.0 * 1024)
+        snprintf(buf, n, "%.4gMiB", v / (1024.0 * 1024));
+    else if (bytes && a >= 1024)
+        snprintf(buf, n, "%.4gKiB", v / 1024);
+    else if (v == floor(v) && a < 1e7)
+        snprintf(buf, n, "%.0f", v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
+static void fmt_change(const row *r, char *buf, size_t n) {
+    if (r->v == V_FAILED)
+        snprintf(buf, n, "-");
+    else if (isinf(r->change))
+        snprintf(buf, n, "%s", r->change > 0 ? "from 0" : "from 0 (down)");
+    else if (fabs(r->change) < 1e-3)
+        snprintf(buf, n, "%+.2g%%", r->change * 100); /* a counter's +1 must not read +0.0% */
+    else
+        snprintf(buf, n, "%+.1f%%", r->change * 100);
+}
+
+static void fmt_limit(const row *r, char *buf, size_t n) {
+    if (r->limit)
+        snprintf(buf, n, "+%g%%", r->limit->percent);
+    else
+        snprintf(buf, n, "-");
+}
+
+static void fmt_p(const row *r, bool md, char *buf, size_t n) {
+    if (r->v == V_FAILED)
+        snprintf(buf, n, "-");
+    else if (r->exact)
+        snprintf(buf, n, "exact");
+    else if (!r->tested)
+        snprintf(buf, n, "%s", md ? "not enough repetitions for a U test" : "n<3");
+    else if (r->p < 1e-4)
+        snprintf(buf, n, "%.1e", r->p);
+    else
+        snprintf(buf, n, "%.4f", r->p);
+}
+
+static const char *verdict_text(const row *r, bool md) {
+    switch (r->v) {
+    case V_FAILED:
+        return md ? "**FAILED in NEW**" : "FAILED in NEW";
+    case V_REGRESSION:
+        return md ? "**REGRESSION**" : "REGRESSION";
+    case V_OVER_NOT_SIG:
+        return "over limit, not significant";
+    case V_OVER_UNTESTED:
+        return "over limit, untested";
+    case V_IMPROVED:
+        return "improved";
+    case V_CHANGED:
+        return "changed (no limit)";
+    case V_NOISE:
+    case V_SAME:
+        break;
+    }
+    return "";
+}
+
+static const char *revision(const results *res) {
+    const char *s = json_string_value(json_object_get(
+        json_object_get(json_object_get(res->root, "context"), "mmbench"), "git_revision"));
+    return s ? s : "unknown";
+}
+
+typedef struct tally {
+    size_t regressions, over_not_sig, over_untested, improved, changed, within;
+} tally;
+
+static tally count_rows(const report *rep) {
+    tally t = {0};
+    for (size_t i = 0; i < rep->nrows; i++)
+        switch (rep->rows[i].v) {
+        case V_FAILED:
+        case V_REGRESSION:
+            t.regressions++;
+            break;
+        case V_OVER_NOT_SIG:
+            t.over_not_sig++;
+            break;
+        case V_OVER_UNTESTED:
+            t.over_untested++;
+            break;
+        case V_IMPROVED:
+            t.improved++;
+            break;
+        case V_CHANGED:
+            t.changed++;
+            break;
+        case V_NOISE:
+        case V_SAME:
+            t.within++;
+            break;
+        }
+    return t;
+}
+
+static void print_summary(const report *rep, const tally *t, bool md) {
+    size_t only_base = 0, only_new = 0;
+    for (size_t i = 0; i < rep->base->ncells; i++)
+        only_base += !rep->base->cells[i].matched;
+    for (size_t i = 0; i < rep->next->ncells; i++)
+        only_new += !rep->next->cells[i].matched;
+    printf("%s%zu regression%s%s, %zu over limit but not significant, %zu over limit but "
+           "untested, %zu improved, %zu changed without a limit, %zu within limits or unchanged; "
+           "cells: %zu compared, %zu only in BASE, %zu only in NEW; %zu warning%s; alpha %g\n",
+           md ? "**" : "summary: ", t->regressions, t->regressions == 1 ? "" : "s", md ? "**" : "",
+           t->over_not_sig, t->over_untested, t->improved, t->changed, t->within,
+           rep->cells_compared, only_base, only_new, rep->nwarnings, rep->nwarnings == 1 ? "" : "s",
+           rep->alpha);
+    if (rep->untested_cells)
+        printf("%s%zu cell%s had fewer than 3 repetitions in BASE or NEW: not enough repetitions "
+               "for a U test, so none of their statistical metrics can count as a regression\n",
+               md ? "\n" : "note: ", rep->untested_cells, rep->untested_cells == 1 ? "" : "s");
+}
+
+static void print_text(const report *rep) {
+    printf("mmbench compare: BASE %s (git %s) vs NEW %s (git %s)\n", rep->base->path,
+           revision(rep->base), rep->next->path, revision(rep->next));
+    for (size_t i = 0; i < rep->nwarnings; i++)
+        printf("warning: %s\n", rep->warnings[i]);
+    int wc = 4, wm = 6;
+    for (size_t i = 0; i < rep->nrows; i++) {
+        const row *r = &rep->rows[i];
+        if (r->v == V_SAME)
+            continue;
+        wc = (int)fmax(wc, fmin(60, (double)strlen(r->base->name)));
+        wm = (int)fmax(wm, fmin(40, (double)strlen(r->metric)));
+    }
+    size_t shown = 0;
+    for (size_t i = 0; i < rep->nrows; i++)
+        shown += rep->rows[i].v != V_SAME;
+    if (shown)
+        printf("\n%-*s  %-*s %11s %11s %9s %6s %8s  %s\n", wc, "cell", wm, "metric", "base", "new",
+               "change", "limit", "p", "verdict");
+    else
+        printf("\nno metric changed\n");
+    for (size_t i = 0; i < rep->nrows; i++) {
+        const row *r = &rep->rows[i];
+        if (r->v == V_SAME)
+            continue;
+        char b[32] = "-", n[32] = "-", c[32], l[32], p[64];
+        if (r->v != V_FAILED) {
+            fmt_value(r->metric, r->base_median, b, sizeof b);
+            fmt_value(r->metric, r->next_median, n, sizeof n);
+        }
+        fmt_change(r, c, sizeof c);
+        fmt_limit(r, l, sizeof l);
+        fmt_p(r, false, p, sizeof p);
+        printf("%-*s  %-*s %11s %11s %9s %6s %8s  %s", wc, r->base->name, wm, r->metric, b, n, c, l,
+               p, verdict_text(r, false));
+        if (r->v == V_FAILED)
+            printf(": %s", r->next->failure ? r->next->failure : "(no error_message)");
+        printf("\n");
+    }
+    printf("\n");
+    tally t = count_rows(rep);
+    print_summary(rep, &t, false);
+}
+
+/* Markdown table cells: '|' and newlines would break the row. */
+static void md_cell(const char *s) {
+    for (; *s; s++)
+        if (*s == '|')
+            fputs("\\|", stdout);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', stdout);
+        else
+            fputc(*s, stdout);
+}
+
+static int cmp_severity(const void *x, const void *y) {
+    const row *a = *(const row *const *)x, *b = *(const row *const *)y;
+    if (a->v != b->v)
+        return (int)b->v - (int)a->v;
+    return (a > b) - (a < b); /* the comparison's own order */
+}
+
+static void print_md(const report *rep) {
+    printf("### mmbench compare: `%s` → `%s`\n\n", revision(rep->base), revision(rep->next));
+    printf("BASE `%s`, NEW `%s`; medians over repetitions, two-sided Mann-Whitney U test, "
+           "alpha %g.\n\n",
+           rep->base->path, rep->next->path, rep->alpha);
+    for (size_t i = 0; i < rep->nwarnings; i++) {
+        printf("- **warning:** ");
+        md_cell(rep->warnings[i]);
+        printf("\n");
+    }
+    if (rep->nwarnings)
+        printf("\n");
+    const row **shown = xrealloc(NULL, rep->nrows * sizeof *shown);
+    size_t nshown = 0;
+    for (size_t i = 0; i < rep->nrows; i++)
+        if (rep->rows[i].v >= V_CHANGED)
+            shown[nshown++] = &rep->rows[i];
+    qsort(shown, nshown, sizeof *shown, cmp_severity);
+    if (nshown) {
+        printf("| cell | metric | base | new | change | limit | p | verdict |\n");
+        printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    } else {
+        printf("No metric changed beyond its limit or significantly.\n");
+    }
+    for (size_t i = 0; i < nshown; i++) {
+        const row *r = shown[i];
+        char b[32] = "-", n[32] = "-", c[32], l[32], p[64];
+        if (r->v != V_FAILED) {
+            fmt_value(r->metric, r->base_median, b, sizeof b);
+            fmt_value(r->metric, r->next_median, n, sizeof n);
+        }
+        fmt_change(r, c, sizeof c);
+        fmt_limit(r, l, sizeof l);
+        fmt_p(r, true, p, sizeof p);
+        printf("| `");
+        md_cell(r->base->name);
+        printf("` | %s | %s | %s | %s | %s | %s | %s", r->metric, b, n, c, l, p,
+               verdict_text(r, true));
+        if (r->v == V_FAILED) {
+            printf(": ");
+            md_cell(r->next->failure ? r->next->failure : "(no error_message)");
+        }
+        printf(" |\n");
+    }
+    free(shown);
+    printf("\n");
+    tally t = count_rows(rep);
+    print_summary(rep, &t, true);
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
+static const char compare_help_head[] =
+    "usage: mmbench compare BASE.json NEW.json [--thresholds FILE] [--alpha A] [--format text|md]\n"
+    "\n"
+    "Compares two results files (mmbench run --out, or Google Benchmark JSON with repetitions).\n"
+    "Cells are matched by name (mmbench.cell, else name). For each metric both have (real_time,\n"
+    "cpu_time, every numeric counter): the medians over the repetitions, the relative change, and\n"
+    "a two-sided Mann-Whitney U test over the repetitions (exact up to 20 a side, else normal).\n"
+    "Deterministic counters (increments, decrements, objects_traversed, collections_full,\n"
+    "collections_young, objects_allocated, freed_by_rc, freed_by_gc, header_bytes, work_units)\n"
+    "are exact: any change is real, and is judged without a test.\n"
+    "\n"
+    "  --thresholds FILE     limits; replaces the defaults below\n"
+    "  --alpha A             significance level, 0 < A < 1 (default 0.05)\n"
+    "  --format F            text (default), or md: Markdown for a pull-request comment\n"
+    "\n"
+    "Thresholds file: one limit a line; '#' starts a comment; blank lines are ignored.\n"
+    "  METRIC[@WHERE] +PERCENT[%]   METRIC may get at most PERCENT worse\n"
+    "  METRIC[@WHERE] off           no limit\n"
+    "  e.g.  real_time@server +15%   pause_*@rings/cpython/* off   increments +0%\n"
+    "METRIC and WHERE may be globs; WHERE matches the workload or the cell name. A line with\n"
+    "@WHERE beats one without; otherwise the later line wins. Worse is up, except for\n"
+    "work_units_per_second and mmu_* (higher is better), where it is down. Defaults:\n";
+
+static const char compare_help_tail[] =
+    "\n"
+    "A regression is a metric worse than its limit with p < alpha (needs at least 3 repetitions\n"
+    "a side, and 4 before p can fall below 0.05; 9 is a good number), or, for an exact\n"
+    "counter, worse at all. Cells in one file only, and different host_name, num_cpus,\n"
+    "build_type, sanitizers, cpu_model, or a cell's params, options, scale or seed, are reported\n"
+    "as warnings; a different git revision is expected, and shown.\n"
+    "\n"
+    "Exit status: 0 no regression, 1 a regression (or a cell that failed in NEW), 2 bad usage or\n"
+    "bad input.\n";
+
+int mmb_compare_main(int argc, char **argv) {
+    enum { OPT_HELP = 'h', OPT_THRESHOLDS = 1000, OPT_ALPHA, OPT_FORMAT };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, OPT_HELP},
+        {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {NULL, 0, NULL, 0},
+    };
+    const char *hint = "mmbench compare --help";
+    const char *thresholds = NULL;
+    double alpha = 0.05;
+    bool md = false;
+    optind = 1;
+    opterr = 0;
+    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        char *end;
+        switch (c) {
+        case OPT_HELP:
+            fputs(compare_help_head, stdout);
+            fputs(default_limits, stdout);
+            fputs(compare_help_tail, stdout);
+            return EXIT_OK;
+        case OPT_THRESHOLDS:
+            thresholds = optarg;
+            break;
+        case OPT_ALPHA:
+            alpha = strtod(optarg, &end);
+            if (end == optarg || *end || !(alpha > 0 && alpha < 1))
+                return bad_input("compare", hint, "--alpha: bad value '%s' (expected 0 < A < 1)",
+                                 optarg);
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") && strcmp(optarg, "md"))
+                return bad_input("compare", hint, "--format: bad value '%s' (expected text or md)",
+                                 optarg);
+            md = strcmp(optarg, "md") == 0;
+            break;
+        case ':':
+            return bad_input("compare", hint, "flag '%s' needs a value", argv[optind - 1]);
+        default:
+            return bad_input("compare", hint, "unknown flag '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2)
+        return bad_input("compare", hint, "expected BASE.json and NEW.json, got %d file%s",
+                         argc - optind, argc - optind == 1 ? "" : "s");
+    limits lim = {0};
+    char defaults[sizeof default_limits];
+    memcpy(defaults, default_limits, sizeof defaults);
+    int status = thresholds ? read_limits_file(thresholds, &lim)
+                            : parse_limits(defaults, "(default limits)", &lim);
+    results base = {0}, next = {0};
+    if (status == EXIT_OK)
+        status = load_results(argv[optind], &base);
+    if (status == EXIT_OK)
+        status = load_results(argv[optind + 1], &next);
+    if (status == EXIT_OK) {
+        report rep = {.base = &base, .next = &next, .lim = &lim, .alpha = alpha};
+        compare_contexts(&rep);
+        compare_cells(&rep);
+        for (size_t i = 0; thresholds && i < lim.count; i++)
+            if (!lim.rules[i].used)
+                warn(&rep, "%s:%u: '%s%s%s' matches no metric of a compared cell", thresholds,
+                     lim.rules[i].line, lim.rules[i].metric, lim.rules[i].where[0] ? "@" : "",
+                     lim.rules[i].where);
+        if (md)
+            print_md(&rep);
+        else
+            print_text(&rep);
+        fflush(stdout);
+        status = count_rows(&rep).regressions ? EXIT_FAILED : EXIT_OK;
+        for (size_t i = 0; i < rep.nwarnings; i++)
+            free(rep.warnings[i]);
+        free(rep.warnings);
+        free(rep.rows);
+    }
+    free_results(&base);
+    free_results(&next);
+    free(lim.rules);
+    return status;
+}

@@ -1,0 +1,322 @@
+/* `mmbench report --format html` (report.h): one self-contained page, with inline CSS and SVG
+ * and no network references: the tables as in Markdown, and per workload three charts: the
+ * pause percentile spectrum, the MMU curves and the throughput bars (report_svg.c draws). */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+#define CHART_WIDTH 360
+
+static const char page_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>mmbench results</title>\n<style>\n"
+    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;margin:24px;"
+    "color:#222;background:#fff}\n"
+    "h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}h3{margin-bottom:.4em}\n"
+    "table.r{border-collapse:collapse;font-size:13px}\n"
+    "table.r th,table.r td{border:1px solid #ddd;padding:3px 7px}\n"
+    "table.r th{background:#f2f4f7}table.r td{text-align:right;white-space:nowrap}\n"
+    "table.r td.m{text-align:left;font-weight:600}\n"
+    "table.r td.best{background:#e3f4e1}\n"
+    "td.err{color:#b00020;text-align:left}\n"
+    ".charts{display:flex;flex-wrap:wrap;gap:12px;margin-top:10px}\n"
+    "figure{margin:0}figcaption{font-size:12px;color:#555;max-width:360px}\n"
+    "svg{background:#fff;border:1px solid #e4e4e4}\n"
+    "svg text{font-family:inherit}svg .t{font-size:13px;font-weight:600}\n"
+    "svg .k{font-size:10px;fill:#444}svg .l{font-size:11px;fill:#222}\n"
+    "svg .plot{fill:#fbfbfb;stroke:#999}svg .g{stroke:#e2e2e2}\n"
+    "svg .s{fill:none;stroke-width:2}\n"
+    "dl.ctx{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:13px}\n"
+    "dl.ctx dt{font-weight:600}dl.ctx dd{margin:0;font-family:ui-monospace,monospace}\n"
+    "p.note{font-size:13px;color:#444;max-width:60em}\n"
+    "</style>\n</head>\n<body>\n<h1>mmbench results</h1>\n"
+    "<p class=\"note\">Medians over each cell's repetitions (n). <strong>Bold</strong>: the best "
+    "value in its column (highest work units/s and MMU, lowest otherwise). Pauses are collection "
+    "pauses (full and young); MMU is the bounded minimum mutator utilisation.</p>\n";
+
+/* ---- the pause percentile spectrum ---------------------------------------------------------- */
+
+#define SPECTRUM_POINTS 75
+
+/* The x axis is 1/(1-p), logarithmic: p = 50% at 2, 99.99% at 10^4. */
+static void spectrum(const mmb_report_row *row, double *x, double *y, int *n) {
+    *n = 0;
+    if (row->npause > 0 && row->pause_total > 0) {
+        for (int k = 0; k <= SPECTRUM_POINTS - 1; k++) {
+            double inv = pow(10, log10(2) + k * (4 - log10(2)) / (SPECTRUM_POINTS - 1));
+            double target = (1 - 1 / inv) * row->pause_total, cum = 0;
+            int b = 0;
+            for (; b < row->npause - 1; b++) {
+                cum += row->pause_count[b];
+                if (cum >= target)
+                    break;
+            }
+            x[*n] = inv;
+            y[(*n)++] = fmax(row->pause_low_ns[b], 1);
+        }
+        return;
+    }
+    static const double at[5] = {2, 10, 100, 1000, 10000}; /* p50 p90 p99 p99.9 max */
+    for (int k = 0; k < 5; k++)
+        if (isfinite(row->pause_points[k]) && row->pause_points[k] > 0) {
+            x[*n] = at[k];
+            y[(*n)++] = row->pause_points[k];
+        }
+}
+
+static void ns_label(double ns, char *buf, size_t n) {
+    static const char *const units[] = {"ns", "µs", "ms", "s"};
+    int u = 0;
+    while (ns >= 1000 && u < 3)
+        ns /= 1000, u++;
+    snprintf(buf, n, "%.0f %s", ns, units[u]);
+}
+
+static void write_spectrum(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    const mmb_report_row *rows = &r->rows[tb->first_row];
+    double xs[64][SPECTRUM_POINTS], ys[64][SPECTRUM_POINTS];
+    int counts[64], nseries = 0, shown[64];
+    double lo = INFINITY, hi = 0;
+    for (int i = 0; i < tb->nrows && nseries < 64; i++) {
+        spectrum(&rows[i], xs[nseries], ys[nseries], &counts[nseries]);
+        if (counts[nseries] == 0)
+            continue;
+        for (int k = 0; k < counts[nseries]; k++) {
+            lo = fmin(lo, ys[nseries][k]);
+            hi = fmax(hi, ys[nseries][k]);
+        }
+        shown[nseries++] = i;
+    }
+    fputs("<figure>", out);
+    mmb_svg s = {.x_min = 2, .x_max = 1e4, .x_log = true, .y_log = true, .width = CHART_WIDTH};
+    s.y_min = nseries ? pow(10, floor(log10(lo))) : 1e3;
+    s.y_max = nseries ? pow(10, ceil(log10(hi))) : 1e6;
+    if (s.y_max <= s.y_min)
+        s.y_max = s.y_min * 10;
+    s.legend_px = mmb_svg_legend_height(nseries);
+    s.height = 250 + s.legend_px;
+    mmb_svg_begin(&s, out, "Pause percentile spectrum", "percentile", "pause");
+    static const double px[] = {2, 10, 100, 1000, 10000};
+    static const char *const pl[] = {"50", "90", "99", "99.9", "99.99"};
+    for (int k = 0; k < 5; k++)
+        mmb_svg_x_tick(&s, px[k], pl[k]);
+    for (double v = s.y_min; v <= s.y_max * 1.001; v *= 10) {
+        char label[32];
+        ns_label(v, label, sizeof label);
+        mmb_svg_y_tick(&s, v, label);
+    }
+    const char *names[64], *colors[64];
+    for (int k = 0; k < nseries; k++) {
+        names[k] = rows[shown[k]].label;
+        colors[k] = mmb_svg_color(mmb_report_manager_index(r, rows[shown[k]].manager));
+        mmb_svg_line(&s, xs[k], ys[k], counts[k], colors[k]);
+    }
+    mmb_svg_legend(&s, names, colors, nseries);
+    mmb_svg_end(&s);
+    fputs("<figcaption>Collection pauses (full and young) of all repetitions pooled; "
+          "percentiles on a log(1/(1-p)) axis.",
+          out);
+    const char *sep = " No collections: ";
+    for (int i = 0; i < tb->nrows; i++) {
+        bool plotted = false;
+        for (int k = 0; k < nseries; k++)
+            plotted |= shown[k] == i;
+        if (!plotted) {
+            fputs(sep, out);
+            mmb_html_escape(out, rows[i].label);
+            sep = ", ";
+        }
+    }
+    fputs(*sep == ',' ? ".</figcaption></figure>\n" : "</figcaption></figure>\n", out);
+}
+
+/* ---- MMU curves ----------------------------------------------------------------------------- */
+
+static void write_mmu(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    const mmb_report_row *rows = &r->rows[tb->first_row];
+    double lo = INFINITY, hi = 0;
+    int nseries = 0;
+    for (int i = 0; i < tb->nrows; i++) {
+        if (rows[i].nmmu > 0)
+            nseries++;
+        for (int w = 0; w < rows[i].nmmu; w++)
+            if (rows[i].mmu_window_ms[w] > 0) {
+                lo = fmin(lo, rows[i].mmu_window_ms[w]);
+                hi = fmax(hi, rows[i].mmu_window_ms[w]);
+            }
+    }
+    if (!(hi > lo))
+        lo = 1, hi = 1000;
+    fputs("<figure>", out);
+    mmb_svg s = {
+        .x_min = lo, .x_max = hi, .x_log = true, .y_min = 0, .y_max = 1, .width = CHART_WIDTH};
+    s.legend_px = mmb_svg_legend_height(nseries);
+    s.height = 250 + s.legend_px;
+    mmb_svg_begin(&s, out, "Minimum mutator utilisation", "window", "utilisation (bounded)");
+    for (double v = pow(10, ceil(log10(lo))); v <= hi * 1.001; v *= 10) {
+        char label[32];
+        snprintf(label, sizeof label, v < 1000 ? "%.0f ms" : "%.0f s", v < 1000 ? v : v / 1000);
+        mmb_svg_x_tick(&s, v, label);
+    }
+    for (int k = 0; k <= 4; k++) {
+        char label[16];
+        snprintf(label, sizeof label, "%.2f", k / 4.0);
+        mmb_svg_y_tick(&s, k / 4.0, label);
+    }
+    const char *names[64], *colors[64];
+    int n = 0;
+    for (int i = 0; i < tb->nrows && n < 64; i++) {
+        if (rows[i].nmmu == 0)
+            continue;
+        names[n] = rows[i].label;
+        colors[n] = mmb_svg_color(mmb_report_manager_index(r, rows[i].manager));
+        mmb_svg_line(&s, rows[i].mmu_window_ms, rows[i].mmu_bounded, rows[i].nmmu, colors[n]);
+        n++;
+    }
+    mmb_svg_legend(&s, names, colors, n);
+    mmb_svg_end(&s);
+    fputs("<figcaption>The least utilisation over all windows at least this long (medians over "
+          "repetitions); pauses include refcount cascades.</figcaption></figure>\n",
+          out);
+}
+
+/* ---- throughput bars ------------------------------------------------------------------------ */
+
+#define BAR_PX 24
+
+static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    const mmb_report_row *rows = &r->rows[tb->first_row];
+    double hi = 0;
+    for (int i = 0; i < tb->nrows; i++)
+        if (isfinite(rows[i].value[MMB_COL_THROUGHPUT]))
+            hi = fmax(hi, rows[i].value[MMB_COL_THROUGHPUT]);
+    if (hi <= 0)
+        hi = 1;
+    fputs("<figure>", out);
+    mmb_svg s = {.x_min = 0,
+                 .x_max = hi * 1.25,
+                 .y_min = 0,
+                 .y_max = tb->nrows,
+                 .width = CHART_WIDTH,
+                 .left = 110};
+    s.height = 28 + 44 + BAR_PX * tb->nrows + 8;
+    mmb_svg_begin(&s, out, "Throughput", "work units/s", NULL);
+    for (int k = 0; k <= 2; k++) {
+        char label[32];
+        mmb_report_format(hi * k / 2, MMB_UNIT_RATE, label, sizeof label);
+        mmb_svg_x_tick(&s, hi * k / 2, label);
+    }
+    for (int i = 0; i < tb->nrows; i++) {
+        double v = rows[i].value[MMB_COL_THROUGHPUT];
+        double y = s.top + 4 + i * BAR_PX, w = isfinite(v) ? mmb_svg_px_x(&s, v) - s.left : 0;
+        char label[32];
+        mmb_report_format(v, MMB_UNIT_RATE, label, sizeof label);
+        fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>",
+                s.left, y, w, BAR_PX - 6,
+                mmb_svg_color(mmb_report_manager_index(r, rows[i].manager)));
+        fprintf(out, "<text class=\"l\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", s.left - 4,
+                y + 13);
+        mmb_html_escape(out, rows[i].label);
+        fprintf(out, "</text><text class=\"k\" x=\"%.1f\" y=\"%.1f\"%s>%s</text>", s.left + w + 4,
+                y + 13, rows[i].best[MMB_COL_THROUGHPUT] ? " font-weight=\"bold\"" : "", label);
+    }
+    mmb_svg_end(&s);
+    fputs("<figcaption>Work units per second, median over repetitions.</figcaption></figure>\n",
+          out);
+}
+
+/* ---- tables and context --------------------------------------------------------------------- */
+
+static void write_table(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    fputs("<table class=\"r\"><thead><tr><th>manager</th><th>n</th>", out);
+    for (int c = 0; c < MMB_COL_COUNT; c++)
+        if (tb->has_column[c]) {
+            fputs("<th>", out);
+            mmb_html_escape(out, mmb_report_title(tb, c));
+            fputs("</th>", out);
+        }
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
+        const mmb_report_row *row = &r->rows[i];
+        fputs("<tr><td class=\"m\">", out);
+        mmb_html_escape(out, row->label);
+        fprintf(out, "</td><td>%d</td>", row->repetitions);
+        if (row->repetitions == 0 && *row->error) {
+            int span = 0;
+            for (int c = 0; c < MMB_COL_COUNT; c++)
+                span += tb->has_column[c];
+            fprintf(out, "<td class=\"err\" colspan=\"%d\">failed: ", span);
+            mmb_html_escape(out, row->error);
+            fputs("</td></tr>\n", out);
+            continue;
+        }
+        for (int c = 0; c < MMB_COL_COUNT; c++) {
+            if (!tb->has_column[c])
+                continue;
+            char v[64];
+            mmb_report_format(row->value[c], mmb_report_columns[c].unit, v, sizeof v);
+            fprintf(out,
+                    row->best[c] ? "<td class=\"best\"><strong>%s</strong></td>" : "<td>%s</td>",
+                    v);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
+}
+
+typedef struct html_context {
+    FILE *out;
+    bool open; /* a <dl> is open */
+} html_context;
+
+static void html_section(void *ctx, const char *heading) {
+    html_context *h = ctx;
+    if (h->open)
+        fputs("</dl>\n", h->out);
+    if (heading) {
+        fputs("<h3>", h->out);
+        mmb_html_escape(h->out, heading);
+        fputs("</h3>\n", h->out);
+    }
+    fputs("<dl class=\"ctx\">\n", h->out);
+    h->open = true;
+}
+
+static void html_field(void *ctx, const char *label, const char *value) {
+    FILE *out = ((html_context *)ctx)->out;
+    fputs("<dt>", out);
+    mmb_html_escape(out, label);
+    fputs("</dt><dd>", out);
+    mmb_html_escape(out, value);
+    fputs("</dd>\n", out);
+}
+
+int mmb_report_write_html(const mmb_report *r, FILE *out) {
+    fputs(page_head, out);
+    const char *family = NULL;
+    for (int t = 0; t < r->ntables; t++) {
+        const mmb_report_table *tb = &r->tables[t];
+        if (!family || strcmp(family, tb->family) != 0) {
+            family = tb->family;
+            fputs("<h2>", out);
+            mmb_html_escape(out, family);
+            fputs("</h2>\n", out);
+        }
+        fputs("<section>\n<h3>", out);
+        mmb_html_escape(out, tb->title);
+        fputs("</h3>\n", out);
+        write_table(r, tb, out);
+        fputs("<div class=\"charts\">\n", out);
+        write_spectrum(r, tb, out);
+        write_mmu(r, tb, out);
+        write_throughput(r, tb, out);
+        fputs("</div>\n</section>\n", out);
+    }
+    fputs("<h2>Context</h2>\n", out);
+    html_context h = {out, false};
+    mmb_report_contexts(r, html_section, html_field, &h);
+    fputs(h.open ? "</dl>\n</body>\n</html>\n" : "</body>\n</html>\n", out);
+    return ferror(out) ? -1 : 0;
+}

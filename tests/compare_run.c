@@ -1,0 +1,125 @@
+/* `mmbench compare` on real `mmbench run` output: a file against itself, and against a copy with
+ * an injected slowdown or a deterministic counter changed by one. The argument is the binary. */
+#include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+
+extern const char *mmb_test_arg;
+
+static char run_path[] = "/tmp/mmbench-compare-run-XXXXXX";
+
+static void run_once(void) {
+    ASSERT_TRUE(mmb_test_arg != NULL);
+    int fd = mkstemp(run_path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
+             "--format none --out %s",
+             mmb_test_arg, run_path);
+    int status = system(cmd);
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* Runs compare; returns its exit status, its standard output in `out`. */
+static int compare(const char *base, const char *next, char *out, size_t n) {
+    char out_path[] = "/tmp/mmbench-compare-out-XXXXXX";
+    int fd = mkstemp(out_path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s compare %s %s >%s", mmb_test_arg, base, next, out_path);
+    int status = system(cmd);
+    FILE *f = fopen(out_path, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t len = fread(out, 1, n - 1, f);
+    out[len] = '\0';
+    fclose(f);
+    unlink(out_path);
+    fputs(out, stderr); /* shown by ctest --output-on-failure */
+    return WEXITSTATUS(status);
+}
+
+/* Copies the run with `metric` of one cell's repetitions changed: times factor, plus add. */
+static void write_changed(const char *path, const char *cell, const char *metric, double factor,
+                          double add) {
+    json_error_t err;
+    json_t *root = json_load_file(run_path, 0, &err);
+    ASSERT_TRUE(root != NULL);
+    size_t i, changed = 0;
+    json_t *b;
+    json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+        const char *name =
+            json_string_value(json_object_get(json_object_get(b, "mmbench"), "cell"));
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (!name || strcmp(name, cell) != 0 || !type || strcmp(type, "iteration") != 0)
+            continue;
+        double v = json_number_value(json_object_get(b, metric));
+        json_object_set_new(b, metric, json_real(v * factor + add));
+        changed++;
+    }
+    ASSERT_EQ(changed, 9);
+    ASSERT_EQ(json_dump_file(root, path, JSON_COMPACT), 0);
+    json_decref(root);
+}
+
+/* Copies into `buf` the line of the report that starts with `cell` and names `metric`; returns
+ * buf, or NULL when there is none. */
+static const char *line_with(const char *out, const char *cell, const char *metric, char *buf,
+                             size_t n) {
+    size_t lc = strlen(cell);
+    for (const char *line = out; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        snprintf(buf, n, "%.*s", (int)len, line);
+        if (strncmp(buf, cell, lc) == 0 && buf[lc] == ' ' && strstr(buf, metric))
+            return buf;
+        line += len + (end != NULL);
+    }
+    return NULL;
+}
+
+TEST(compare_run_with_itself) {
+    run_once();
+    static char out[1 << 16];
+    ASSERT_EQ(compare(run_path, run_path, out, sizeof out), 0);
+    ASSERT_STR_CONTAINS(out, "no metric changed");
+    ASSERT_STR_CONTAINS(out, "summary: 0 regressions");
+    ASSERT_STR_CONTAINS(out, "cells: 4 compared, 0 only in BASE, 0 only in NEW; 0 warnings");
+    unlink(run_path);
+}
+
+TEST(compare_run_injected_slowdown) {
+    run_once();
+    char slow[sizeof run_path + 8];
+    snprintf(slow, sizeof slow, "%s.slow", run_path);
+    write_changed(slow, "rings/cpython/tiny", "real_time", 2, 0);
+    static char out[1 << 16];
+    ASSERT_EQ(compare(run_path, slow, out, sizeof out), 1);
+    char buf[512];
+    const char *line = line_with(out, "rings/cpython/tiny", "real_time", buf, sizeof buf);
+    ASSERT_TRUE(line != NULL);
+    ASSERT_STR_CONTAINS(line, "+100.0%");
+    ASSERT_STR_CONTAINS(line, "REGRESSION");
+    unlink(slow);
+    unlink(run_path);
+}
+
+TEST(compare_run_counter_changed_by_one) {
+    run_once();
+    char more[sizeof run_path + 8];
+    snprintf(more, sizeof more, "%s.more", run_path);
+    write_changed(more, "churn/rc/tiny", "increments", 1, 1);
+    static char out[1 << 16];
+    ASSERT_EQ(compare(run_path, more, out, sizeof out), 1);
+    char buf[512];
+    const char *line = line_with(out, "churn/rc/tiny", "increments", buf, sizeof buf);
+    ASSERT_TRUE(line != NULL);
+    ASSERT_STR_CONTAINS(line, "exact  REGRESSION");
+    ASSERT_STR_CONTAINS(out, "summary: 1 regression,");
+    unlink(more);
+    unlink(run_path);
+}

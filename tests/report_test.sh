@@ -1,0 +1,129 @@
+#!/bin/sh
+# mmbench report on the committed fixture tests/data/report/tiny.json (mmbench run --scale tiny,
+# 4 managers x 4 workloads x 3 repetitions, aggregates and latency buckets trimmed).
+# usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|html
+#   html: the page is self-contained; when /usr/bin/chromium exists, it is rendered headless and
+#   the rendered DOM and a screenshot are checked (the test installs nothing).
+set -u
+mmbench=$1 data=$2 mode=$3
+fixture=$data/tiny.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # check WHAT COMMAND...: runs the command, reports WHAT when it fails
+    what=$1
+    shift
+    if ! "$@"; then
+        echo "FAIL: $what" >&2
+        fail=1
+    fi
+}
+has() { grep -qF -- "$2" "$1"; }
+count() { grep -oF -- "$2" "$1" | wc -l | tr -d ' '; }
+
+case $mode in
+md)
+    "$mmbench" report "$fixture" >"$tmp/out.md" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+    check "stderr is empty" test ! -s "$tmp/err"
+    check "family headings in order" sh -c "grep '^## ' '$tmp/out.md' | tr '\n' ' ' |
+        grep -qx '## many-small ## cycle-heavy ## pause-sensitive ## Context '"
+    check "one table per workload" test "$(grep -c '^| manager | n |' "$tmp/out.md")" = 4
+    # Medians of three repetitions (12071175, 20485845, 22423073 units/s), exact counters; the
+    # best throughput of binary-trees is rc's, of small-live cpython's, of rings marksweep's.
+    check "cpython binary-trees row" has "$tmp/out.md" \
+        "| cpython | 3 | 20.49M | 12.5 µs | 12.5 µs | 0.972 | 4.1 MiB | 169 B | **0** | 25436 | 51210 | 2800 | 2 |"
+    check "rc best throughput in binary-trees" has "$tmp/out.md" "| rc | 3 | **39.96M** |"
+    check "cpython best throughput in small-live" has "$tmp/out.md" "| cpython | 3 | **25.65M** |"
+    check "marksweep best throughput in rings" has "$tmp/out.md" "| marksweep | 3 | **60.44M** |"
+    check "heap bytes per object in small-live" has "$tmp/out.md" "| marksweep | 3 | 23.47M | **0 ns** | **0 ns** | **1.000** | 7.1 MiB | **42.7 B** |"
+    check "latency column only for server" test "$(count "$tmp/out.md" "p99 latency")" = 1
+    check "server latency best is rc's" has "$tmp/out.md" "| 37710 | **932 ns** |"
+    check "exactly one bold throughput per table" test \
+        "$(grep -cE '^\| [a-z-]+ \| 3 \| \*\*' "$tmp/out.md")" = 4
+    check "context: CPU" has "$tmp/out.md" "- CPU: AMD EPYC"
+    check "context: revision" has "$tmp/out.md" "- git revision: 07534b09c3a1-dirty"
+    check "context: command" has "$tmp/out.md" "- command: mmbench run --scale tiny --workload binary-trees,rings,server,small-live --repetitions 3 --format none --out tiny.json"
+    ;;
+csv)
+    "$mmbench" report --format csv "$fixture" >"$tmp/out.csv" || exit 1
+    check "a header and 16 rows" test "$(wc -l <"$tmp/out.csv" | tr -d ' ')" = 17
+    check "23 columns in every row" test \
+        "$(awk -F, '{ print NF }' "$tmp/out.csv" | sort -u | tr '\n' ' ')" = "23 "
+    check "header" sh -c "head -1 '$tmp/out.csv' | grep -q '^file,workload,family,scale,params,manager,options,repetitions,status,work_units_per_second,pause_p99_ns,pause_max_ns,mmu_10ms,peak_rss_bytes,bytes_per_object,bytes_per_object_source,memory_lag_objects,latency_p99_ns,increments,decrements,objects_traversed,collections,best\$'"
+    check "cpython binary-trees row, raw medians" has "$tmp/out.csv" \
+        ",binary-trees,many-small,tiny,depth=8,cpython,threshold0=700 threshold1=10 threshold2=10 cascade-threshold=1000,3,ok,20485845.341167137,12484,12484,0.9723432344808236,4345856,168.61395204469622,peak_rss_bytes_per_work_unit,0,,25436,51210,2800,2,memory_lag_objects"
+    check "best columns of cpython in small-live" sh -c \
+        "grep ',small-live,.*,cpython,' '$tmp/out.csv' | grep -q ',heap_bytes_per_object,.*,work_units_per_second memory_lag_objects\$'"
+    ;;
+merge)
+    # The same file twice: cells appended (rows labelled with their file), one context.
+    cp "$fixture" "$tmp/a.json"
+    cp "$fixture" "$tmp/b.json"
+    "$mmbench" report "$tmp/a.json" "$tmp/b.json" >"$tmp/out.md" || exit 1
+    check "32 rows" test "$(grep -cE '^\| [a-z-]+ \(.*\) \[.*\] \| 3 \|' "$tmp/out.md")" = 32
+    check "rows name their file" has "$tmp/out.md" "| rc (cascade-threshold=1000) [$tmp/b.json] | 3 |"
+    check "one context" test "$(count "$tmp/out.md" "- CPU:")" = 1
+    check "both dates" test "$(grep -c '^- date (' "$tmp/out.md")" = 2
+    # A second machine: contexts listed apart.
+    sed 's/"cpu_model":"AMD EPYC"/"cpu_model":"Other <CPU>"/' "$fixture" >"$tmp/c.json"
+    "$mmbench" report "$tmp/a.json" "$tmp/c.json" >"$tmp/two.md" || exit 1
+    check "two contexts" test "$(count "$tmp/two.md" "- CPU:")" = 2
+    check "context headings" has "$tmp/two.md" "### Context of $tmp/c.json"
+    ;;
+out)
+    "$mmbench" report --format csv --out "$tmp/r.csv" "$fixture" >"$tmp/stdout" || exit 1
+    check "nothing on stdout with --out" test ! -s "$tmp/stdout"
+    check "--out written" test "$(wc -l <"$tmp/r.csv" | tr -d ' ')" = 17
+    check "no temporary file left" test "$(ls "$tmp" | grep -c tmp)" = 0
+    # An unwritable --out leaves the old file as it was.
+    chmod 500 "$tmp"
+    if [ -w "$tmp" ]; then
+        echo "running as root: the unwritable-directory case is skipped" >&2
+    else
+        "$mmbench" report --out "$tmp/r.csv" "$fixture" 2>"$tmp/../err.$$"
+        check "exit 1 when --out cannot be written" test $? = 1
+        check "old output kept" test "$(wc -l <"$tmp/r.csv" | tr -d ' ')" = 17
+        rm -f "$tmp/../err.$$"
+    fi
+    chmod 700 "$tmp"
+    ;;
+html)
+    page=$tmp/report.html
+    "$mmbench" report --format html --out "$page" "$fixture" || exit 1
+    check "4 tables" test "$(count "$page" '<table class="r">')" = 4
+    check "12 charts" test "$(count "$page" '<svg ')" = 12
+    check "a line per collecting manager" has "$page" '<polyline class="s" stroke="#d62728"'
+    check "no script, stylesheet link or external source" sh -c \
+        "! grep -qiE '<script|<link|<img|<iframe|src=|@import|url\\(' '$page'"
+    check "no http:// or https:// reference but xmlns" sh -c \
+        "sed 's#xmlns=\"http://www.w3.org/2000/svg\"##g' '$page' | grep -qiE 'https?://' && exit 1 || exit 0"
+    check "labels escaped" sh -c "! grep -q 'Other <CPU>' '$page'"
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "/usr/bin/chromium not installed: rendering skipped (ci/deps installs it)" >&2
+        exit $fail
+    fi
+    render() { # render URL PNG [--dump-dom]
+        profile=$(mktemp -d "$tmp/profile.XXXXXX")
+        timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \
+            --no-first-run --disable-background-networking --disable-component-update \
+            --disable-sync --user-data-dir="$profile" --window-size=1200,2000 "$@"
+    }
+    render --screenshot="$tmp/page.png" "file://$page" >/dev/null 2>&1
+    printf '<!DOCTYPE html><html><body></body></html>\n' >"$tmp/blank.html"
+    render --screenshot="$tmp/blank.png" "file://$tmp/blank.html" >/dev/null 2>&1
+    render --dump-dom "file://$page" >"$tmp/dom.html" 2>/dev/null
+    check "screenshot taken" test -s "$tmp/page.png"
+    check "blank baseline taken" test -s "$tmp/blank.png"
+    page_bytes=$(wc -c <"$tmp/page.png") blank_bytes=$(wc -c <"$tmp/blank.png")
+    # A blank page compresses to almost nothing; tables and charts do not.
+    check "screenshot not blank ($page_bytes bytes, blank page $blank_bytes)" \
+        test "$page_bytes" -gt 20000 -a "$page_bytes" -gt $((blank_bytes * 4))
+    check "rendered DOM has the tables" test "$(count "$tmp/dom.html" '<table class="r">')" = 4
+    check "rendered DOM has the charts" test "$(count "$tmp/dom.html" '<svg ')" = 12
+    ;;
+*)
+    echo "usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|html" >&2
+    exit 2
+    ;;
+esac
+exit $fail
