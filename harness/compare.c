@@ -349,8 +349,9 @@ static const struct metric_kind {
     {"freed_by_rc", LOWER_IS_BETTER, true},
     {"freed_by_gc", LOWER_IS_BETTER, true},
     {"header_bytes", LOWER_IS_BETTER, true},
-    {"work_units", EITHER_IS_WORSE, true}, /* the workload's size: a change is different work */
-    {"*", LOWER_IS_BETTER, false},         /* pauses, latencies, RSS, memory lag, ... */
+    {"instructions", LOWER_IS_BETTER, true}, /* callgrind's counts repeat exactly */
+    {"work_units", EITHER_IS_WORSE, true},   /* the workload's size: a change is different work */
+    {"*", LOWER_IS_BETTER, false},           /* pauses, latencies, RSS, memory lag, ... */
 };
 
 static const struct metric_kind *kind_of(const char *metric, size_t *order) {
@@ -396,7 +397,8 @@ static const char default_limits[] = "  real_time               +5%\n"
                                      "  objects_allocated       +0%\n"
                                      "  freed_by_rc             +0%\n"
                                      "  freed_by_gc             +0%\n"
-                                     "  header_bytes            +0%\n";
+                                     "  header_bytes            +0%\n"
+                                     "  instructions            +0%\n";
 
 static bool valid_pattern(const char *s) {
     if (!*s)
@@ -1028,7 +1030,8 @@ static const char compare_help_head[] =
     "cpu_time, every numeric counter): the medians over the repetitions, the relative change, and\n"
     "a two-sided Mann-Whitney U test over the repetitions (exact up to 20 a side, else normal).\n"
     "Deterministic counters (increments, decrements, objects_traversed, collections_full,\n"
-    "collections_young, objects_allocated, freed_by_rc, freed_by_gc, header_bytes, work_units)\n"
+    "collections_young, objects_allocated, freed_by_rc, freed_by_gc, header_bytes, instructions,\n"
+    "work_units)\n"
     "are exact: any change is real, and is judged without a test.\n"
     "\n"
     "  --thresholds FILE     limits; replaces the defaults below\n"
