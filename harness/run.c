@@ -94,6 +94,7 @@ typedef struct run_flags {
     int ngb;
     int shard_k, shard_n; /* run cells with index % n == k - 1; n == 0: all */
     bool instructions;    /* each cell under callgrind */
+    bool fresh_process;   /* each repetition in a process of its own */
     int cell_index;       /* internal: run only this cell, here (under valgrind) */
     const char *cell_out; /* internal: where that cell's results go */
 } run_flags;
@@ -793,6 +794,8 @@ static const char run_help[] =
     "  --option KEY=V[,V]    a manager option; several values make a matrix dimension\n"
     "  --seed S              the workloads' seed (default 1)\n"
     "  --repetitions N       repetitions of each cell (default 1)\n"
+    "  --fresh-process       each repetition in a process of its own (default: a cell's\n"
+    "                        repetitions share one); comparisons across builds need this\n"
     "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
     "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
     "  --verify              run every cell under the oracle (slow; for checking managers)\n"
@@ -866,6 +869,51 @@ static void add_instruction_counts(json_t *root, const char *cg_path, const char
     }
 }
 
+/* Runs one cell in a forked child (under callgrind with --instructions) and waits: EXIT_USAGE
+ * when the child rejected a flag, else EXIT_OK; the child's status is in *ws. */
+static int cell_in_child(const cell *c, const run_flags *f, int argc, char **argv, const char *path,
+                         const char *cg_path, int *ws) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        *ws = 0;
+        return EXIT_FAILED;
+    }
+    if (pid == 0 && f->instructions)
+        exec_under_callgrind(argc, argv, c->index, path, cg_path);
+    if (pid == 0)
+        _exit(run_cell(c, f, path));
+    while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(*ws) && WEXITSTATUS(*ws) == EXIT_USAGE ? EXIT_USAGE : EXIT_OK;
+}
+
+/* Adds the iteration entries of one single-repetition run as repetition r of n. */
+static void append_repetition(json_t **root, json_t *part, json_int_t r, json_int_t n) {
+    json_t *keep = json_array();
+    size_t k;
+    json_t *b;
+    json_array_foreach(json_object_get(part, "benchmarks"), k, b) {
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (type && strcmp(type, "iteration") != 0)
+            continue;
+        json_object_set_new(b, "repetition_index", json_integer(r));
+        json_object_set_new(b, "repetitions", json_integer(n));
+        json_object_set_new(json_object_get(b, "mmbench"), "repetition", json_integer(r));
+        json_object_set_new(json_object_get(b, "mmbench"), "fresh_process", json_true());
+        json_array_append(keep, b);
+    }
+    if (!*root) {
+        json_object_set_new(part, "benchmarks", keep);
+        *root = part;
+        return;
+    }
+    json_array_extend(json_object_get(*root, "benchmarks"), keep);
+    json_decref(keep);
+    json_decref(part);
+}
+
 static bool in_shard(const run_flags *f, int i) {
     return f->shard_n == 0 || i % f->shard_n == f->shard_k - 1;
 }
@@ -933,6 +981,7 @@ int mmb_run_main(int argc, char **argv) {
         {"verify", no_argument, NULL, 'v'},
         {"shard", required_argument, NULL, 'K'},
         {"instructions", no_argument, NULL, 'I'},
+        {"fresh-process", no_argument, NULL, 'F'},
         {"cell-index", required_argument, NULL, 'X'},
         {"cell-out", required_argument, NULL, 'Y'},
         {"format", required_argument, NULL, 'f'},
@@ -1007,6 +1056,9 @@ int mmb_run_main(int argc, char **argv) {
             break;
         case 'I':
             f.instructions = true;
+            break;
+        case 'F':
+            f.fresh_process = true;
             break;
         case 'X':
             f.cell_index = atoi(optarg);
@@ -1108,27 +1160,41 @@ int mmb_run_main(int argc, char **argv) {
         }
         char path[128];
         snprintf(path, sizeof path, "%s/cell-%d.json", dir, i);
-        fflush(stdout);
-        fflush(stderr);
         char cg_path[160];
         snprintf(cg_path, sizeof cg_path, "%s/callgrind-%d.out", dir, i);
-        pid_t pid = fork();
-        if (pid < 0)
-            return usage_error("fork: %s", strerror(errno));
-        if (pid == 0 && f.instructions)
-            exec_under_callgrind(argc, argv, i, path, cg_path);
-        if (pid == 0)
-            _exit(run_cell(&cells[i], &f, path));
         int ws = 0;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-            ;
-        if (WIFEXITED(ws) && WEXITSTATUS(ws) == EXIT_USAGE) {
-            json_decref(merged);
-            return EXIT_USAGE; /* a bad --benchmark_ flag: the child said which */
+        json_t *root = NULL;
+        if (f.fresh_process && !f.instructions) {
+            /* Each repetition in a process of its own: the spread then includes what differs
+             * between processes (memory layout, allocator state), which is what a comparison
+             * across builds must be tested against. */
+            run_flags one = f;
+            one.repetitions = 1;
+            for (uint64_t r = 0; r < f.repetitions; r++) {
+                if (cell_in_child(&cells[i], &one, argc, argv, path, cg_path, &ws) == EXIT_USAGE) {
+                    json_decref(merged);
+                    json_decref(root);
+                    return EXIT_USAGE;
+                }
+                json_error_t jerr;
+                json_t *part = json_load_file(path, 0, &jerr);
+                unlink(path);
+                if (!part) {
+                    json_decref(root);
+                    root = NULL;
+                    break;
+                }
+                append_repetition(&root, part, (json_int_t)r, (json_int_t)f.repetitions);
+            }
+        } else {
+            if (cell_in_child(&cells[i], &f, argc, argv, path, cg_path, &ws) == EXIT_USAGE) {
+                json_decref(merged);
+                return EXIT_USAGE; /* a bad --benchmark_ flag: the child said which */
+            }
+            json_error_t jerr;
+            root = json_load_file(path, 0, &jerr);
+            unlink(path);
         }
-        json_error_t jerr;
-        json_t *root = json_load_file(path, 0, &jerr);
-        unlink(path);
         if (!root) {
             /* The cell died (a crash in the manager, say): record it, go on. */
             char why[128];

@@ -321,3 +321,27 @@ TEST(run_instructions_without_valgrind) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ASSERT_EQ(system(cmd), 0);
 }
+
+/* --fresh-process: every repetition its own iteration entry, from its own process. */
+TEST(run_fresh_process_repetitions) {
+    ASSERT_TRUE(mmb_test_arg != NULL);
+    json_t *root = run_to_json("--workload churn --manager rc,cpython --scale tiny "
+                               "--repetitions 3 --fresh-process");
+    size_t i;
+    json_t *b;
+    int seen[2][3] = {{0}};
+    json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+        ASSERT_TRUE(strcmp(str(b, "run_type"), "iteration") == 0); /* no in-process aggregates */
+        json_t *m = json_object_get(b, "mmbench");
+        ASSERT_TRUE(json_is_true(json_object_get(m, "fresh_process")));
+        int cell = strstr(str(m, "cell"), "/rc/") ? 0 : 1;
+        int r = (int)num(b, "repetition_index");
+        ASSERT_TRUE(r >= 0 && r < 3);
+        ASSERT_TRUE(num(b, "repetitions") == 3);
+        seen[cell][r]++;
+    }
+    for (int c = 0; c < 2; c++)
+        for (int r = 0; r < 3; r++)
+            ASSERT_EQ(seen[c][r], 1);
+    json_decref(root);
+}
