@@ -19,4 +19,9 @@
 /* Exit statuses: only main chooses one. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
+/* Prints the house's one-line error, "mmbench: error: WHERE: WHAT (hint: HOW)" (no hint part
+ * when hint is NULL), and returns EXIT_USAGE. */
+int mmb_usage_error(const char *where, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -26,21 +26,7 @@
 #include "trace.h"
 #include "workload.h"
 
-static int fail_usage(const char *where, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_usage(const char *where, const char *hint, const char *fmt, ...) {
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (hint)
-        fprintf(stderr, "mmbench: error: %s: %s (hint: %s)\n", where, what, hint);
-    else
-        fprintf(stderr, "mmbench: error: %s: %s\n", where, what);
-    return EXIT_USAGE;
-}
+#define fail_usage mmb_usage_error
 
 static double now_s(void) {
     struct timespec ts;

@@ -160,21 +160,7 @@ typedef struct results {
     size_t ncells, cap;
 } results;
 
-static int bad_input(const char *where, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int bad_input(const char *where, const char *hint, const char *fmt, ...) {
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (hint)
-        fprintf(stderr, "mmbench: error: %s: %s (hint: %s)\n", where, what, hint);
-    else
-        fprintf(stderr, "mmbench: error: %s: %s\n", where, what);
-    return EXIT_USAGE;
-}
+#define bad_input mmb_usage_error
 
 static cell *find_cell(results *res, const char *name) {
     /* Repetitions of a cell are adjacent in a run's output: try the last cell first. */

@@ -13,17 +13,7 @@
 #include "build_info.h"
 #include "run.h"
 
-static int merge_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int merge_error(const char *fmt, ...) {
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "mmbench: error: merge: %s\n", what);
-    return EXIT_USAGE;
-}
+#define merge_error(...) mmb_usage_error("merge", NULL, __VA_ARGS__)
 
 static const char *get_str(json_t *o, const char *a, const char *b) {
     json_t *v = json_object_get(o, a);

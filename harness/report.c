@@ -34,21 +34,7 @@ const mmb_report_column mmb_report_columns[MMB_COL_COUNT] = {
 static const char *const family_order[] = {"many-small", "cycle-heavy", "pause-sensitive"};
 #define N_FAMILY_ORDER (sizeof family_order / sizeof family_order[0])
 
-static int fail(const char *where, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(const char *where, const char *hint, const char *fmt, ...) {
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (hint)
-        fprintf(stderr, "mmbench: error: %s: %s (hint: %s)\n", where, what, hint);
-    else
-        fprintf(stderr, "mmbench: error: %s: %s\n", where, what);
-    return EXIT_USAGE;
-}
+#define fail mmb_usage_error
 
 static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);

@@ -34,17 +34,7 @@
 static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
 #define N_MMU (sizeof mmu_windows_ms / sizeof mmu_windows_ms[0])
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...) {
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "mmbench: error: run: %s\n", what);
-    return EXIT_USAGE;
-}
+#define usage_error(...) mmb_usage_error("run", NULL, __VA_ARGS__)
 
 static uint64_t now_ns(void) {
     struct timespec ts;
