@@ -86,14 +86,7 @@ static mmb_obj *br_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
         return NULL;
     r->word = RC_ONE | BLACK;
     mmbi_list_append(&h->objects, &r->link);
-    mmb_obj *o = (mmb_obj *)(r + 1);
-    o->nslots = nslots;
-    o->payload_bytes = payload_bytes;
-    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
-    h->stats.objects_allocated++;
-    h->stats.live_objects++;
-    h->stats.live_bytes += bytes;
-    return o;
+    return mmbi_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
 }
 
 static void move_to(mmbi_link *list, mmb_obj *o) {

@@ -390,13 +390,7 @@ static mmb_obj *cpython_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_
         return NULL;
     g->refcount = 1;
     g->gc_bits = 0;
-    mmb_obj *o = (mmb_obj *)(g + 1);
-    o->nslots = nslots;
-    o->payload_bytes = payload_bytes;
-    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
-    h->stats.objects_allocated++;
-    h->stats.live_objects++;
-    h->stats.live_bytes += bytes;
+    mmb_obj *o = mmbi_obj_init(g + 1, nslots, payload_bytes, &h->stats, bytes);
     if (nslots == 0) {
         mmbi_list_append(&h->untracked, &g->link);
         return o;

@@ -52,6 +52,20 @@ static inline void mmbi_list_merge(mmbi_link *from, mmbi_link *to) {
     mmbi_list_init(from);
 }
 
+/* Sets up a new object right after its header: its shape, null slots, and the allocation in
+ * the stats (the block is `bytes` long, header included). Returns the object. */
+static inline mmb_obj *mmbi_obj_init(void *after_header, uint32_t nslots, uint32_t payload_bytes,
+                                     mmb_stats *stats, size_t bytes) {
+    mmb_obj *o = (mmb_obj *)after_header;
+    o->nslots = nslots;
+    o->payload_bytes = payload_bytes;
+    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
+    stats->objects_allocated++;
+    stats->live_objects++;
+    stats->live_bytes += bytes;
+    return o;
+}
+
 /* Size of the block holding an object with a manager header of `header_bytes`. */
 static inline size_t mmbi_block_bytes(size_t header_bytes, const mmb_obj *o) {
     return header_bytes + mmb_obj_bytes(o->nslots, o->payload_bytes);

@@ -180,15 +180,9 @@ static mmb_obj *ms_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     h->objects = r;
     r->marked = 0;
     r->root_count = 1;
-    mmb_obj *o = obj(r);
-    o->nslots = nslots;
-    o->payload_bytes = payload_bytes;
-    memset(o->slots, 0, nslots * sizeof(mmb_obj *));
+    mmb_obj *o = mmbi_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
     root_add(h, o);
     h->allocated_since_gc_bytes += bytes;
-    h->stats.objects_allocated++;
-    h->stats.live_objects++;
-    h->stats.live_bytes += bytes;
     return o;
 }
 
