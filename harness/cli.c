@@ -19,6 +19,7 @@
 #include "oracle.h"
 #include "run.h"
 #include "calibrate.h"
+#include "topology.h"
 #include "merge.h"
 #include "report.h"
 #include "compare.h"
@@ -290,6 +291,7 @@ static const char main_help[] =
     "  stress    generate random traces and replay them under the oracle\n"
     "  list      list managers, their capabilities and options, and the workloads\n"
     "  calibrate measure what mmbench's own instrumentation costs on this machine\n"
+    "  topology  show the CPU topology (this machine's or another's) and the thread placements\n"
     "\n"
     "mmbench COMMAND --help shows a command's flags; mmbench --version the build.\n";
 
@@ -617,6 +619,8 @@ int mmb_cli_main(int argc, char **argv) {
         return mmb_report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return mmb_merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "topology") == 0)
+        return mmb_topology_main(argc - 1, argv + 1);
     if (strcmp(cmd, "calibrate") == 0)
         return mmb_calibrate_main(argc - 1, argv + 1);
     return fail_usage("mmbench", "mmbench --help lists the commands", "unknown command '%s'", cmd);

@@ -1,0 +1,353 @@
+/* CPU topology through hwloc (topology.h): loading, a summary, and placement planning as a pure
+ * function of the topology. Pairs of PUs are classified by their common ancestor, as
+ * ../shared/PLATFORM.md ("hwloc") describes; binding threads is not done here. */
+#include "topology.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const placement_names[MMB_PLACE_COUNT] = {
+    "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package",
+};
+
+const char *mmb_placement_name(mmb_placement kind) {
+    return (unsigned)kind < MMB_PLACE_COUNT ? placement_names[kind] : NULL;
+}
+
+int mmb_placement_parse(const char *name) {
+    for (int k = 0; k < MMB_PLACE_COUNT; k++)
+        if (strcmp(name, placement_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *why, size_t n, const char *fmt, ...) {
+    if (why && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int mmb_topology_load(const char *spec, hwloc_topology_t *out, char *why, size_t n) {
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) != 0)
+        return fail(why, n, "cannot initialise hwloc: %s", strerror(errno));
+    static const char synthetic[] = "synthetic:";
+    if (spec && strncmp(spec, synthetic, sizeof synthetic - 1) == 0) {
+        const char *desc = spec + sizeof synthetic - 1;
+        if (hwloc_topology_set_synthetic(topo, desc) != 0) {
+            hwloc_topology_destroy(topo);
+            return fail(why, n,
+                        "bad synthetic description '%s' (hint: e.g. synthetic:'pack:2 numa:2 "
+                        "l3:2 core:4 pu:2')",
+                        desc);
+        }
+    } else if (spec) {
+        FILE *f = fopen(spec, "r");
+        if (!f) {
+            int err = errno;
+            hwloc_topology_destroy(topo);
+            return fail(why, n, "%s: cannot open: %s", spec, strerror(err));
+        }
+        fclose(f);
+        if (hwloc_topology_set_xml(topo, spec) != 0) {
+            hwloc_topology_destroy(topo);
+            return fail(why, n, "%s: not a hwloc XML topology", spec);
+        }
+    }
+    if (hwloc_topology_load(topo) != 0) {
+        hwloc_topology_destroy(topo);
+        if (spec && strncmp(spec, synthetic, sizeof synthetic - 1) != 0)
+            return fail(why, n, "%s: not a hwloc XML topology", spec);
+        return fail(why, n, "cannot load %s: %s", spec ? spec : "this system's topology",
+                    strerror(errno));
+    }
+    *out = topo;
+    return 0;
+}
+
+/* ---- counting ----------------------------------------------------------------------------------
+ */
+
+typedef struct {
+    int packages, numa_nodes, l3_groups, cores, pus, max_pus_per_core;
+} counts;
+
+static int nb(hwloc_topology_t topo, hwloc_obj_type_t type) {
+    int k = hwloc_get_nbobjs_by_type(topo, type);
+    return k < 0 ? 0 : k;
+}
+
+static counts count(hwloc_topology_t topo) {
+    counts c = {nb(topo, HWLOC_OBJ_PACKAGE), nb(topo, HWLOC_OBJ_NUMANODE),
+                nb(topo, HWLOC_OBJ_L3CACHE), nb(topo, HWLOC_OBJ_CORE),
+                nb(topo, HWLOC_OBJ_PU),      0};
+    for (int i = 0; i < c.cores; i++) {
+        int w =
+            hwloc_bitmap_weight(hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)i)->cpuset);
+        if (w > c.max_pus_per_core)
+            c.max_pus_per_core = w;
+    }
+    return c;
+}
+
+json_t *mmb_topology_json(hwloc_topology_t topo) {
+    counts c = count(topo);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "packages", c.packages, "numa_nodes",
+                     c.numa_nodes, "l3_groups", c.l3_groups, "cores", c.cores, "pus", c.pus, "smt",
+                     c.max_pus_per_core > 1, "is_this_system",
+                     hwloc_topology_is_thissystem(topo) == 1);
+}
+
+void mmb_topology_describe(hwloc_topology_t topo, FILE *out) {
+    counts c = count(topo);
+    fprintf(out,
+            "packages %d, numa_nodes %d, l3_groups %d, cores %d, pus %d, smt %s, this system %s\n",
+            c.packages, c.numa_nodes, c.l3_groups, c.cores, c.pus,
+            c.max_pus_per_core > 1 ? "yes" : "no",
+            hwloc_topology_is_thissystem(topo) == 1 ? "yes" : "no");
+}
+
+/* ---- pairwise relations, by common ancestor
+ * ------------------------------------------------------ */
+
+/* True when OBJ is of TYPE or lies below an object of TYPE. */
+static bool within(hwloc_topology_t topo, hwloc_obj_t obj, hwloc_obj_type_t type) {
+    return obj->type == type || hwloc_get_ancestor_obj_by_type(topo, type, obj) != NULL;
+}
+
+/* Whether two distinct PUs stand in the relation that placement KIND asks of every pair. */
+static bool related(hwloc_topology_t topo, mmb_placement kind, hwloc_obj_t a, hwloc_obj_t b) {
+    hwloc_obj_t common = hwloc_get_common_ancestor_obj(topo, a, b);
+    bool same_core = within(topo, common, HWLOC_OBJ_CORE);
+    bool same_l3 = within(topo, common, HWLOC_OBJ_L3CACHE);
+    bool same_package = within(topo, common, HWLOC_OBJ_PACKAGE);
+    switch (kind) {
+    case MMB_PLACE_SMT_PAIR:
+        return common->type == HWLOC_OBJ_CORE;
+    case MMB_PLACE_SAME_L3:
+        return !same_core && same_l3;
+    case MMB_PLACE_CROSS_L3:
+        return !same_l3 && same_package && within(topo, a, HWLOC_OBJ_L3CACHE) &&
+               within(topo, b, HWLOC_OBJ_L3CACHE);
+    case MMB_PLACE_CROSS_NUMA:
+        return !hwloc_bitmap_isequal(a->nodeset, b->nodeset);
+    case MMB_PLACE_CROSS_PACKAGE:
+        return !same_package && within(topo, a, HWLOC_OBJ_PACKAGE) &&
+               within(topo, b, HWLOC_OBJ_PACKAGE);
+    default:
+        return false;
+    }
+}
+
+/* Why a pairwise KIND has no THREADS PUs all related to each other. */
+static int pairwise_reason(const counts *c, mmb_placement kind, int threads, char *why, size_t n) {
+    switch (kind) {
+    case MMB_PLACE_SMT_PAIR:
+        if (c->max_pus_per_core < 2)
+            return fail(why, n, "no SMT: every core has one PU");
+        return fail(why, n, "no core has %d PUs (at most %d)", threads, c->max_pus_per_core);
+    case MMB_PLACE_SAME_L3:
+        if (c->l3_groups == 0)
+            return fail(why, n, "no L3 cache in the topology");
+        return fail(why, n, "no L3 cache is shared by %d cores", threads);
+    case MMB_PLACE_CROSS_L3:
+        if (c->l3_groups == 0)
+            return fail(why, n, "no L3 cache in the topology");
+        return fail(why, n, "no package has %d L3 caches", threads);
+    case MMB_PLACE_CROSS_NUMA:
+        return fail(why, n, "%d NUMA node%s, %d threads need as many", c->numa_nodes,
+                    c->numa_nodes == 1 ? "" : "s", threads);
+    default:
+        return fail(why, n, "%d package%s, %d threads need as many", c->packages,
+                    c->packages == 1 ? "" : "s", threads);
+    }
+}
+
+/* The first set of THREADS PUs, in logical order from the lowest possible anchor, whose every pair
+ * is related. Greedy per anchor: exact for these relations, which partition PUs into groups. */
+static int plan_pairwise(hwloc_topology_t topo, mmb_placement kind, int threads, int pus,
+                         int *pus_out) {
+    hwloc_obj_t *chosen = malloc((size_t)threads * sizeof *chosen);
+    if (!chosen)
+        return -1;
+    int found = 0;
+    for (int anchor = 0; anchor < pus && found < threads; anchor++) {
+        found = 0;
+        chosen[found++] = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)anchor);
+        for (int i = anchor + 1; i < pus && found < threads; i++) {
+            hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
+            bool ok = true;
+            for (int j = 0; j < found && ok; j++)
+                ok = related(topo, kind, chosen[j], pu);
+            if (ok)
+                chosen[found++] = pu;
+        }
+    }
+    if (found == threads)
+        for (int i = 0; i < threads; i++)
+            pus_out[i] = (int)chosen[i]->os_index;
+    free(chosen);
+    return found == threads ? 0 : -1;
+}
+
+/* Round-robin across packages; inside each, one PU per core before any core's second PU. */
+static int plan_spread(hwloc_topology_t topo, const counts *c, int threads, int *pus_out) {
+    int groups = c->packages > 0 ? c->packages : 1;
+    hwloc_obj_t *order = malloc((size_t)c->pus * sizeof *order);
+    int *start = calloc((size_t)groups + 1, sizeof *start);
+    int *next = calloc((size_t)groups, sizeof *next);
+    if (!order || !start || !next) {
+        free(order);
+        free(start);
+        free(next);
+        return -1;
+    }
+    /* order[start[g] .. start[g+1]) holds package g's PUs, sibling rank major, core minor. */
+    int len = 0;
+    for (int g = 0; g < groups; g++) {
+        hwloc_const_cpuset_t set =
+            c->packages > 0 ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, (unsigned)g)->cpuset
+                            : hwloc_topology_get_topology_cpuset(topo);
+        start[g] = len;
+        for (int rank = 0; rank < c->max_pus_per_core; rank++) {
+            hwloc_obj_t core = NULL;
+            while ((core = hwloc_get_next_obj_inside_cpuset_by_type(topo, set, HWLOC_OBJ_CORE,
+                                                                    core)) != NULL) {
+                hwloc_obj_t pu = hwloc_get_obj_inside_cpuset_by_type(topo, core->cpuset,
+                                                                     HWLOC_OBJ_PU, (unsigned)rank);
+                if (pu && len < c->pus)
+                    order[len++] = pu;
+            }
+        }
+    }
+    start[groups] = len;
+    int placed = 0;
+    for (int g = 0; placed < threads; g = (g + 1) % groups) {
+        bool any = false;
+        for (int k = 0; k < groups && !any; k++)
+            any = start[k] + next[k] < start[k + 1];
+        if (!any)
+            break;
+        if (start[g] + next[g] < start[g + 1])
+            pus_out[placed++] = (int)order[start[g] + next[g]++]->os_index;
+    }
+    free(order);
+    free(start);
+    free(next);
+    return placed == threads ? 0 : -1;
+}
+
+int mmb_placement_plan(hwloc_topology_t topo, mmb_placement kind, int threads, int *pus_out,
+                       char *why, size_t n) {
+    if ((unsigned)kind >= MMB_PLACE_COUNT)
+        return fail(why, n, "unknown placement %d", (int)kind);
+    if (threads < 1)
+        return fail(why, n, "needs at least 1 thread, got %d", threads);
+    counts c = count(topo);
+    if (threads > c.pus)
+        return fail(why, n, "%d threads but only %d PU%s", threads, c.pus, c.pus == 1 ? "" : "s");
+    switch (kind) {
+    case MMB_PLACE_COMPACT:
+        for (int i = 0; i < threads; i++)
+            pus_out[i] = (int)hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i)->os_index;
+        return 0;
+    case MMB_PLACE_SPREAD:
+        if (plan_spread(topo, &c, threads, pus_out) != 0)
+            return fail(why, n, "out of memory, or PUs outside any core");
+        return 0;
+    default:
+        if (threads < 2)
+            return fail(why, n, "a pairwise placement needs at least 2 threads");
+        if (plan_pairwise(topo, kind, threads, c.pus, pus_out) != 0)
+            return pairwise_reason(&c, kind, threads, why, n);
+        return 0;
+    }
+}
+
+/* ---- mmbench topology --------------------------------------------------------------------------
+ */
+
+static const char topology_help[] =
+    "usage: mmbench topology [--topology synthetic:DESC | --topology FILE.xml] [--threads N]\n"
+    "\n"
+    "Prints this machine's CPU topology (or another one's, from an hwloc synthetic description\n"
+    "such as 'pack:2 numa:2 l3:2 core:4 pu:2' or an XML file from lstopo) and, for each\n"
+    "placement, the PU (os_index) each of N threads would run on (default 2), or why the\n"
+    "topology lacks it. Planning only: nothing is bound.\n";
+
+int mmb_topology_main(int argc, char **argv) {
+    const char *spec = NULL;
+    int threads = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(topology_help, stdout);
+            return 0;
+        }
+        const char *value = NULL;
+        bool is_topology = strncmp(arg, "--topology", 10) == 0 && (!arg[10] || arg[10] == '=');
+        bool is_threads = strncmp(arg, "--threads", 9) == 0 && (!arg[9] || arg[9] == '=');
+        if (is_topology || is_threads) {
+            const char *eq = strchr(arg, '=');
+            value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!value) {
+                fprintf(stderr, "mmbench: error: topology: %s needs a value\n", arg);
+                return 2;
+            }
+        } else {
+            fprintf(stderr,
+                    "mmbench: error: topology: unexpected argument '%s' (hint: mmbench topology "
+                    "--help)\n",
+                    arg);
+            return 2;
+        }
+        if (is_topology) {
+            spec = value;
+        } else {
+            char *end;
+            errno = 0;
+            long t = strtol(value, &end, 10);
+            if (errno || end == value || *end || t < 1 || t > 1 << 20) {
+                fprintf(stderr, "mmbench: error: topology: --threads: bad value '%s'\n", value);
+                return 2;
+            }
+            threads = (int)t;
+        }
+    }
+    hwloc_topology_t topo;
+    char why[256];
+    if (mmb_topology_load(spec, &topo, why, sizeof why) != 0) {
+        fprintf(stderr, "mmbench: error: topology: %s\n", why);
+        return 2;
+    }
+    int *pus = malloc((size_t)threads * sizeof *pus);
+    if (!pus) {
+        hwloc_topology_destroy(topo);
+        fprintf(stderr, "mmbench: error: topology: out of memory\n");
+        return 1;
+    }
+    printf("topology: %s\n", spec ? spec : "this system");
+    mmb_topology_describe(topo, stdout);
+    printf("placements for %d thread%s (PU os_index per thread):\n", threads,
+           threads == 1 ? "" : "s");
+    for (int k = 0; k < MMB_PLACE_COUNT; k++) {
+        printf("  %-14s", mmb_placement_name((mmb_placement)k));
+        if (mmb_placement_plan(topo, (mmb_placement)k, threads, pus, why, sizeof why) != 0) {
+            printf("not available: %s\n", why);
+            continue;
+        }
+        for (int i = 0; i < threads; i++)
+            printf("%s%d", i ? "," : "", pus[i]);
+        putchar('\n');
+    }
+    free(pus);
+    hwloc_topology_destroy(topo);
+    return 0;
+}
