@@ -24,4 +24,15 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 int mmb_usage_error(const char *where, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* realloc and calloc that end the process with one line when memory runs out: the harness's own
+ * bookkeeping has no sensible way to go on without it. */
+void *mmb_xrealloc(void *p, size_t bytes);
+void *mmb_xcalloc(size_t n, size_t size);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mmb_now_ns(void);
+
 #endif

@@ -1,5 +1,6 @@
 /* `mmbench calibrate`: what measuring costs on this machine - a clock read, recording one pause
  * event, recording one request latency - as medians over repetitions of a million each. */
+#include "build_info.h"
 #include "calibrate.h"
 
 #include <stdio.h>
@@ -11,12 +12,6 @@
 
 #define REPS 15
 #define N    1000000
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -30,12 +25,12 @@ static void measure(const char *what, int kind, mmb_recorder *r) {
     double ns[REPS];
     for (int rep = 0; rep < REPS; rep++) {
         mmb_recorder_start(r, 0);
-        uint64_t t0 = now_ns(), acc = 0;
+        uint64_t t0 = mmb_now_ns(), acc = 0;
         for (uint64_t i = 0; i < N; i++) {
             /* Durations spread over many buckets, as real pauses are. */
             uint64_t d = 100 + ((i * 2654435761u) & 0xFFFFF);
             if (kind == 0) {
-                acc += now_ns();
+                acc += mmb_now_ns();
             } else if (kind == 1) {
                 mmb_event ev = {MMB_EVENT_YOUNG, 0, i * 2000000, i * 2000000 + d, 10, 10};
                 mmb_recorder_on_event(r, &ev);
@@ -44,7 +39,7 @@ static void measure(const char *what, int kind, mmb_recorder *r) {
             }
         }
         sink = acc;
-        ns[rep] = (double)(now_ns() - t0) / N;
+        ns[rep] = (double)(mmb_now_ns() - t0) / N;
     }
     qsort(ns, REPS, sizeof ns[0], cmp_double);
     printf("%-36s %8.1f ns median   (min %.1f, max %.1f; %d runs of %d)\n", what, ns[REPS / 2],

@@ -29,12 +29,6 @@
 
 #define fail_usage mmb_usage_error
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int parse_count(const char *cmd, const char *flag, const char *text, uint64_t min,
                        uint64_t *out) {
     char *end;
@@ -120,7 +114,7 @@ static int run_trace(const mmb_manager *m, mmb_heap_config cfg, const mmb_trace 
     char err[512];
     mmb_oracle_options oopt = {.fill_payload = true};
     int created = verify ? mmb_oracle_create(m, &cfg, &oopt, &h, err, sizeof err)
-                         : m->create(&cfg, &h, err, sizeof err);
+                         : mmb_heap_create(m, &cfg, &h, err, sizeof err);
     if (created != 0) {
         snprintf(r->failure, sizeof r->failure, "manager %s: %s", m->name, err);
         r->failed = true;
@@ -131,14 +125,14 @@ static int run_trace(const mmb_manager *m, mmb_heap_config cfg, const mmb_trace 
         fprintf(stderr, "mmbench: error: out of memory\n");
         exit(EXIT_FAILED);
     }
-    double start = now_s();
+    double start = (double)mmb_now_ns() * 1e-9;
     size_t done = mmb_trace_run(t, h, objs, verify);
     if (done == t->count && !(verify && mmb_oracle_failed(h))) {
         if (verify)
             mmb_oracle_set_op(h, t->count + 1);
         mmb_collect(h);
     }
-    r->run_seconds = now_s() - start;
+    r->run_seconds = (double)mmb_now_ns() * 1e-9 - start;
     mmb_stats_get(h, &r->stats);
     free(objs);
     if (!verify) {

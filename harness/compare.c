@@ -126,15 +126,6 @@ int mmb_utest(const double *a, size_t na, const double *b, size_t nb, mmb_utest_
 
 /* ---- results files ------------------------------------------------------------------------- */
 
-static void *xrealloc(void *p, size_t n) {
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: compare: out of memory\n");
-        exit(EXIT_FAILED);
-    }
-    return p;
-}
-
 /* One metric's values over a cell's repetitions. `name` is borrowed from the JSON. */
 typedef struct series {
     const char *name;
@@ -180,14 +171,14 @@ static void add_value(cell *c, const char *name, double v) {
     if (!s) {
         if (c->nmetrics == c->cap) {
             c->cap = c->cap ? 2 * c->cap : 32;
-            c->metrics = xrealloc(c->metrics, c->cap * sizeof *c->metrics);
+            c->metrics = mmb_xrealloc(c->metrics, c->cap * sizeof *c->metrics);
         }
         s = &c->metrics[c->nmetrics++];
         *s = (series){.name = name};
     }
     if (s->count == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 16;
-        s->values = xrealloc(s->values, s->cap * sizeof *s->values);
+        s->values = mmb_xrealloc(s->values, s->cap * sizeof *s->values);
     }
     s->values[s->count++] = v;
 }
@@ -232,7 +223,7 @@ static int add_entry(results *res, json_t *b, size_t index) {
     if (!c) {
         if (res->ncells == res->cap) {
             res->cap = res->cap ? 2 * res->cap : 64;
-            res->cells = xrealloc(res->cells, res->cap * sizeof *res->cells);
+            res->cells = mmb_xrealloc(res->cells, res->cap * sizeof *res->cells);
         }
         c = &res->cells[res->ncells++];
         *c = (cell){.name = name, .mm = mm};
@@ -477,7 +468,7 @@ static int parse_limits(char *text, const char *file, limits *out) {
             continue;
         if (out->count == out->cap) {
             out->cap = out->cap ? 2 * out->cap : 32;
-            out->rules = xrealloc(out->rules, out->cap * sizeof *out->rules);
+            out->rules = mmb_xrealloc(out->rules, out->cap * sizeof *out->rules);
         }
         out->rules[out->count++] = r;
     }
@@ -493,7 +484,7 @@ static int read_limits_file(const char *path, limits *out) {
     for (int ch; (ch = fgetc(f)) != EOF;) {
         if (len + 2 > cap) {
             cap = cap ? 2 * cap : 4096;
-            text = xrealloc(text, cap);
+            text = mmb_xrealloc(text, cap);
         }
         text[len++] = (char)ch;
     }
@@ -504,7 +495,7 @@ static int read_limits_file(const char *path, limits *out) {
         return bad_input(path, NULL, "cannot read: %s", strerror(errno));
     }
     if (!text)
-        text = xrealloc(NULL, 1);
+        text = mmb_xrealloc(NULL, 1);
     text[len] = '\0';
     if (strlen(text) != len) {
         free(text);
@@ -579,17 +570,17 @@ static void warn(report *rep, const char *fmt, ...) {
     va_end(ap);
     if (rep->nwarnings == rep->wcap) {
         rep->wcap = rep->wcap ? 2 * rep->wcap : 16;
-        rep->warnings = xrealloc(rep->warnings, rep->wcap * sizeof *rep->warnings);
+        rep->warnings = mmb_xrealloc(rep->warnings, rep->wcap * sizeof *rep->warnings);
     }
     size_t len = strlen(buf) + 1;
-    rep->warnings[rep->nwarnings] = memcpy(xrealloc(NULL, len), buf, len);
+    rep->warnings[rep->nwarnings] = memcpy(mmb_xrealloc(NULL, len), buf, len);
     rep->nwarnings++;
 }
 
 static row *add_row(report *rep) {
     if (rep->nrows == rep->cap) {
         rep->cap = rep->cap ? 2 * rep->cap : 64;
-        rep->rows = xrealloc(rep->rows, rep->cap * sizeof *rep->rows);
+        rep->rows = mmb_xrealloc(rep->rows, rep->cap * sizeof *rep->rows);
     }
     row *r = &rep->rows[rep->nrows++];
     memset(r, 0, sizeof *r);
@@ -602,7 +593,7 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 static double median_of(const series *s) {
-    double *v = xrealloc(NULL, s->count * sizeof *v);
+    double *v = mmb_xrealloc(NULL, s->count * sizeof *v);
     memcpy(v, s->values, s->count * sizeof *v);
     qsort(v, s->count, sizeof *v, cmp_double);
     double m = s->count % 2 ? v[s->count / 2] : (v[s->count / 2 - 1] + v[s->count / 2]) / 2;
@@ -894,6 +885,23 @@ static void print_summary(const report *rep, const tally *t, bool md) {
                md ? "\n" : "note: ", rep->untested_cells, rep->untested_cells == 1 ? "" : "s");
 }
 
+/* A row's cells as both tables print them. */
+typedef struct cells {
+    char b[32], n[32], c[32], l[32], p[64];
+} cells;
+
+static void format_cells(const row *r, bool md, cells *k) {
+    snprintf(k->b, sizeof k->b, "-");
+    snprintf(k->n, sizeof k->n, "-");
+    if (r->v != V_FAILED) {
+        fmt_value(r->metric, r->base_median, k->b, sizeof k->b);
+        fmt_value(r->metric, r->next_median, k->n, sizeof k->n);
+    }
+    fmt_change(r, k->c, sizeof k->c);
+    fmt_limit(r, k->l, sizeof k->l);
+    fmt_p(r, md, k->p, sizeof k->p);
+}
+
 static void print_text(const report *rep) {
     printf("mmbench compare: BASE %s (git %s) vs NEW %s (git %s)\n", rep->base->path,
            revision(rep->base), rep->next->path, revision(rep->next));
@@ -919,16 +927,10 @@ static void print_text(const report *rep) {
         const row *r = &rep->rows[i];
         if (r->v == V_SAME)
             continue;
-        char b[32] = "-", n[32] = "-", c[32], l[32], p[64];
-        if (r->v != V_FAILED) {
-            fmt_value(r->metric, r->base_median, b, sizeof b);
-            fmt_value(r->metric, r->next_median, n, sizeof n);
-        }
-        fmt_change(r, c, sizeof c);
-        fmt_limit(r, l, sizeof l);
-        fmt_p(r, false, p, sizeof p);
-        printf("%-*s  %-*s %11s %11s %9s %6s %8s  %s", wc, r->base->name, wm, r->metric, b, n, c, l,
-               p, verdict_text(r, false));
+        cells k;
+        format_cells(r, false, &k);
+        printf("%-*s  %-*s %11s %11s %9s %6s %8s  %s", wc, r->base->name, wm, r->metric, k.b, k.n,
+               k.c, k.l, k.p, verdict_text(r, false));
         if (r->v == V_FAILED)
             printf(": %s", r->next->failure ? r->next->failure : "(no error_message)");
         printf("\n");
@@ -968,7 +970,7 @@ static void print_md(const report *rep) {
     }
     if (rep->nwarnings)
         printf("\n");
-    const row **shown = xrealloc(NULL, rep->nrows * sizeof *shown);
+    const row **shown = mmb_xrealloc(NULL, rep->nrows * sizeof *shown);
     size_t nshown = 0;
     for (size_t i = 0; i < rep->nrows; i++)
         if (rep->rows[i].v >= V_CHANGED)
@@ -982,17 +984,11 @@ static void print_md(const report *rep) {
     }
     for (size_t i = 0; i < nshown; i++) {
         const row *r = shown[i];
-        char b[32] = "-", n[32] = "-", c[32], l[32], p[64];
-        if (r->v != V_FAILED) {
-            fmt_value(r->metric, r->base_median, b, sizeof b);
-            fmt_value(r->metric, r->next_median, n, sizeof n);
-        }
-        fmt_change(r, c, sizeof c);
-        fmt_limit(r, l, sizeof l);
-        fmt_p(r, true, p, sizeof p);
+        cells k;
+        format_cells(r, true, &k);
         printf("| `");
         md_cell(r->base->name);
-        printf("` | %s | %s | %s | %s | %s | %s | %s", r->metric, b, n, c, l, p,
+        printf("` | %s | %s | %s | %s | %s | %s | %s", r->metric, k.b, k.n, k.c, k.l, k.p,
                verdict_text(r, true));
         if (r->v == V_FAILED) {
             printf(": ");

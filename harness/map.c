@@ -1,4 +1,5 @@
 /* The hash map in map.h. */
+#include "build_info.h"
 #include "map.h"
 
 #include <stdio.h>
@@ -12,20 +13,11 @@ static inline size_t bucket_of(uint64_t key, size_t mask) {
     return (size_t)key & mask;
 }
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n, size);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: out of memory (%zu x %zu bytes)\n", n, size);
-        exit(1);
-    }
-    return p;
-}
-
 void mmb_map_init(mmb_map *m) {
     m->mask = 15;
     m->count = 0;
-    m->keys = xcalloc(m->mask + 1, sizeof *m->keys);
-    m->values = xcalloc(m->mask + 1, sizeof *m->values);
+    m->keys = mmb_xcalloc(m->mask + 1, sizeof *m->keys);
+    m->values = mmb_xcalloc(m->mask + 1, sizeof *m->values);
 }
 
 void mmb_map_free(mmb_map *m) {
@@ -35,8 +27,8 @@ void mmb_map_free(mmb_map *m) {
 }
 
 static void grow(mmb_map *m) {
-    mmb_map bigger = {xcalloc(2 * (m->mask + 1), sizeof(uint64_t)),
-                      xcalloc(2 * (m->mask + 1), sizeof(uint64_t)), 2 * m->mask + 1, 0};
+    mmb_map bigger = {mmb_xcalloc(2 * (m->mask + 1), sizeof(uint64_t)),
+                      mmb_xcalloc(2 * (m->mask + 1), sizeof(uint64_t)), 2 * m->mask + 1, 0};
     for (size_t i = 0; i <= m->mask; i++)
         if (m->keys[i])
             mmb_map_put(&bigger, m->keys[i], m->values[i]);

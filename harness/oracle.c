@@ -6,6 +6,7 @@
  *  - the reachability marks (`mark == epoch`) are valid while `reach_valid`: any mutator operation
  *    clears it, frees do not (freeing an unreachable object leaves reachability unchanged, and
  *    freeing a reachable one is already a violation). */
+#include "build_info.h"
 #include "oracle.h"
 
 #include <inttypes.h>
@@ -81,15 +82,6 @@ typedef struct oracle_heap {
     char failure[512];
 } oracle_heap;
 
-static void *xrealloc(void *p, size_t bytes) {
-    p = realloc(p, bytes ? bytes : 1);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: oracle: out of memory (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    return p;
-}
-
 static const char *name_of(oracle_heap *h, uint32_t s, char *buf, size_t n) {
     if (h->objs[s].label)
         snprintf(buf, n, "%" PRIu64, h->objs[s].label);
@@ -163,7 +155,7 @@ static bool canary_intact(oracle_heap *h, uint32_t s) {
 static void push(oracle_heap *h, size_t *top, uint32_t s) {
     if (*top == h->stack_cap) {
         h->stack_cap = h->stack_cap ? 2 * h->stack_cap : 1024;
-        h->stack = xrealloc(h->stack, h->stack_cap * sizeof *h->stack);
+        h->stack = mmb_xrealloc(h->stack, h->stack_cap * sizeof *h->stack);
     }
     h->stack[(*top)++] = s;
 }
@@ -240,7 +232,7 @@ static void quarantine(oracle_heap *h, void *block, size_t bytes, uint32_t seria
     if (h->failed) {
         if (h->nretained == h->retained_cap) {
             h->retained_cap = h->retained_cap ? 2 * h->retained_cap : 64;
-            h->retained = xrealloc(h->retained, h->retained_cap * 2 * sizeof *h->retained);
+            h->retained = mmb_xrealloc(h->retained, h->retained_cap * 2 * sizeof *h->retained);
         }
         h->retained[2 * h->nretained] = block;
         h->retained[2 * h->nretained + 1] = (void *)(uintptr_t)bytes;
@@ -271,7 +263,7 @@ static void *block_alloc(void *ctx, size_t bytes) {
     if (h->in_alloc) {
         if (h->nfresh == h->fresh_cap) {
             h->fresh_cap = h->fresh_cap ? 2 * h->fresh_cap : 8;
-            h->fresh = xrealloc(h->fresh, h->fresh_cap * sizeof *h->fresh);
+            h->fresh = mmb_xrealloc(h->fresh, h->fresh_cap * sizeof *h->fresh);
         }
         h->fresh[h->nfresh++] = b;
     }
@@ -296,7 +288,7 @@ static void check_free_is_safe(oracle_heap *h, uint32_t s) {
          * CPython's deallocators do; by the operation's end the parent must be gone too. */
         if (h->npending == h->pending_cap) {
             h->pending_cap = h->pending_cap ? 2 * h->pending_cap : 64;
-            h->pending = xrealloc(h->pending, h->pending_cap * sizeof *h->pending);
+            h->pending = mmb_xrealloc(h->pending, h->pending_cap * sizeof *h->pending);
         }
         h->pending[h->npending++] = s;
     }
@@ -400,15 +392,15 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
     }
     if (h->nobjs == h->objs_cap) {
         h->objs_cap = h->objs_cap ? 2 * h->objs_cap : 1024;
-        h->objs = xrealloc(h->objs, h->objs_cap * sizeof *h->objs);
+        h->objs = mmb_xrealloc(h->objs, h->objs_cap * sizeof *h->objs);
     }
     if (h->nlive == h->live_cap) {
         h->live_cap = h->live_cap ? 2 * h->live_cap : 1024;
-        h->live = xrealloc(h->live, h->live_cap * sizeof *h->live);
+        h->live = mmb_xrealloc(h->live, h->live_cap * sizeof *h->live);
     }
     while (h->slots_used + nslots > h->slots_cap) {
         h->slots_cap = h->slots_cap ? 2 * h->slots_cap : 4096;
-        h->slots = xrealloc(h->slots, h->slots_cap * sizeof *h->slots);
+        h->slots = mmb_xrealloc(h->slots, h->slots_cap * sizeof *h->slots);
     }
     uint32_t s = h->nobjs++;
     shadow_obj *r = &h->objs[s];
@@ -630,7 +622,7 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
 
     mmb_heap_config cfg = *config;
     cfg.allocator = (mmb_allocator){"oracle", h, block_alloc, block_free};
-    if (inner->create(&cfg, &h->inner, err, err_bytes) != 0) {
+    if (mmb_heap_create(inner, &cfg, &h->inner, err, err_bytes) != 0) {
         mmb_map_free(&h->blocks);
         mmb_map_free(&h->obj_blocks);
         mmb_map_free(&h->obj_index);

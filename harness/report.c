@@ -36,15 +36,6 @@ static const char *const family_order[] = {"many-small", "cycle-heavy", "pause-s
 
 #define fail mmb_usage_error
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: report: out of memory\n");
-        exit(EXIT_FAILED);
-    }
-    return p;
-}
-
 static double number(json_t *v) {
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
@@ -209,7 +200,7 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
         cap += json_array_size(json_object_get(json_object_get(pauses, "full"), "buckets"));
         cap += json_array_size(json_object_get(json_object_get(pauses, "young"), "buckets"));
     }
-    bucket *all = xcalloc(cap, sizeof *all);
+    bucket *all = mmb_xcalloc(cap, sizeof *all);
     int reps = 0;
     double points[5][64];
     static const char *const point_keys[5] = {"p50_ns", "p90_ns", "p99_ns", "p99_9_ns", "max_ns"};
@@ -239,8 +230,8 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
     for (int p = 0; p < 5; p++)
         row->pause_points[p] = median(points[p], reps);
     qsort(all, n, sizeof *all, cmp_bucket);
-    row->pause_low_ns = xcalloc(n, sizeof(double));
-    row->pause_count = xcalloc(n, sizeof(double));
+    row->pause_low_ns = mmb_xcalloc(n, sizeof(double));
+    row->pause_count = mmb_xcalloc(n, sizeof(double));
     for (size_t j = 0; j < n; j++) {
         if (row->npause && row->pause_low_ns[row->npause - 1] == all[j].low_ns) {
             row->pause_count[row->npause - 1] += all[j].count;
@@ -297,7 +288,7 @@ static void summarise(mmb_report_row *row, const pending *p, const char *first_e
     format_kv(json_object_get(mm, "options"), row->options, sizeof row->options);
     snprintf(row->error, sizeof row->error, "%s", first_error ? first_error : "");
     size_t n = json_array_size(p->entries);
-    double *v = xcalloc(n, sizeof *v);
+    double *v = mmb_xcalloc(n, sizeof *v);
     row->repetitions = (int)n;
     for (int c = 0; c < MMB_COL_COUNT; c++) {
         for (size_t i = 0; i < n; i++)
@@ -326,8 +317,8 @@ static void collect_rows(mmb_report *r) {
     size_t total = 0;
     for (int f = 0; f < r->nfiles; f++)
         total += json_array_size(json_object_get(r->files[f].doc, "benchmarks"));
-    pending *cells = xcalloc(total, sizeof *cells);
-    const char **errors = xcalloc(total, sizeof *errors);
+    pending *cells = mmb_xcalloc(total, sizeof *cells);
+    const char **errors = mmb_xcalloc(total, sizeof *errors);
     int ncells = 0;
     for (int f = 0; f < r->nfiles; f++) {
         size_t i;
@@ -359,7 +350,7 @@ static void collect_rows(mmb_report *r) {
             json_array_append(cells[k].entries, b);
         }
     }
-    r->rows = xcalloc((size_t)ncells, sizeof *r->rows);
+    r->rows = mmb_xcalloc((size_t)ncells, sizeof *r->rows);
     r->nrows = ncells;
     for (int k = 0; k < ncells; k++) {
         summarise(&r->rows[k], &cells[k], errors[k]);
@@ -393,7 +384,7 @@ static bool same_table(const mmb_report_row *a, const mmb_report_row *b) {
 /* Orders rows by family, then table (in order of appearance), and fills r->tables. */
 static void group_tables(mmb_report *r) {
     int n = r->nrows;
-    int *table_of = xcalloc((size_t)n, sizeof *table_of); /* the first row of its table */
+    int *table_of = mmb_xcalloc((size_t)n, sizeof *table_of); /* the first row of its table */
     for (int i = 0; i < n; i++) {
         table_of[i] = i;
         for (int j = 0; j < i; j++)
@@ -402,9 +393,9 @@ static void group_tables(mmb_report *r) {
                 break;
             }
     }
-    mmb_report_row *sorted = xcalloc((size_t)n, sizeof *sorted);
-    r->tables = xcalloc((size_t)n, sizeof *r->tables);
-    bool *placed = xcalloc((size_t)n, sizeof *placed);
+    mmb_report_row *sorted = mmb_xcalloc((size_t)n, sizeof *sorted);
+    r->tables = mmb_xcalloc((size_t)n, sizeof *r->tables);
+    bool *placed = mmb_xcalloc((size_t)n, sizeof *placed);
     int out = 0;
     for (;;) {
         /* The next table: the lowest family rank, then the earliest first row. */
@@ -737,7 +728,7 @@ int mmb_report_main(int argc, char **argv) {
     char **paths = argv + optind;
 
     mmb_report r = {0};
-    r.files = xcalloc((size_t)npaths, sizeof *r.files);
+    r.files = mmb_xcalloc((size_t)npaths, sizeof *r.files);
     int status = EXIT_OK;
     for (int i = 0; i < npaths && status == EXIT_OK; i++) {
         r.files[r.nfiles].path = paths[i];
@@ -754,7 +745,7 @@ int mmb_report_main(int argc, char **argv) {
                 }
         }
         collect_rows(&r);
-        r.managers = xcalloc((size_t)r.nrows, sizeof *r.managers);
+        r.managers = mmb_xcalloc((size_t)r.nrows, sizeof *r.managers);
         group_tables(&r);
         finish_tables(&r);
         status = write_out(&r, format, out);

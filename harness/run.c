@@ -36,12 +36,6 @@ static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000
 
 #define usage_error(...) mmb_usage_error("run", NULL, __VA_ARGS__)
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- the matrix ----------------------------------------------------------------------------- */
 
 /* A dimension: KEY with one or more values ("ring-size=2,21"). */
@@ -375,19 +369,19 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
 
     mmb_oracle_options oopt = {.fill_payload = false};
     int created = st->f->verify ? mmb_oracle_create(c->manager, &cfg, &oopt, &env.heap, err, n)
-                                : c->manager->create(&cfg, &env.heap, err, n);
+                                : mmb_heap_create(c->manager, &cfg, &env.heap, err, n);
     if (created != 0)
         return -1;
     reset_peak_rss();
     mmb_workload_result result = {0};
-    uint64_t t0 = now_ns();
+    uint64_t t0 = mmb_now_ns();
     mmb_recorder_start(st->rec, t0);
     /* Under callgrind (--instructions) only the workload's run is counted; elsewhere these are
      * a few no-op instructions. */
     CALLGRIND_START_INSTRUMENTATION;
     int status = c->workload->run(&env, &result, err, n);
     CALLGRIND_STOP_INSTRUMENTATION;
-    uint64_t t1 = now_ns();
+    uint64_t t1 = mmb_now_ns();
     st->rec->recording = false;
     mmb_stats at_end, after;
     mmb_stats_get(env.heap, &at_end);
@@ -1133,7 +1127,7 @@ int mmb_run_main(int argc, char **argv) {
         return usage_error("cannot create a temporary directory: %s", strerror(errno));
     json_t *merged = json_array(), *context = NULL;
     bool tty = isatty(STDERR_FILENO);
-    uint64_t start = now_ns();
+    uint64_t start = mmb_now_ns();
     int failed = 0;
     int todo = 0, done = 0;
     for (int i = 0; i < ncells; i++)
@@ -1143,7 +1137,7 @@ int mmb_run_main(int argc, char **argv) {
             continue;
         done++;
         if (tty) {
-            double elapsed = (double)(now_ns() - start) * 1e-9;
+            double elapsed = (double)(mmb_now_ns() - start) * 1e-9;
             double left = done > 1 ? elapsed / (done - 1) * (todo - done + 1) : 0;
             fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", done, todo,
                     cells[i].name, left);
@@ -1237,7 +1231,7 @@ int mmb_run_main(int argc, char **argv) {
         json_object_set_new(json_object_get(context, "mmbench"), "shard",
                             json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));
     json_object_set_new(json_object_get(context, "mmbench"), "wall_seconds",
-                        json_real((double)(now_ns() - start) * 1e-9));
+                        json_real((double)(mmb_now_ns() - start) * 1e-9));
     json_t *doc = json_pack("{soso}", "context", context, "benchmarks", merged);
     if (f.out && mmb_write_json_atomically(doc, f.out, "run") != 0)
         failed = 1;

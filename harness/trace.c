@@ -1,5 +1,6 @@
 /* Trace reading, validation, writing and replay (trace.h). Validation runs over the whole file
  * before the first operation runs, so bad input never leaves a half-run heap behind. */
+#include "build_info.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -12,15 +13,6 @@
 #include <unistd.h>
 
 #include "oracle.h"
-
-static void *xrealloc(void *p, size_t bytes) {
-    p = realloc(p, bytes ? bytes : 1);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: out of memory (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    return p;
-}
 
 /* The trace's arrays can reach hundreds of MB. They live in their own mappings, asked to be
  * backed by huge pages: page faults cost microseconds in a VM, and a 4 KiB page per fault would
@@ -342,11 +334,11 @@ static int parse_line(mmb_trace *t, field *f, int nf, uint32_t line, char *err, 
 /* Reads all of fd (a pipe, say) into a malloc'd buffer. */
 static char *slurp(int fd, size_t *len) {
     size_t cap = 1 << 20;
-    char *buf = xrealloc(NULL, cap);
+    char *buf = mmb_xrealloc(NULL, cap);
     *len = 0;
     for (;;) {
         if (*len == cap)
-            buf = xrealloc(buf, cap *= 2);
+            buf = mmb_xrealloc(buf, cap *= 2);
         ssize_t got = read(fd, buf + *len, cap - *len);
         if (got < 0 && errno == EINTR)
             continue;

@@ -271,6 +271,14 @@ void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes) {
     return p;
 }
 
+int mmb_heap_create(const mmb_manager *m, const mmb_heap_config *config, mmb_heap **out, char *err,
+                    size_t err_bytes) {
+    int status = m->create(config, out, err, err_bytes);
+    if (status == 0)
+        (*out)->manager = m;
+    return status;
+}
+
 void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *m, char *err,
                     size_t err_bytes) {
     mmb_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, bytes);

@@ -229,6 +229,12 @@ static inline void mmb_stats_get(mmb_heap *h, mmb_stats *out) {
     h->manager->stats(h, out);
 }
 
+/* Creates a heap of manager m (m->create), pointed at m's table: a manager that reuses another's
+ * create (a plug-in wrapping a bundled manager, a test's broken one) gets its own operations.
+ * Returns what create returns. */
+int mmb_heap_create(const mmb_manager *m, const mmb_heap_config *config, mmb_heap **out, char *err,
+                    size_t err_bytes);
+
 /* ---------------------------------------------------------------------------------------------
  * The registry and options.
  * ------------------------------------------------------------------------------------------- */

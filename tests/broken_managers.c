@@ -38,37 +38,20 @@ static void scribble_collect(mmb_heap *h) {
 
 static mmb_manager early, leak, scribble;
 
-/* rc's create points each heap at rc's table; these point it at the broken manager's, so the
- * broken operations run with or without the oracle. */
-#define BROKEN_CREATE(which)                                                                       \
-    static int which##_create(const mmb_heap_config *cfg, mmb_heap **out, char *err,               \
-                              size_t err_bytes) {                                                  \
-        int status = mmb_manager_rc.create(cfg, out, err, err_bytes);                              \
-        if (status == 0)                                                                           \
-            (*out)->manager = &which;                                                              \
-        return status;                                                                             \
-    }
-BROKEN_CREATE(early)
-BROKEN_CREATE(leak)
-BROKEN_CREATE(scribble)
-
 int main(int argc, char **argv) {
     early = mmb_manager_rc;
     early.name = "broken-early";
     early.summary = "test-only: frees objects still referenced from slots";
     early.store = early_store;
-    early.create = early_create;
     leak = mmb_manager_rc;
     leak.name = "broken-leak";
     leak.summary = "test-only: claims cycle collection, collects nothing";
     leak.caps |= MMB_CAP_CYCLES;
-    leak.create = leak_create;
     scribble = mmb_manager_rc;
     scribble.name = "broken-scribble";
     scribble.summary = "test-only: corrupts memory it does not own during collections";
     scribble.alloc = scribble_alloc;
     scribble.collect = scribble_collect;
-    scribble.create = scribble_create;
     if (mmb_manager_register(&early) || mmb_manager_register(&leak) ||
         mmb_manager_register(&scribble)) {
         fprintf(stderr, "mmbench-broken: cannot register the broken managers\n");

@@ -13,7 +13,7 @@ static mmb_heap *open_heap(const mmb_manager *m) {
     char err[256];
     mmb_config_defaults(m, &cfg);
     mmb_heap *h = NULL;
-    ASSERT_EQ(m->create(&cfg, &h, err, sizeof err), 0);
+    ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
     return h;
 }
 
@@ -89,7 +89,7 @@ TEST(managers_basic_semantics) {
         mmb_config_defaults(m, &cfg);
         mmb_heap *h;
         char err[256];
-        ASSERT_EQ(m->create(&cfg, &h, err, sizeof err), 0);
+        ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
         mmb_obj *keep = mmb_alloc(h, 1, 4), *child = mmb_alloc(h, 0, 0);
         mmb_store(h, keep, 0, child);
         mmb_decref(h, child);

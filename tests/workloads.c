@@ -75,8 +75,7 @@ TEST(workload_self_check_catches_corruption) {
     mmb_workload_env env = {.seed = 42};
     char err[512] = "";
     ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, NULL, 0, &env, err, sizeof err), 0);
-    ASSERT_EQ(broken.create(&cfg, &env.heap, err, sizeof err), 0);
-    env.heap->manager = &broken; /* rc's create points the heap at rc's own table */
+    ASSERT_EQ(mmb_heap_create(&broken, &cfg, &env.heap, err, sizeof err), 0);
     mmb_workload_result r = {0};
     ASSERT_EQ(w->run(&env, &r, err, sizeof err), -1);
     ASSERT_TRUE(strlen(err) > 10);
