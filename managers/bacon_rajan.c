@@ -366,7 +366,7 @@ static void free_garbage(br_heap *h) {
  * object's slots (an object counts once per phase that reads them) plus the buffer entries
  * mark_roots dropped without traversing. */
 static void collect_cycles(br_heap *h) {
-    uint64_t start_ns = h->cfg.on_event ? mmbi_now_ns() : 0;
+    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
     uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
     uint64_t dropped = mark_roots(h);
     scan_roots(h);

@@ -317,7 +317,7 @@ static void delete_garbage(cpython_heap *h, mmbi_link *unreachable, mmbi_link *o
 /* Collects generation `gen` and every younger one (CPython's gc_collect_main). */
 static void collect(cpython_heap *h, int gen) {
     assert(!h->collecting && gen >= 0 && gen < NUM_GENERATIONS);
-    uint64_t start_ns = h->cfg.on_event ? mmbi_now_ns() : 0;
+    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
     uint64_t freed_before = h->stats.objects_freed_by_gc;
     h->collecting = true;
 

@@ -116,25 +116,40 @@ typedef struct mmbi_cascade {
     uint64_t freed;
     uint64_t visited;
     bool timing;
+    bool phase; /* the phase hook was told this cascade began */
 } mmbi_cascade;
 
 static inline void mmbi_cascade_begin(mmbi_cascade *c, const mmb_heap_config *cfg) {
     c->freed = 0;
     c->visited = 0;
+    c->phase = false;
     c->timing = cfg->on_event && cfg->cascade_threshold <= 1;
     c->start_ns = c->timing ? mmbi_now_ns() : 0;
 }
 /* Call when the cascade's work list grows past its first object. */
 static inline void mmbi_cascade_grew(mmbi_cascade *c, const mmb_heap_config *cfg) {
+    if (cfg->on_phase && !c->phase) {
+        c->phase = true;
+        cfg->on_phase(cfg->phase_ctx, MMB_PHASE_CASCADE, 1);
+    }
     if (!c->timing && cfg->on_event) {
         c->timing = true;
         c->start_ns = mmbi_now_ns();
     }
 }
-/* Reports the cascade when it freed at least the threshold; returns whether it did. */
+/* Ends the cascade's phase and reports the cascade when it freed at least the threshold; returns
+ * whether it did. */
 bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg);
 
-/* Reports a collection that began at start_ns and ends now. */
+/* The start of a collection: tells the phase hook and returns the clock (0 when nobody listens
+ * to events). Pair with mmbi_report at its end. */
+static inline uint64_t mmbi_collect_begin(const mmb_heap_config *cfg) {
+    if (cfg->on_phase)
+        cfg->on_phase(cfg->phase_ctx, MMB_PHASE_COLLECTOR, 1);
+    return cfg->on_event ? mmbi_now_ns() : 0;
+}
+
+/* Ends a collection's phase and reports it: it began at start_ns and ends now. */
 void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
                  uint64_t visited, uint64_t freed);
 

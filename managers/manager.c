@@ -314,8 +314,8 @@ void mmbi_stack_release(mmbi_stack *s) {
     mmbi_stack_init(s, s->allocator);
 }
 
-void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
-                 uint64_t visited, uint64_t freed) {
+static void report_event(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
+                         uint64_t start_ns, uint64_t visited, uint64_t freed) {
     if (!cfg->on_event)
         return;
     mmb_event ev = {kind, generation, start_ns, mmbi_now_ns(), visited, freed};
@@ -324,9 +324,18 @@ void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation
     cfg->on_event(cfg->event_ctx, &ev);
 }
 
+void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
+                 uint64_t visited, uint64_t freed) {
+    if (cfg->on_phase)
+        cfg->on_phase(cfg->phase_ctx, MMB_PHASE_COLLECTOR, 0);
+    report_event(cfg, kind, generation, start_ns, visited, freed);
+}
+
 bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg) {
+    if (c->phase)
+        cfg->on_phase(cfg->phase_ctx, MMB_PHASE_CASCADE, 0);
     if (!cfg->on_event || c->freed < cfg->cascade_threshold)
         return false;
-    mmbi_report(cfg, MMB_EVENT_CASCADE, -1, c->start_ns, c->visited, c->freed);
+    report_event(cfg, MMB_EVENT_CASCADE, -1, c->start_ns, c->visited, c->freed);
     return true;
 }

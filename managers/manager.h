@@ -80,6 +80,19 @@ typedef struct mmb_event {
 
 typedef void (*mmb_event_fn)(void *ctx, const mmb_event *event);
 
+/* Phases: where the time between operations goes. Managers call the phase hook, when the config
+ * has one, at the start and at the end of every collection (MMB_PHASE_COLLECTOR) and of every
+ * refcount cascade that frees more than one object (MMB_PHASE_CASCADE); everything else is the
+ * mutator's. A cascade set off inside a collection nests inside it: the hook sees begin/end pairs
+ * properly nested, on the thread doing the work. The harness reads hardware counters here. */
+typedef enum mmb_phase {
+    MMB_PHASE_MUTATOR = 0,
+    MMB_PHASE_CASCADE = 1,
+    MMB_PHASE_COLLECTOR = 2,
+} mmb_phase;
+
+typedef void (*mmb_phase_fn)(void *ctx, mmb_phase phase, int begin);
+
 const char *mmb_event_kind_name(mmb_event_kind kind);
 
 /* ---------------------------------------------------------------------------------------------
@@ -119,6 +132,8 @@ typedef struct mmb_heap_config {
     mmb_event_fn on_event; /* NULL: no events, and no clock reads for them */
     void *event_ctx;
     uint64_t cascade_threshold; /* report cascades freeing at least this many objects (>= 1) */
+    mmb_phase_fn on_phase;      /* NULL: no phase hooks */
+    void *phase_ctx;
     int64_t options[MMB_MAX_OPTIONS];
 } mmb_heap_config;
 
@@ -145,8 +160,23 @@ typedef struct mmb_heap mmb_heap;
 /* A manager: its metadata and operations. A bundled manager is one `const mmb_manager` defined in
  * one file under managers/ and one MMB_MANAGER line in managers/list.h. Every operation takes a
  * heap from this manager's create; objects passed in must be live objects of that heap that the
- * mutator holds a reference to, unless stated otherwise. Single-threaded unless the manager has
- * MMB_CAP_THREAD_SAFE. */
+ * mutator holds a reference to, unless stated otherwise.
+ *
+ * Threads. A manager without MMB_CAP_THREAD_SAFE is used by one thread at a time (handing the
+ * heap over with the happens-before of a thread start or join is fine). A thread-safe manager is
+ * used by any number of threads at once, under these rules:
+ * - create attaches the calling thread. Every other thread calls thread_attach before its first
+ *   operation on the heap and thread_detach after its last; destroy is called by an attached
+ *   thread when no other thread is attached. A thread attaches to a heap at most once at a time.
+ * - A collection may stop the world: it waits until every other attached thread has entered an
+ *   operation (or attach, or detach), and holds it there. So an attached thread must reach its
+ *   next operation in bounded time: a thread about to block (on a queue, a lock, a join)
+ *   detaches first and attaches again afterwards.
+ * - References belong to the program, not to threads: a thread may hand an object it holds a
+ *   reference to to another thread (through its own synchronisation, which must order the two),
+ *   and the receiver then releases it. Slots are read and written by any thread, but a slot
+ *   written by one thread while another reads or writes it is the program's data race.
+ * - stats sums over threads; exact only while no other thread is attached. */
 typedef struct mmb_manager {
     const char *name;
     const char *summary;            /* one line for `mmbench list` */
@@ -198,8 +228,13 @@ typedef struct mmb_manager {
      * they may still be freed by refcounting. NULL where the manager has no such thing. */
     void (*freeze)(mmb_heap *heap);
 
-    /* Fills *out. Cheap: O(1). */
+    /* Fills *out. Cheap: O(1), or O(threads) for a thread-safe manager. */
     void (*stats)(mmb_heap *heap, mmb_stats *out);
+
+    /* Thread-safe managers only (NULL for others): the calling thread starts or stops using the
+     * heap; see "Threads" above. attach may wait for a collection in progress to end. */
+    void (*thread_attach)(mmb_heap *heap);
+    void (*thread_detach)(mmb_heap *heap);
 } mmb_manager;
 
 /* Every heap starts with this, so the inline calls below can find the operations. */
@@ -227,6 +262,15 @@ static inline void mmb_collect(mmb_heap *h) {
 }
 static inline void mmb_stats_get(mmb_heap *h, mmb_stats *out) {
     h->manager->stats(h, out);
+}
+/* No-ops for a manager without threads. */
+static inline void mmb_thread_attach(mmb_heap *h) {
+    if (h->manager->thread_attach)
+        h->manager->thread_attach(h);
+}
+static inline void mmb_thread_detach(mmb_heap *h) {
+    if (h->manager->thread_detach)
+        h->manager->thread_detach(h);
 }
 
 /* Creates a heap of manager m (m->create), pointed at m's table: a manager that reuses another's

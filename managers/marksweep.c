@@ -150,7 +150,7 @@ static void set_trigger(ms_heap *h) {
 }
 
 static void collect(ms_heap *h) {
-    uint64_t start_ns = h->cfg.on_event ? mmbi_now_ns() : 0;
+    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
     mmbi_stack work;
     /* A stack per collection: one wide graph must not pin its peak stack for the heap's life. */
     mmbi_stack_init(&work, &h->cfg.allocator);

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
 
@@ -106,4 +108,91 @@ double mmb_param(const mmb_workload *w, const mmb_workload_env *env, const char 
             return env->params[i];
     fprintf(stderr, "mmbench: error: workload '%s' has no parameter '%s'\n", w->name, name);
     abort();
+}
+
+/* ---- threads -------------------------------------------------------------------------------- */
+
+typedef struct worker {
+    pthread_t thread;
+    unsigned index;
+    struct crew *crew;
+    uint64_t units;
+    int status;
+    char err[256];
+} worker;
+
+typedef struct crew {
+    const mmb_workload_env *env;
+    mmb_worker_fn fn;
+    void *arg;
+    pthread_barrier_t start;
+    uint64_t t0_ns; /* written by the barrier's serial thread, read after the barrier */
+} crew;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *worker_main(void *p) {
+    worker *w = p;
+    crew *c = w->crew;
+    const mmb_workload_env *env = c->env;
+    if (env->on_thread_start)
+        env->on_thread_start(env->thread_ctx, w->index);
+    /* Everyone starts together; the last to arrive sets the common start. Not attached yet: a
+     * thread waiting here holds up no collection. */
+    if (pthread_barrier_wait(&c->start) == PTHREAD_BARRIER_SERIAL_THREAD)
+        c->t0_ns = now_ns();
+    pthread_barrier_wait(&c->start);
+    mmb_thread_attach(env->heap);
+    w->status = c->fn(env, w->index, c->arg, &w->units, w->err, sizeof w->err);
+    mmb_thread_detach(env->heap);
+    uint64_t end = now_ns();
+    if (env->on_thread_end)
+        env->on_thread_end(env->thread_ctx, w->index, w->units, end - c->t0_ns);
+    return NULL;
+}
+
+int mmb_run_threads(const mmb_workload_env *env, unsigned n, mmb_worker_fn fn, void *arg,
+                    uint64_t *work_units, char *err, size_t err_bytes) {
+    *work_units = 0;
+    if (n == 0) {
+        snprintf(err, err_bytes, "no worker threads asked for");
+        return -1;
+    }
+    worker *ws = calloc(n, sizeof *ws);
+    if (!ws) {
+        snprintf(err, err_bytes, "out of memory for %u workers", n);
+        return -1;
+    }
+    crew c = {.env = env, .fn = fn, .arg = arg};
+    pthread_barrier_init(&c.start, NULL, n);
+    mmb_thread_detach(env->heap);
+    unsigned started = 0;
+    int status = 0;
+    for (; started < n; started++) {
+        ws[started] = (worker){.index = started, .crew = &c};
+        int e = pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]);
+        if (e) {
+            /* The barrier counts n: the started ones would wait for ever. Nothing to do but say
+             * so; a machine that cannot start a few threads cannot run this workload. */
+            fprintf(stderr, "mmbench: cannot start worker thread %u of %u: %s\n", started + 1, n,
+                    strerror(e));
+            abort();
+        }
+    }
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(ws[i].thread, NULL);
+        *work_units += ws[i].units;
+        if (ws[i].status && status == 0) {
+            snprintf(err, err_bytes, "thread %u: %s", i, ws[i].err);
+            status = -1;
+        }
+    }
+    mmb_thread_attach(env->heap);
+    pthread_barrier_destroy(&c.start);
+    free(ws);
+    return status;
 }

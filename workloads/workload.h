@@ -44,6 +44,13 @@ typedef struct mmb_workload_env {
      * did start and when it ended (CLOCK_MONOTONIC ns). NULL: not recorded. */
     void (*on_request)(void *ctx, uint64_t scheduled_ns, uint64_t start_ns, uint64_t end_ns);
     void *request_ctx;
+    /* Threaded workloads run their workers through mmb_run_threads, which calls these on every
+     * worker: on_thread_start first (the harness binds the worker to its planned CPUs there and
+     * opens its counters), on_thread_end last, with the worker's work units and the nanoseconds
+     * from the common start to its own end. Either may be NULL. */
+    void (*on_thread_start)(void *ctx, unsigned index);
+    void (*on_thread_end)(void *ctx, unsigned index, uint64_t work_units, uint64_t elapsed_ns);
+    void *thread_ctx;
 } mmb_workload_env;
 
 typedef struct mmb_workload_result {
@@ -61,7 +68,10 @@ typedef struct mmb_workload_result {
 
 typedef struct mmb_workload {
     const char *name;
-    const char *family; /* "many-small", "cycle-heavy" or "pause-sensitive" */
+    /* "many-small", "cycle-heavy", "pause-sensitive" or "threaded". A threaded workload has an
+     * integer parameter `threads` (its worker count) and runs on a manager without
+     * MMB_CAP_THREAD_SAFE only with threads=1. */
+    const char *family;
     const char *summary;
     const mmb_param_spec *params; /* ended by an entry with name NULL; may be NULL */
     /* Runs the workload once on env->heap. Before returning it drops every reference it took
@@ -84,6 +94,23 @@ int mmb_params_parse(const mmb_workload *w, mmb_scale scale, const char *const *
 
 /* A parameter's value by name (for workloads: their own table order is faster). */
 double mmb_param(const mmb_workload *w, const mmb_workload_env *env, const char *name);
+
+/* ---- threads ---- */
+
+/* A worker's body, run on its own thread, attached to env->heap. Adds what it did to *work_units.
+ * Returns 0, or -1 with a one-line reason in err (its self-check failed). Before returning it
+ * drops every reference it holds. */
+typedef int (*mmb_worker_fn)(const mmb_workload_env *env, unsigned index, void *arg,
+                             uint64_t *work_units, char *err, size_t err_bytes);
+
+/* Runs `n` workers (index 0 .. n-1, all given `arg`) at once on their own threads: each calls
+ * env->on_thread_start, waits until all have started, attaches to the heap, runs `fn`, detaches
+ * and calls env->on_thread_end. The calling thread is detached while they run (it must be
+ * attached on entry, as the thread that runs a workload is) and attached again on return.
+ * Returns 0 and the sum of the workers' units in *work_units, or -1 with the first failing
+ * worker's reason (or why a thread could not start). */
+int mmb_run_threads(const mmb_workload_env *env, unsigned n, mmb_worker_fn fn, void *arg,
+                    uint64_t *work_units, char *err, size_t err_bytes);
 
 /* A small, fast, portable PRNG for workloads (splitmix64): the same stream on every machine. */
 typedef struct mmb_rng {
