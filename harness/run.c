@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -26,10 +27,12 @@
 #include "manager.h"
 #include "oracle.h"
 #include "recorder.h"
+#include "topology.h"
 #include "workload.h"
 
-#define MAX_CELLS 4096
-#define MAX_DIMS  32
+#define MAX_CELLS   4096
+#define MAX_DIMS    32
+#define MAX_THREADS 256 /* the largest `threads` a workload takes */
 
 static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
 #define N_MMU (sizeof mmu_windows_ms / sizeof mmu_windows_ms[0])
@@ -54,6 +57,8 @@ typedef struct cell {
     int nparams;
     char kv_options[MAX_DIMS][130];
     int noptions;
+    unsigned threads; /* the workload's `threads` parameter; 1 for a workload without one */
+    int placement;    /* mmb_placement, or -1: threads are not bound */
     char name[512];
 } cell;
 
@@ -79,6 +84,9 @@ typedef struct run_flags {
     int shard_k, shard_n; /* run cells with index % n == k - 1; n == 0: all */
     bool instructions;    /* each cell under callgrind */
     bool fresh_process;   /* each repetition in a process of its own */
+    int placements[MMB_PLACE_COUNT];
+    int nplacements;      /* 0: threads are not bound */
+    const char *topology; /* --topology: plan for that machine and run nothing */
     int cell_index;       /* internal: run only this cell, here (under valgrind) */
     const char *cell_out; /* internal: where that cell's results go */
 } run_flags;
@@ -128,8 +136,70 @@ static bool workload_matches(const mmb_workload *w, const char *pattern) {
            fnmatch(pattern, w->name, 0) == 0;
 }
 
-/* Expands the flags into cells; checks every name, parameter and option first. */
-static int build_cells(const run_flags *f, cell *cells, int *ncells) {
+/* The `threads` parameter's value, or 1 for a workload without one. */
+static unsigned workload_threads(const mmb_workload *w, const mmb_workload_env *env) {
+    for (int i = 0; w->params && w->params[i].name; i++)
+        if (strcmp(w->params[i].name, "threads") == 0)
+            return (unsigned)env->params[i];
+    return 1;
+}
+
+static bool is_threaded(const mmb_workload *w) {
+    return workload_has_param(w, "threads");
+}
+
+/* Records a cell left out of the matrix and why. */
+static void skip_cell(json_t *skipped, const char *name, const char *why) {
+    if (skipped)
+        json_array_append_new(skipped, json_pack("{ssss}", "cell", name, "reason", why));
+}
+
+/* Turns the last cell into one cell per placement (or drops it, when it cannot run here): a
+ * placement the topology lacks for the cell's thread count is skipped, with the reason. */
+static int place_cell(const run_flags *f, hwloc_topology_t topo, cell *cells, int *ncells,
+                      json_t *skipped) {
+    cell *c = &cells[*ncells - 1];
+    char why[300];
+    if (c->threads > 1 && !(c->manager->caps & MMB_CAP_THREAD_SAFE)) {
+        snprintf(why, sizeof why,
+                 "%s is not thread-safe: it runs threaded workloads with "
+                 "threads=1 only",
+                 c->manager->name);
+        skip_cell(skipped, c->name, why);
+        (*ncells)--;
+        return EXIT_OK;
+    }
+    if (f->nplacements == 0)
+        return EXIT_OK;
+    static cell base;
+    base = *c;
+    (*ncells)--;
+    for (int p = 0; p < f->nplacements; p++) {
+        char name[sizeof base.name];
+        snprintf(name, sizeof name, "%.480s/placement=%s", base.name,
+                 mmb_placement_name((mmb_placement)f->placements[p]));
+        int pus[MAX_THREADS];
+        if (mmb_placement_plan(topo, (mmb_placement)f->placements[p], (int)base.threads, pus, why,
+                               sizeof why) != 0) {
+            skip_cell(skipped, name, why);
+            continue;
+        }
+        if (*ncells == MAX_CELLS)
+            return usage_error("more than %d cells", MAX_CELLS);
+        cell *d = &cells[*ncells];
+        *d = base;
+        d->index = (*ncells)++;
+        d->placement = f->placements[p];
+        snprintf(d->name, sizeof d->name, "%s", name);
+    }
+    return EXIT_OK;
+}
+
+/* Expands the flags into cells; checks every name, parameter and option first. Cells that cannot
+ * run (a single-threaded manager asked for threads, a placement the topology lacks) are left
+ * out and listed in `skipped` (may be NULL). */
+static int build_cells(const run_flags *f, hwloc_topology_t topo, cell *cells, int *ncells,
+                       json_t *skipped) {
     const mmb_manager *ms[64];
     int nm = 0;
     char names[1024];
@@ -162,7 +232,7 @@ static int build_cells(const run_flags *f, cell *cells, int *ncells) {
         if (nw == before) {
             mmb_workload_names(names, sizeof names);
             return usage_error("no workload matches '%s' (hint: names: %s; families: many-small, "
-                               "cycle-heavy, pause-sensitive; or a glob, or all)",
+                               "cycle-heavy, pause-sensitive, threaded; or a glob, or all)",
                                f->workloads[i], names);
         }
     }
@@ -247,6 +317,13 @@ static int build_cells(const run_flags *f, cell *cells, int *ncells) {
                     if (mmb_params_parse(c->workload, c->scale, kv, (size_t)c->nparams, &env, err,
                                          sizeof err))
                         return usage_error("%s (hint: mmbench list)", err);
+                    c->threads = workload_threads(c->workload, &env);
+                    c->placement = -1;
+                    if (c->threads > MAX_THREADS)
+                        return usage_error("%s: threads=%u is more than %d", c->name, c->threads,
+                                           MAX_THREADS);
+                    if (place_cell(f, topo, cells, ncells, skipped) != EXIT_OK)
+                        return EXIT_USAGE;
                     /* Next combination: advance the first dimension that applies and has more. */
                     int d = 0;
                     for (; d < 2 * MAX_DIMS; d++) {
@@ -271,13 +348,78 @@ static int build_cells(const run_flags *f, cell *cells, int *ncells) {
 
 /* ---- one cell, in its own process ----------------------------------------------------------- */
 
+/* What one worker thread did in one repetition. */
+typedef struct thread_result {
+    uint64_t work_units;
+    uint64_t elapsed_ns; /* from the workers' common start to this one's end */
+    int cpu;             /* where it ended (sched_getcpu), -1 unknown */
+    bool ran;
+    char bind_error[160]; /* why binding failed; empty when bound or not asked */
+} thread_result;
+
 typedef struct cell_state {
     const cell *c;
     const run_flags *f;
     mmb_recorder *rec;
     json_t *details; /* one object per repetition */
     int repetition;
+    hwloc_topology_t topo; /* this system's, when the cell has a placement */
+    int pus[MAX_THREADS];  /* the placement's plan: thread i's PU */
+    thread_result threads[MAX_THREADS];
 } cell_state;
+
+/* env->on_thread_start: binds worker i to its planned PU. */
+static void thread_started(void *ctx, unsigned i) {
+    cell_state *st = ctx;
+    if (i >= MAX_THREADS)
+        return;
+    thread_result *t = &st->threads[i];
+    memset(t, 0, sizeof *t);
+    if (st->topo)
+        mmb_bind_thread(st->topo, st->pus[i], t->bind_error, sizeof t->bind_error);
+}
+
+/* env->on_thread_end: what worker i did. Each worker writes only its own entry; the cell reads
+ * them after the workers are joined. */
+static void thread_ended(void *ctx, unsigned i, uint64_t units, uint64_t elapsed_ns) {
+    cell_state *st = ctx;
+    if (i >= MAX_THREADS)
+        return;
+    thread_result *t = &st->threads[i];
+    t->work_units = units;
+    t->elapsed_ns = elapsed_ns;
+    t->cpu = sched_getcpu();
+    t->ran = true;
+}
+
+/* The cell's threads as JSON, and the mean of the workers' own rates (units per second). */
+static json_t *threads_json(const cell_state *st, double *per_thread_rate) {
+    const cell *c = st->c;
+    json_t *pus = json_array(), *each = json_array();
+    double sum = 0;
+    int n = 0;
+    for (unsigned i = 0; i < c->threads && i < MAX_THREADS; i++) {
+        const thread_result *t = &st->threads[i];
+        if (st->topo)
+            json_array_append_new(pus, json_integer(st->pus[i]));
+        if (!t->ran)
+            continue;
+        double rate = t->elapsed_ns ? (double)t->work_units / ((double)t->elapsed_ns * 1e-9) : 0;
+        sum += rate;
+        n++;
+        json_t *o = json_pack("{sIsIsfsi}", "work_units", (json_int_t)t->work_units, "elapsed_ns",
+                              (json_int_t)t->elapsed_ns, "units_per_second", rate, "cpu", t->cpu);
+        if (t->bind_error[0])
+            json_object_set_new(o, "bind_error", json_string(t->bind_error));
+        json_array_append_new(each, o);
+    }
+    *per_thread_rate = n ? sum / n : 0;
+    json_t *placement = c->placement >= 0
+                            ? json_string(mmb_placement_name((mmb_placement)c->placement))
+                            : json_null();
+    return json_pack("{sIsososbso}", "count", (json_int_t)c->threads, "placement", placement, "pus",
+                     pus, "bound", st->topo != NULL, "per_thread", each);
+}
 
 static json_t *hist_json(const mmb_hist *h, bool with_buckets) {
     json_t *o = json_pack("{sIsfsfsfsfsfsfsIsI}", "count", (json_int_t)h->count, "mean_ns",
@@ -366,6 +508,14 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     env.seed = st->f->seed;
     env.on_request = mmb_recorder_on_request;
     env.request_ctx = st->rec;
+    env.on_thread_start = thread_started;
+    env.on_thread_end = thread_ended;
+    env.thread_ctx = st;
+    memset(st->threads, 0, sizeof st->threads);
+    /* A single-threaded workload runs on this thread: bind it as thread 0. */
+    bool threaded = is_threaded(c->workload);
+    if (!threaded)
+        thread_started(st, 0);
 
     mmb_oracle_options oopt = {.fill_payload = false};
     int created = st->f->verify ? mmb_oracle_create(c->manager, &cfg, &oopt, &env.heap, err, n)
@@ -383,6 +533,8 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     CALLGRIND_STOP_INSTRUMENTATION;
     uint64_t t1 = mmb_now_ns();
     st->rec->recording = false;
+    if (!threaded)
+        thread_ended(st, 0, result.work_units, t1 - t0);
     mmb_stats at_end, after;
     mmb_stats_get(env.heap, &at_end);
     mmb_collect(env.heap); /* not timed: reclaims what the run left, for the counts below */
@@ -454,6 +606,10 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     if (result.work_units)
         mmb_gb_counter(sink, "peak_rss_bytes_per_work_unit",
                        (double)rss / (double)result.work_units, 0);
+    double per_thread_rate = 0;
+    json_t *threads = threads_json(st, &per_thread_rate);
+    mmb_gb_counter(sink, "threads", (double)c->threads, 0);
+    mmb_gb_counter(sink, "per_thread_units_per_second", per_thread_rate, 0);
     if (r->latency_corrected.count) {
         mmb_gb_counter(sink, "latency_p99_ns", mmb_hist_percentile(&r->latency_corrected, 99), 0);
         mmb_gb_counter(sink, "latency_p99_uncorrected_ns",
@@ -487,6 +643,7 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     json_object_set_new(pauses, "collections", hist_json(&collections, false));
     json_object_set_new(d, "pauses", pauses);
     json_object_set_new(d, "mmu", mmu);
+    json_object_set_new(d, "threads", threads);
     if (r->latency_corrected.count) {
         json_object_set_new(d, "latency_corrected", hist_json(&r->latency_corrected, true));
         json_object_set_new(d, "latency_uncorrected", hist_json(&r->latency_uncorrected, true));
@@ -588,9 +745,19 @@ static json_t *load_gb_json(const char *path, json_error_t *jerr) {
 static int run_cell(const cell *c, const run_flags *f, const char *path) {
     char gb_out[600];
     snprintf(gb_out, sizeof gb_out, "%s.gb", path);
-    cell_state st = {.c = c, .f = f, .rec = mmb_recorder_new(), .details = json_array()};
+    static cell_state st;
+    st = (cell_state){.c = c, .f = f, .rec = mmb_recorder_new(), .details = json_array()};
     if (!st.rec)
         return EXIT_FAILED;
+    if (c->placement >= 0) {
+        char why[300];
+        if (mmb_topology_load(NULL, &st.topo, why, sizeof why) != 0 ||
+            mmb_placement_plan(st.topo, (mmb_placement)c->placement, (int)c->threads, st.pus, why,
+                               sizeof why) != 0) {
+            fprintf(stderr, "mmbench: error: run: %s: %s\n", c->name, why);
+            return EXIT_FAILED;
+        }
+    }
     char *argv[80];
     int argc = 0;
     char out_flag[700], reps_flag[64];
@@ -642,6 +809,8 @@ static int run_cell(const cell *c, const run_flags *f, const char *path) {
     json_decref(root);
     json_decref(st.details);
     mmb_recorder_free(st.rec);
+    if (st.topo)
+        hwloc_topology_destroy(st.topo);
     return bad ? EXIT_FAILED : failed ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -697,6 +866,57 @@ static void fmt_ns(double ns, char *buf, size_t n) {
         snprintf(buf, n, "%.1fms", ns / 1e6);
     else
         snprintf(buf, n, "%.2fs", ns / 1e9);
+}
+
+/* The median of a counter over a cell's iteration entries (consecutive in `benchmarks`). */
+static double cell_median(json_t *benchmarks, const char *cell_name, const char *key) {
+    double v[64];
+    int n = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        const char *name =
+            json_string_value(json_object_get(json_object_get(b, "mmbench"), "cell"));
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (!name || strcmp(name, cell_name) != 0 || !type || strcmp(type, "iteration") != 0 ||
+            json_is_true(json_object_get(b, "error_occurred")) || n == 64)
+            continue;
+        v[n++] = json_number_value(json_object_get(b, key));
+    }
+    return n ? median(v, n) : NAN;
+}
+
+/* The threaded cells: total and per-thread rates, and scaling against one thread. */
+void mmb_run_print_threads_table(json_t *benchmarks) {
+    bool header = false;
+    const char *last = NULL;
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        json_t *mm = json_object_get(b, "mmbench");
+        const char *name = json_string_value(json_object_get(mm, "cell"));
+        json_t *th = json_object_get(mm, "threads");
+        if (!name || !th || (last && strcmp(last, name) == 0) ||
+            !json_object_get(json_object_get(mm, "params"), "threads"))
+            continue;
+        last = name;
+        if (!header) {
+            printf("\n%-60s %7s %11s %13s %8s %10s\n", "threaded cell", "threads", "units/s",
+                   "units/s/thread", "speedup", "efficiency");
+            header = true;
+        }
+        json_t *sc = json_object_get(mm, "scaling");
+        char sp[16] = "-", ef[16] = "-";
+        if (sc) {
+            snprintf(sp, sizeof sp, "%.2fx", json_number_value(json_object_get(sc, "speedup")));
+            snprintf(ef, sizeof ef, "%.0f%%",
+                     100 * json_number_value(json_object_get(sc, "efficiency")));
+        }
+        printf("%-60s %7lld %11.4g %13.4g %8s %10s\n", name,
+               (long long)json_integer_value(json_object_get(th, "count")),
+               cell_median(benchmarks, name, "work_units_per_second"),
+               cell_median(benchmarks, name, "per_thread_units_per_second"), sp, ef);
+    }
 }
 
 /* One row per cell: medians over its repetitions. */
@@ -763,7 +983,7 @@ static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
     "                   [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
-    "                   [--format table|json|none]\n"
+    "                   [--placement LIST] [--topology SPEC] [--format table|json|none]\n"
     "                   [--benchmark_*...]\n"
     "\n"
     "Runs the matrix managers x workloads x scales x parameter values x option values; each\n"
@@ -771,8 +991,8 @@ static const char run_help[] =
     "repetition), with every collection pause and refcount cascade recorded.\n"
     "\n"
     "  --manager LIST        names, comma separated, or all (default: all)\n"
-    "  --workload LIST       names, families (many-small, cycle-heavy, pause-sensitive), globs,\n"
-    "                        or all (default: all)\n"
+    "  --workload LIST       names, families (many-small, cycle-heavy, pause-sensitive,\n"
+    "                        threaded), globs, or all (default: all)\n"
     "  --scale LIST          tiny, small, default or large (default: default)\n"
     "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension\n"
     "  --option KEY=V[,V]    a manager option; several values make a matrix dimension\n"
@@ -788,6 +1008,11 @@ static const char run_help[] =
     "                        slower; use --repetitions 1: with more, the count is their sum)\n"
     "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
     "                        N results with mmbench merge\n"
+    "  --placement LIST      bind each cell's threads: compact, spread, smt-pair, same-l3,\n"
+    "                        cross-l3, cross-numa, cross-package (a matrix dimension; one the\n"
+    "                        topology lacks for the cell's thread count is skipped with a note)\n"
+    "  --topology SPEC       dry run: plan the cells' placements on another machine\n"
+    "                        (synthetic:DESC or a hwloc FILE.xml) and print them; runs nothing\n"
     "  --format F            standard output: table (default), json, or none\n"
     "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
     "\n"
@@ -933,6 +1158,86 @@ static int split_list(const char *text, const char **out, int *n, int max, char 
     return 0;
 }
 
+/* --topology: prints each cell's plan for that machine and runs nothing. */
+static int dry_run(const run_flags *f, hwloc_topology_t topo, const cell *cells, int n,
+                   json_t *skipped) {
+    (void)f;
+    printf("topology: ");
+    mmb_topology_describe(topo, stdout);
+    for (int i = 0; i < n; i++) {
+        printf("%-64s threads %u", cells[i].name, cells[i].threads);
+        if (cells[i].placement >= 0) {
+            int pus[MAX_THREADS];
+            char why[300];
+            mmb_placement_plan(topo, (mmb_placement)cells[i].placement, (int)cells[i].threads, pus,
+                               why, sizeof why);
+            printf(" on PUs");
+            for (unsigned t = 0; t < cells[i].threads; t++)
+                printf("%s%d", t ? "," : " ", pus[t]);
+        } else {
+            printf(" unbound");
+        }
+        putchar('\n');
+    }
+    size_t k;
+    json_t *s;
+    json_array_foreach(skipped, k, s)
+        printf("%-64s skipped: %s\n", json_string_value(json_object_get(s, "cell")),
+               json_string_value(json_object_get(s, "reason")));
+    printf("dry run (--topology): nothing was run\n");
+    return EXIT_OK;
+}
+
+/* Which placements this machine offers for the largest thread count in the matrix (at least 2):
+ * {name: true | "why not"}. */
+static json_t *placements_json(hwloc_topology_t topo, const cell *cells, int n) {
+    int threads = 2;
+    for (int i = 0; i < n; i++)
+        if ((int)cells[i].threads > threads)
+            threads = (int)cells[i].threads;
+    json_t *o = json_object();
+    for (int k = 0; k < MMB_PLACE_COUNT; k++) {
+        int pus[MAX_THREADS];
+        char why[300];
+        bool ok = mmb_placement_plan(topo, (mmb_placement)k, threads, pus, why, sizeof why) == 0;
+        json_object_set_new(o, mmb_placement_name((mmb_placement)k),
+                            ok ? json_true() : json_string(why));
+    }
+    json_object_set_new(o, "threads", json_integer(threads));
+    return o;
+}
+
+/* Scaling against one thread: for each cell with threads=T > 1 whose matrix also has the same
+ * cell with threads=1, speedup = rate(T) / rate(1) and efficiency = speedup / T (medians of
+ * work_units_per_second), added to every entry of the cell. */
+static void add_scaling(json_t *benchmarks) {
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        json_t *mm = json_object_get(b, "mmbench");
+        const char *name = json_string_value(json_object_get(mm, "cell"));
+        json_t *th = json_object_get(json_object_get(b, "mmbench"), "threads");
+        json_int_t t = json_integer_value(json_object_get(th, "count"));
+        if (!name || t < 2)
+            continue;
+        char key[32], base[600];
+        snprintf(key, sizeof key, "/threads=%lld", (long long)t);
+        const char *at = strstr(name, key);
+        if (!at || (at[strlen(key)] != '\0' && at[strlen(key)] != '/'))
+            continue;
+        snprintf(base, sizeof base, "%.*s/threads=1%s", (int)(at - name), name, at + strlen(key));
+        double r1 = cell_median(benchmarks, base, "work_units_per_second");
+        double rt = cell_median(benchmarks, name, "work_units_per_second");
+        if (!(r1 > 0) || !(rt > 0))
+            continue;
+        double speedup = rt / r1;
+        json_object_set_new(mm, "scaling",
+                            json_pack("{sssfsf}", "baseline_cell", base, "speedup", speedup,
+                                      "efficiency", speedup / (double)t));
+        json_object_set_new(b, "scaling_efficiency", json_real(speedup / (double)t));
+    }
+}
+
 int mmb_run_main(int argc, char **argv) {
     static run_flags f;
     memset(&f, 0, sizeof f);
@@ -969,6 +1274,8 @@ int mmb_run_main(int argc, char **argv) {
         {"cell-index", required_argument, NULL, 'X'},
         {"cell-out", required_argument, NULL, 'Y'},
         {"format", required_argument, NULL, 'f'},
+        {"placement", required_argument, NULL, 'P'},
+        {"topology", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -1060,6 +1367,28 @@ int mmb_run_main(int argc, char **argv) {
             f.shard_n = nn;
             break;
         }
+        case 'P': {
+            const char *names[MMB_PLACE_COUNT + 1];
+            int n = 0;
+            split_list(optarg, names, &n, MMB_PLACE_COUNT + 1, &owned[nowned++]);
+            for (int i = 0; i < n; i++) {
+                int k = mmb_placement_parse(names[i]);
+                if (k < 0)
+                    return usage_error("--placement: unknown placement '%s' (hint: compact, "
+                                       "spread, smt-pair, same-l3, cross-l3, cross-numa or "
+                                       "cross-package)",
+                                       names[i]);
+                bool dup = false;
+                for (int j = 0; j < f.nplacements; j++)
+                    dup |= f.placements[j] == k;
+                if (!dup)
+                    f.placements[f.nplacements++] = k;
+            }
+            break;
+        }
+        case 'T':
+            f.topology = optarg;
+            break;
         case 'f':
             f.format = strcmp(optarg, "table") == 0  ? 0
                        : strcmp(optarg, "json") == 0 ? 1
@@ -1092,14 +1421,52 @@ int mmb_run_main(int argc, char **argv) {
                                strerror(errno));
     }
 
+    /* This machine's topology goes into every result; placements are planned on it, or on the
+     * --topology machine for a dry run. */
+    char topo_err[300];
+    hwloc_topology_t here = NULL, plan_on = NULL;
+    if (mmb_topology_load(NULL, &here, topo_err, sizeof topo_err) != 0)
+        return usage_error("%s", topo_err);
+    if (f.topology && mmb_topology_load(f.topology, &plan_on, topo_err, sizeof topo_err) != 0) {
+        hwloc_topology_destroy(here);
+        return usage_error("--topology: %s", topo_err);
+    }
     static cell cells[MAX_CELLS];
     int ncells = 0;
-    int status = build_cells(&f, cells, &ncells);
-    if (status != EXIT_OK)
+    json_t *skipped = json_array();
+    int status = build_cells(&f, plan_on ? plan_on : here, cells, &ncells, skipped);
+    if (status != EXIT_OK) {
+        hwloc_topology_destroy(here);
+        if (plan_on)
+            hwloc_topology_destroy(plan_on);
+        json_decref(skipped);
         return status;
-    if (f.cell_index >= 0) /* one cell, in this process: the parent runs us under valgrind */
+    }
+    if (f.topology) {
+        status = dry_run(&f, plan_on, cells, ncells, skipped);
+        hwloc_topology_destroy(here);
+        hwloc_topology_destroy(plan_on);
+        json_decref(skipped);
+        return status;
+    }
+    if (f.cell_index < 0) {
+        size_t k;
+        json_t *s;
+        json_array_foreach(skipped, k, s) fprintf(stderr, "mmbench: note: run: skipping %s: %s\n",
+                                                  json_string_value(json_object_get(s, "cell")),
+                                                  json_string_value(json_object_get(s, "reason")));
+        if (ncells == 0) {
+            hwloc_topology_destroy(here);
+            json_decref(skipped);
+            return usage_error("every cell of the matrix was skipped (see the notes above)");
+        }
+    }
+    if (f.cell_index >= 0) { /* one cell, in this process: the parent runs us under valgrind */
+        hwloc_topology_destroy(here);
+        json_decref(skipped);
         return f.cell_index < ncells && f.cell_out ? run_cell(&cells[f.cell_index], &f, f.cell_out)
                                                    : usage_error("bad internal --cell-index");
+    }
     /* --instructions needs valgrind; without it, say so once and record why. */
     json_t *instr_info = NULL;
     if (f.instructions) {
@@ -1230,14 +1597,21 @@ int mmb_run_main(int argc, char **argv) {
     if (f.shard_n)
         json_object_set_new(json_object_get(context, "mmbench"), "shard",
                             json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));
+    json_t *topo = mmb_topology_json(here);
+    json_object_set_new(topo, "placements", placements_json(here, cells, ncells));
+    json_object_set_new(json_object_get(context, "mmbench"), "topology", topo);
+    hwloc_topology_destroy(here);
+    json_object_set_new(json_object_get(context, "mmbench"), "skipped", skipped);
+    add_scaling(merged);
     json_object_set_new(json_object_get(context, "mmbench"), "wall_seconds",
                         json_real((double)(mmb_now_ns() - start) * 1e-9));
     json_t *doc = json_pack("{soso}", "context", context, "benchmarks", merged);
     if (f.out && mmb_write_json_atomically(doc, f.out, "run") != 0)
         failed = 1;
-    if (f.format == 0)
+    if (f.format == 0) {
         mmb_run_print_table(merged);
-    else if (f.format == 1) {
+        mmb_run_print_threads_table(merged);
+    } else if (f.format == 1) {
         json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
     }

@@ -10,6 +10,8 @@ int mmb_run_main(int argc, char **argv);
 
 /* The readable table of a results document's benchmarks: one row per cell, medians. */
 void mmb_run_print_table(json_t *benchmarks);
+/* The threaded cells' rates per thread and scaling against one thread; nothing when none. */
+void mmb_run_print_threads_table(json_t *benchmarks);
 
 /* Writes doc to path through a temporary file renamed into place; -1 (after one error line
  * naming `cmd`) when it cannot. */

@@ -105,6 +105,17 @@ json_t *mmb_topology_json(hwloc_topology_t topo) {
                      hwloc_topology_is_thissystem(topo) == 1);
 }
 
+int mmb_bind_thread(hwloc_topology_t topo, int pu, char *why, size_t n) {
+    if (hwloc_topology_is_thissystem(topo) != 1)
+        return fail(why, n, "the topology is not this system's: nothing to bind");
+    hwloc_obj_t obj = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pu);
+    if (!obj)
+        return fail(why, n, "no PU with OS index %d", pu);
+    if (hwloc_set_cpubind(topo, obj->cpuset, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0)
+        return fail(why, n, "cannot bind to PU %d: %s", pu, strerror(errno));
+    return 0;
+}
+
 void mmb_topology_describe(hwloc_topology_t topo, FILE *out) {
     counts c = count(topo);
     fprintf(out,

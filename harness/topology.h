@@ -36,6 +36,11 @@ int mmb_topology_load(const char *spec, hwloc_topology_t *out, char *why, size_t
 int mmb_placement_plan(hwloc_topology_t topo, mmb_placement kind, int threads, int *pus_out,
                        char *why, size_t n);
 
+/* Binds the calling thread to the PU with OS index `pu`. Returns 0, or -1 with a reason in why:
+ * the topology is not this system's (binding on a synthetic or XML topology would silently do
+ * nothing), no such PU, or the kernel refused. */
+int mmb_bind_thread(hwloc_topology_t topo, int pu, char *why, size_t n);
+
 /* {"packages", "numa_nodes", "l3_groups", "cores", "pus", "smt": bool, "is_this_system": bool};
  * NULL when out of memory. */
 json_t *mmb_topology_json(hwloc_topology_t topo);
