@@ -16,6 +16,9 @@
 
 const mmb_report_column mmb_report_columns[MMB_COL_COUNT] = {
     [MMB_COL_THROUGHPUT] = {"work_units_per_second", "work units/s", +1, MMB_UNIT_RATE, false},
+    [MMB_COL_PER_THREAD] = {"per_thread_units_per_second", "units/s per thread", +1, MMB_UNIT_RATE,
+                            true},
+    [MMB_COL_SCALING] = {"scaling_efficiency", "scaling efficiency", +1, MMB_UNIT_RATIO, true},
     [MMB_COL_PAUSE_P99] = {"pause_p99_ns", "p99 pause", -1, MMB_UNIT_NS, false},
     [MMB_COL_PAUSE_MAX] = {"pause_max_ns", "max pause", -1, MMB_UNIT_NS, false},
     [MMB_COL_MMU_10MS] = {"mmu_10ms", "MMU 10 ms", +1, MMB_UNIT_RATIO, false},
@@ -31,7 +34,8 @@ const mmb_report_column mmb_report_columns[MMB_COL_COUNT] = {
 };
 
 /* Families in the order the tables show them; others follow in order of appearance. */
-static const char *const family_order[] = {"many-small", "cycle-heavy", "pause-sensitive"};
+static const char *const family_order[] = {"many-small", "cycle-heavy", "pause-sensitive",
+                                           "threaded"};
 #define N_FAMILY_ORDER (sizeof family_order / sizeof family_order[0])
 
 #define fail mmb_usage_error
@@ -248,6 +252,10 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
 static double entry_value(json_t *e, int c, bool *heap_bytes) {
     json_t *det = json_object_get(json_object_get(e, "mmbench"), "deterministic");
     switch (c) {
+    case MMB_COL_PER_THREAD: /* every cell has it; only threaded workloads' tables show it */
+        if (!json_object_get(json_object_get(json_object_get(e, "mmbench"), "params"), "threads"))
+            return NAN;
+        return number(json_object_get(e, mmb_report_columns[c].key));
     case MMB_COL_BYTES_PER_OBJ: {
         double v = number(json_object_get(e, "heap_bytes_per_object"));
         if (isfinite(v)) {
@@ -286,6 +294,12 @@ static void summarise(mmb_report_row *row, const pending *p, const char *first_e
     row->scale = string_or(json_object_get(mm, "scale"), "?");
     format_kv(json_object_get(mm, "params"), row->params, sizeof row->params);
     format_kv(json_object_get(mm, "options"), row->options, sizeof row->options);
+    const char *placement = json_string_value(json_object_get(mm, "placement"));
+    if (placement) {
+        size_t len = strlen(row->options);
+        snprintf(row->options + len, sizeof row->options - len, "%splacement=%s", len ? " " : "",
+                 placement);
+    }
     snprintf(row->error, sizeof row->error, "%s", first_error ? first_error : "");
     size_t n = json_array_size(p->entries);
     double *v = mmb_xcalloc(n, sizeof *v);

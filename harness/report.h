@@ -18,6 +18,8 @@ int mmb_report_main(int argc, char **argv);
 /* The table's columns, in order. Each is a median over a cell's repetitions. */
 enum {
     MMB_COL_THROUGHPUT,    /* work_units_per_second; higher is better */
+    MMB_COL_PER_THREAD,    /* per_thread_units_per_second (threaded workloads only) */
+    MMB_COL_SCALING,       /* scaling_efficiency against one thread (threaded workloads only) */
     MMB_COL_PAUSE_P99,     /* pause_p99_ns (collections); lower is better */
     MMB_COL_PAUSE_MAX,     /* pause_max_ns */
     MMB_COL_MMU_10MS,      /* mmu_10ms; higher is better */

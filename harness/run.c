@@ -684,11 +684,15 @@ static json_t *cell_json(const cell *c, const run_flags *f) {
         json_object_set_new(options, c->manager->options[i].name, json_integer(cfg.options[i]));
     json_object_set_new(options, "cascade-threshold",
                         json_integer((json_int_t)cfg.cascade_threshold));
-    return json_pack("{sssisssssssssososIsbss}", "cell", c->name, "cell_index", c->index, "manager",
-                     c->manager->name, "workload", c->workload->name, "family", c->workload->family,
-                     "scale", mmb_scale_names[c->scale], "params", params, "options", options,
-                     "seed", (json_int_t)f->seed, "verify", f->verify, "git_revision",
-                     MMB_GIT_REVISION);
+    json_t *placement = c->placement >= 0
+                            ? json_string(mmb_placement_name((mmb_placement)c->placement))
+                            : json_null();
+    return json_pack("{sssisssssssssososIsbsssiso}", "cell", c->name, "cell_index", c->index,
+                     "manager", c->manager->name, "workload", c->workload->name, "family",
+                     c->workload->family, "scale", mmb_scale_names[c->scale], "params", params,
+                     "options", options, "seed", (json_int_t)f->seed, "verify", f->verify,
+                     "git_revision", MMB_GIT_REVISION, "thread_count", (int)c->threads, "placement",
+                     placement);
 }
 
 /* Reads Google Benchmark's JSON, which writes non-finite numbers as bare NaN and inf (a
