@@ -7,6 +7,19 @@
 
 const char *mmb_test_arg; /* the runner's second argument: here, a workload name */
 
+/* Threaded workloads run here with one worker, whatever the manager's caps: the oracle keeps its
+ * shadow without locks, and the corrupting manager below wraps rc. tests/threaded_workloads.c
+ * runs them with several workers behind a lock. Returns the number of overrides written to kv
+ * (0 or 1). */
+static size_t one_worker(const mmb_workload *w, const char **kv) {
+    for (size_t i = 0; w->params && w->params[i].name; i++)
+        if (strcmp(w->params[i].name, "threads") == 0) {
+            kv[0] = "threads=1";
+            return 1;
+        }
+    return 0;
+}
+
 TEST(workload_tiny_verified) {
     const mmb_workload *w = mmb_workload_find(mmb_test_arg ? mmb_test_arg : "");
     if (!w) {
@@ -21,7 +34,9 @@ TEST(workload_tiny_verified) {
         mmb_oracle_options opt = {.fill_payload = false};
         mmb_workload_env env = {.seed = 42};
         char err[512];
-        ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, NULL, 0, &env, err, sizeof err), 0);
+        const char *kv[1];
+        size_t nkv = one_worker(w, kv);
+        ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, kv, nkv, &env, err, sizeof err), 0);
         ASSERT_EQ(mmb_oracle_create(m, &cfg, &opt, &env.heap, err, sizeof err), 0);
         mmb_workload_result r = {0};
         int status = w->run(&env, &r, err, sizeof err);
@@ -74,7 +89,9 @@ TEST(workload_self_check_catches_corruption) {
     mmb_config_defaults(&broken, &cfg);
     mmb_workload_env env = {.seed = 42};
     char err[512] = "";
-    ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, NULL, 0, &env, err, sizeof err), 0);
+    const char *kv[1];
+    size_t nkv = one_worker(w, kv);
+    ASSERT_EQ(mmb_params_parse(w, MMB_SCALE_TINY, kv, nkv, &env, err, sizeof err), 0);
     ASSERT_EQ(mmb_heap_create(&broken, &cfg, &env.heap, err, sizeof err), 0);
     mmb_workload_result r = {0};
     ASSERT_EQ(w->run(&env, &r, err, sizeof err), -1);
