@@ -23,6 +23,7 @@
 #include <valgrind/callgrind.h>
 
 #include "build_info.h"
+#include "counters.h"
 #include "gbench.h"
 #include "manager.h"
 #include "oracle.h"
@@ -85,10 +86,11 @@ typedef struct run_flags {
     bool instructions;    /* each cell under callgrind */
     bool fresh_process;   /* each repetition in a process of its own */
     int placements[MMB_PLACE_COUNT];
-    int nplacements;      /* 0: threads are not bound */
-    const char *topology; /* --topology: plan for that machine and run nothing */
-    int cell_index;       /* internal: run only this cell, here (under valgrind) */
-    const char *cell_out; /* internal: where that cell's results go */
+    int nplacements;             /* 0: threads are not bound */
+    const char *topology;        /* --topology: plan for that machine and run nothing */
+    mmb_counters_plan *counters; /* --counters, probed in the parent; NULL: none */
+    int cell_index;              /* internal: run only this cell, here (under valgrind) */
+    const char *cell_out;        /* internal: where that cell's results go */
 } run_flags;
 
 static int parse_dim(const char *flag, const char *text, dim *d) {
@@ -355,6 +357,8 @@ typedef struct thread_result {
     int cpu;             /* where it ended (sched_getcpu), -1 unknown */
     bool ran;
     char bind_error[160]; /* why binding failed; empty when bound or not asked */
+    bool counted;         /* counters holds what this thread counted */
+    mmb_counter_totals counters;
 } thread_result;
 
 typedef struct cell_state {
@@ -368,7 +372,37 @@ typedef struct cell_state {
     thread_result threads[MAX_THREADS];
 } cell_state;
 
-/* env->on_thread_start: binds worker i to its planned PU. */
+/* The calling thread's counters (--counters), for the managers' phase hook. */
+static _Thread_local mmb_counters_thread *thread_counters;
+
+static void phase_hook(void *ctx, mmb_phase phase, int begin) {
+    (void)ctx;
+    if (thread_counters)
+        mmb_counters_phase(thread_counters, phase, begin);
+}
+
+/* Opens the calling thread's counters; a failure is said once per cell and leaves the thread
+ * uncounted (the JSON then says how many threads were counted). */
+static void open_thread_counters(const cell_state *st) {
+    thread_counters = NULL;
+    if (!st->f->counters)
+        return;
+    char why[256];
+    thread_counters = mmb_counters_thread_open(st->f->counters, why, sizeof why);
+    if (!thread_counters)
+        fprintf(stderr, "mmbench: warning: run: %s: counters: %s\n", st->c->name, why);
+}
+
+static void close_thread_counters(thread_result *t) {
+    if (!thread_counters)
+        return;
+    mmb_counters_thread_totals(thread_counters, &t->counters);
+    t->counted = true;
+    mmb_counters_thread_close(thread_counters);
+    thread_counters = NULL;
+}
+
+/* env->on_thread_start: binds worker i to its planned PU and opens its counters. */
 static void thread_started(void *ctx, unsigned i) {
     cell_state *st = ctx;
     if (i >= MAX_THREADS)
@@ -377,6 +411,7 @@ static void thread_started(void *ctx, unsigned i) {
     memset(t, 0, sizeof *t);
     if (st->topo)
         mmb_bind_thread(st->topo, st->pus[i], t->bind_error, sizeof t->bind_error);
+    open_thread_counters(st);
 }
 
 /* env->on_thread_end: what worker i did. Each worker writes only its own entry; the cell reads
@@ -390,6 +425,7 @@ static void thread_ended(void *ctx, unsigned i, uint64_t units, uint64_t elapsed
     t->elapsed_ns = elapsed_ns;
     t->cpu = sched_getcpu();
     t->ran = true;
+    close_thread_counters(t);
 }
 
 /* The cell's threads as JSON, and the mean of the workers' own rates (units per second). */
@@ -505,6 +541,7 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
      * must not read clocks: a vDSO clock read's instruction count varies from call to call. */
     cfg.on_event = st->f->instructions ? NULL : mmb_recorder_on_event;
     cfg.event_ctx = st->rec;
+    cfg.on_phase = st->f->counters ? phase_hook : NULL;
     env.seed = st->f->seed;
     env.on_request = mmb_recorder_on_request;
     env.request_ctx = st->rec;
@@ -512,10 +549,14 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     env.on_thread_end = thread_ended;
     env.thread_ctx = st;
     memset(st->threads, 0, sizeof st->threads);
-    /* A single-threaded workload runs on this thread: bind it as thread 0. */
+    /* A single-threaded workload runs on this thread: bind it as thread 0. The thread that runs
+     * a threaded workload only starts and joins its workers: counted, not bound. */
     bool threaded = is_threaded(c->workload);
+    thread_result caller = {0};
     if (!threaded)
         thread_started(st, 0);
+    else
+        open_thread_counters(st);
 
     mmb_oracle_options oopt = {.fill_payload = false};
     int created = st->f->verify ? mmb_oracle_create(c->manager, &cfg, &oopt, &env.heap, err, n)
@@ -535,6 +576,8 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     st->rec->recording = false;
     if (!threaded)
         thread_ended(st, 0, result.work_units, t1 - t0);
+    else
+        close_thread_counters(&caller);
     mmb_stats at_end, after;
     mmb_stats_get(env.heap, &at_end);
     mmb_collect(env.heap); /* not timed: reclaims what the run left, for the counts below */
@@ -644,6 +687,24 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     json_object_set_new(d, "pauses", pauses);
     json_object_set_new(d, "mmu", mmu);
     json_object_set_new(d, "threads", threads);
+    if (st->f->counters) {
+        /* Every thread's counts summed: the workers', and for a threaded workload the caller's. */
+        mmb_counter_totals sum;
+        memset(&sum, 0, sizeof sum);
+        int counted = 0;
+        for (unsigned i = 0; i < c->threads && i < MAX_THREADS; i++)
+            if (st->threads[i].counted) {
+                mmb_counters_totals_add(&sum, &st->threads[i].counters);
+                counted++;
+            }
+        if (caller.counted) {
+            mmb_counters_totals_add(&sum, &caller.counters);
+            counted++;
+        }
+        json_t *cj = mmb_counters_values_json(st->f->counters, &sum);
+        json_object_set_new(cj, "threads_counted", json_integer(counted));
+        json_object_set_new(d, "counters", cj);
+    }
     if (r->latency_corrected.count) {
         json_object_set_new(d, "latency_corrected", hist_json(&r->latency_corrected, true));
         json_object_set_new(d, "latency_uncorrected", hist_json(&r->latency_uncorrected, true));
@@ -987,7 +1048,8 @@ static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
     "                   [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
-    "                   [--placement LIST] [--topology SPEC] [--format table|json|none]\n"
+    "                   [--counters LIST] [--placement LIST] [--topology SPEC] [--format "
+    "table|json|none]\n"
     "                   [--benchmark_*...]\n"
     "\n"
     "Runs the matrix managers x workloads x scales x parameter values x option values; each\n"
@@ -1012,6 +1074,10 @@ static const char run_help[] =
     "                        slower; use --repetitions 1: with more, the count is their sum)\n"
     "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
     "                        N results with mmbench merge\n"
+    "  --counters LIST       count events per phase (mutator, cascade, collector): default\n"
+    "                        (cycles, instructions, l1d-misses, llc-misses, dtlb-misses),\n"
+    "                        task-clock, page-faults, context-switches, cpu-migrations, PAPI_*\n"
+    "                        presets; without hardware counters, software events instead\n"
     "  --placement LIST      bind each cell's threads: compact, spread, smt-pair, same-l3,\n"
     "                        cross-l3, cross-numa, cross-package (a matrix dimension; one the\n"
     "                        topology lacks for the cell's thread count is skipped with a note)\n"
@@ -1248,7 +1314,7 @@ int mmb_run_main(int argc, char **argv) {
     f.seed = 1;
     f.repetitions = 1;
     f.cell_index = -1;
-    char *owned[256];
+    static char *owned[256];
     int nowned = 0;
     /* Google Benchmark's flags pass through untouched. */
     char *ours[256];
@@ -1279,6 +1345,7 @@ int mmb_run_main(int argc, char **argv) {
         {"cell-out", required_argument, NULL, 'Y'},
         {"format", required_argument, NULL, 'f'},
         {"placement", required_argument, NULL, 'P'},
+        {"counters", required_argument, NULL, 'C'},
         {"topology", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
@@ -1393,6 +1460,14 @@ int mmb_run_main(int argc, char **argv) {
         case 'T':
             f.topology = optarg;
             break;
+        case 'C': {
+            static mmb_counters_plan plan;
+            char err[600];
+            if (mmb_counters_parse(optarg, &plan, err, sizeof err) != 0)
+                return usage_error("--counters: %s", err);
+            f.counters = &plan;
+            break;
+        }
         case 'f':
             f.format = strcmp(optarg, "table") == 0  ? 0
                        : strcmp(optarg, "json") == 0 ? 1
@@ -1466,10 +1541,22 @@ int mmb_run_main(int argc, char **argv) {
         }
     }
     if (f.cell_index >= 0) { /* one cell, in this process: the parent runs us under valgrind */
+        f.counters = NULL;   /* under callgrind nothing is counted for real */
         hwloc_topology_destroy(here);
         json_decref(skipped);
         return f.cell_index < ncells && f.cell_out ? run_cell(&cells[f.cell_index], &f, f.cell_out)
                                                    : usage_error("bad internal --cell-index");
+    }
+    /* Counters are probed once, here, before any cell forks; without hardware counters say so
+     * once and record why. Under callgrind nothing real is counted, so not then. */
+    if (f.counters && f.instructions) {
+        fprintf(stderr, "mmbench: warning: run: --counters is ignored with --instructions (under "
+                        "valgrind nothing is counted for real)\n");
+        f.counters = NULL;
+    }
+    if (f.counters) {
+        mmb_counters_probe(f.counters);
+        mmb_counters_note(f.counters, stderr);
     }
     /* --instructions needs valgrind; without it, say so once and record why. */
     json_t *instr_info = NULL;
@@ -1598,6 +1685,9 @@ int mmb_run_main(int argc, char **argv) {
     json_object_set_new(json_object_get(context, "mmbench"), "matrix", matrix);
     if (instr_info)
         json_object_set_new(json_object_get(context, "mmbench"), "instructions", instr_info);
+    if (f.counters)
+        json_object_set_new(json_object_get(context, "mmbench"), "counters",
+                            mmb_counters_context_json(f.counters));
     if (f.shard_n)
         json_object_set_new(json_object_get(context, "mmbench"), "shard",
                             json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));
