@@ -986,8 +986,16 @@ void mmb_run_print_threads_table(json_t *benchmarks) {
 
 /* One row per cell: medians over its repetitions. */
 void mmb_run_print_table(json_t *benchmarks) {
-    printf("%-44s %9s %11s %9s %9s %7s %8s %8s %7s\n", "cell (workload/manager/scale)", "time",
-           "units/s", "p99 pause", "max pause", "MMU10ms", "peak RSS", "GCs", "status");
+    int width = 44; /* the cell column fits the longest name */
+    size_t k;
+    json_t *e;
+    json_array_foreach(benchmarks, k, e) {
+        const char *nm = json_string_value(json_object_get(json_object_get(e, "mmbench"), "cell"));
+        if (nm && (int)strlen(nm) > width)
+            width = (int)strlen(nm);
+    }
+    printf("%-*s %9s %11s %9s %9s %7s %8s %8s %7s\n", width, "cell (workload/manager/scale)",
+           "time", "units/s", "p99 pause", "max pause", "MMU10ms", "peak RSS", "GCs", "status");
     size_t i = 0;
     while (i < json_array_size(benchmarks)) {
         json_t *first = json_array_get(benchmarks, i);
@@ -1025,8 +1033,8 @@ void mmb_run_print_table(json_t *benchmarks) {
         fmt_ns(median(t, n) * 1e6, a, sizeof a);
         fmt_ns(median(p99, n), b2, sizeof b2);
         fmt_ns(median(mx, n), c2, sizeof c2);
-        printf("%-44s %9s %11.4g %9s %9s %7.3f %7.1fM %8.0f %7s\n", cell_name, a, median(rate, n),
-               b2, c2, median(mmu, n), median(rss, n) / 1048576.0, median(gcs, n),
+        printf("%-*s %9s %11.4g %9s %9s %7.3f %7.1fM %8.0f %7s\n", width, cell_name, a,
+               median(rate, n), b2, c2, median(mmu, n), median(rss, n) / 1048576.0, median(gcs, n),
                error ? "FAILED" : "ok");
     }
 }
