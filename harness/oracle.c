@@ -3,14 +3,21 @@
  *    set when its block reaches the allocator's free;
  *  - `holds` is the mutator's references; `in_live` counts the slots of not-yet-freed objects that
  *    point at it (with multiplicity);
- *  - the reachability marks (`mark == epoch`) are valid while `reach_valid`: any mutator operation
- *    clears it, frees do not (freeing an unreachable object leaves reachability unchanged, and
- *    freeing a reachable one is already a violation). */
+ *  - the reachability marks (`mark == epoch`) are valid while `reach_valid`: every change the
+ *    mutator declares to its references or to slots clears it, frees do not (freeing an unreachable
+ *    object leaves reachability unchanged, and freeing a reachable one is already a violation);
+ *  - threads: `mu` guards the shadow and is never held across a call into the inner manager, which
+ *    may stop the world inside an operation and wait for threads that would be queued on `mu`.
+ *    What one operation keeps to itself (its number, the blocks its alloc got, its pending frees)
+ *    is an op_ctx on the stack of the thread running it, which the allocator hooks find through
+ *    the thread-local `tl_op`. Why each check stays sound: harness/README.md, "The oracle". */
 #include "build_info.h"
 #include "oracle.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +47,24 @@ typedef struct qblock {
     uint32_t serial_plus1; /* the object it held, or 0 */
 } qblock;
 
+/* What one operation keeps to itself, on the stack of the thread running it. The allocator hooks
+ * find it through tl_op while they run inside that operation; a hook run on a thread with no
+ * operation of this heap in progress (the inner destroy, a thread of the manager's own) finds
+ * none. */
+typedef struct op_ctx {
+    struct oracle_heap *h;
+    struct op_ctx *prev; /* the context this one hides, restored at the op's end */
+    uint64_t op;         /* the number messages give this operation */
+    bool in_alloc;
+    void **fresh; /* blocks this thread allocated during its alloc: fresh_inline, or malloc'd */
+    size_t nfresh, fresh_cap;
+    uint32_t *pending; /* freed while a live slot pointed at them: settled at the op's end */
+    size_t npending, pending_cap;
+    void *fresh_inline[4];
+} op_ctx;
+
+static _Thread_local op_ctx *tl_op;
+
 typedef struct oracle_heap {
     mmb_heap base;
     mmb_manager vt; /* the inner manager's metadata with these functions */
@@ -48,6 +73,17 @@ typedef struct oracle_heap {
     mmb_allocator under; /* where blocks really come from */
     mmb_oracle_options opt;
 
+    /* The inner manager is thread-safe, and mu is taken. Without threads the manager, and so the
+     * oracle, is used by one thread at a time (handed over with a thread start or join), and an
+     * uncontended mutex would only cost time. */
+    bool threads;
+    _Atomic uint64_t op;     /* the last op number given out, or the one set_op named */
+    atomic_bool external_op; /* set_op was called: numbers come from the mutator */
+    atomic_bool failed;      /* stored (release) under mu, after failure and failed_op */
+    uint64_t failed_op;      /* written once, before failed */
+    char failure[512];       /* written once, before failed */
+
+    pthread_mutex_t mu; /* guards everything below */
     shadow_obj *objs;
     uint32_t nobjs, objs_cap;
     uint32_t *slots; /* serial + 1, or 0 */
@@ -61,12 +97,8 @@ typedef struct oracle_heap {
     mmb_map obj_blocks; /* block -> serial + 1, blocks that hold objects */
     mmb_map obj_index;  /* object pointer -> serial + 1, objects not freed */
 
-    void **fresh; /* blocks allocated during the current alloc */
-    size_t nfresh, fresh_cap;
-    bool in_alloc;
-
-    uint32_t *pending; /* freed while a live slot pointed at them: settled at the op's end */
-    size_t npending, pending_cap;
+    uint32_t *orphans; /* pending frees made outside any operation: settled when quiescent */
+    size_t norphans, orphans_cap;
     void **retained; /* blocks freed after a violation, kept intact until close */
     size_t nretained, retained_cap;
     qblock quarantine[QUARANTINE_BLOCKS];
@@ -74,13 +106,37 @@ typedef struct oracle_heap {
 
     uint32_t epoch;
     bool reach_valid;
-    uint64_t op;
-    bool external_op;
+    /* Threads attached, counted from the start of attach to the end of detach (so an upper bound
+     * on those that may be inside the manager); 1 from create on. Always 1 for a manager without
+     * threads. `thread_events` counts attaches and detaches. */
+    uint32_t attached;
+    uint64_t thread_events;
     bool closing;
-    bool failed;
-    uint64_t failed_op;
-    char failure[512];
 } oracle_heap;
+
+static void lock(oracle_heap *h) {
+    if (h->threads)
+        pthread_mutex_lock(&h->mu);
+}
+
+static void unlock(oracle_heap *h) {
+    if (h->threads)
+        pthread_mutex_unlock(&h->mu);
+}
+
+/* This thread's operation on heap h, or NULL when it is in none. */
+static op_ctx *ctx_of(oracle_heap *h) {
+    op_ctx *c = tl_op;
+    return c && c->h == h ? c : NULL;
+}
+
+static void push_u32(uint32_t **a, size_t *n, size_t *cap, uint32_t v) {
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *a = mmb_xrealloc(*a, *cap * sizeof **a);
+    }
+    (*a)[(*n)++] = v;
+}
 
 static const char *name_of(oracle_heap *h, uint32_t s, char *buf, size_t n) {
     if (h->objs[s].label)
@@ -95,11 +151,13 @@ static const char *name_of(oracle_heap *h, uint32_t s, char *buf, size_t n) {
 static void violation(oracle_heap *h, const char *check, uint32_t s, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Records the first violation; with mu held. The op is this thread's operation, or the last one
+ * numbered when the thread is in none. */
 static void violation(oracle_heap *h, const char *check, uint32_t s, const char *fmt, ...) {
     if (h->failed)
         return;
-    h->failed = true;
-    h->failed_op = h->op;
+    op_ctx *c = ctx_of(h);
+    uint64_t op = c ? c->op : atomic_load_explicit(&h->op, memory_order_relaxed);
     char obj[32] = "-", what[320];
     if (s != NO_OBJECT)
         name_of(h, s, obj, sizeof obj);
@@ -108,13 +166,9 @@ static void violation(oracle_heap *h, const char *check, uint32_t s, const char 
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     snprintf(h->failure, sizeof h->failure, "manager=%s check=%s object=%s op=%" PRIu64 ": %s",
-             h->inner_m->name, check, obj, h->op, what);
-}
-
-static void next_op(oracle_heap *h) {
-    if (!h->external_op)
-        h->op++;
-    h->reach_valid = false;
+             h->inner_m->name, check, obj, op, what);
+    h->failed_op = op;
+    atomic_store_explicit(&h->failed, true, memory_order_release);
 }
 
 /* ---- canaries ------------------------------------------------------------------------------- */
@@ -259,18 +313,25 @@ static void *block_alloc(void *ctx, size_t bytes) {
     void *b = h->under.alloc(h->under.ctx, bytes);
     if (!b)
         return NULL;
+    lock(h);
     mmb_map_put(&h->blocks, (uint64_t)(uintptr_t)b, bytes);
-    if (h->in_alloc) {
-        if (h->nfresh == h->fresh_cap) {
-            h->fresh_cap = h->fresh_cap ? 2 * h->fresh_cap : 8;
-            h->fresh = mmb_xrealloc(h->fresh, h->fresh_cap * sizeof *h->fresh);
+    unlock(h);
+    op_ctx *c = ctx_of(h);
+    if (c && c->in_alloc) {
+        if (c->nfresh == c->fresh_cap) {
+            void **grown = mmb_xrealloc(c->fresh == c->fresh_inline ? NULL : c->fresh,
+                                        2 * c->fresh_cap * sizeof *c->fresh);
+            if (c->fresh == c->fresh_inline)
+                memcpy(grown, c->fresh_inline, sizeof c->fresh_inline);
+            c->fresh = grown;
+            c->fresh_cap *= 2;
         }
-        h->fresh[h->nfresh++] = b;
+        c->fresh[c->nfresh++] = b;
     }
     return b;
 }
 
-/* Checks that freeing object s now is safe. */
+/* Checks that freeing object s now is safe; with mu held. */
 static void check_free_is_safe(oracle_heap *h, uint32_t s) {
     shadow_obj *r = &h->objs[s];
     if (r->holds) {
@@ -285,40 +346,42 @@ static void check_free_is_safe(oracle_heap *h, uint32_t s) {
         violation(h, "safety", s, "freed while reachable from the mutator's references");
     } else if (!(h->inner_m->caps & MMB_CAP_CYCLES)) {
         /* A refcounter may free a child before its (garbage) parent within one operation, as
-         * CPython's deallocators do; by the operation's end the parent must be gone too. */
-        if (h->npending == h->pending_cap) {
-            h->pending_cap = h->pending_cap ? 2 * h->pending_cap : 64;
-            h->pending = mmb_xrealloc(h->pending, h->pending_cap * sizeof *h->pending);
-        }
-        h->pending[h->npending++] = s;
+         * CPython's deallocators do; by the operation's end the parent must be gone too. The
+         * operation is the freeing thread's own: another thread's end says nothing about it. */
+        op_ctx *c = ctx_of(h);
+        if (c)
+            push_u32(&c->pending, &c->npending, &c->pending_cap, s);
+        else
+            push_u32(&h->orphans, &h->norphans, &h->orphans_cap, s);
     }
 }
 
-/* At the end of each operation: a manager without cycle collection freed nothing that a
- * surviving object still points at (only a cycle could keep that referrer alive). */
-static void settle(oracle_heap *h) {
-    for (size_t i = 0; i < h->npending && !h->failed; i++) {
-        uint32_t s = h->pending[i];
+/* At the end of the operation that freed them: a manager without cycle collection freed nothing
+ * that a surviving object still points at (only a cycle could keep that referrer alive). With
+ * mu held. */
+static void settle(oracle_heap *h, const uint32_t *pending, size_t npending) {
+    for (size_t i = 0; i < npending && !h->failed; i++) {
+        uint32_t s = pending[i];
         if (h->objs[s].in_live) {
             char by[32];
             uint32_t y = referrer_of(h, s);
-            h->failed_op = h->op;
             violation(h, "safety", s,
                       "freed by a manager without cycle collection while object %s (garbage) "
                       "still points at it",
                       y == NO_OBJECT ? "?" : name_of(h, y, by, sizeof by));
         }
     }
-    h->npending = 0;
 }
 
 static void block_free(void *ctx, void *block, size_t bytes) {
     oracle_heap *h = ctx;
     uint64_t key = (uint64_t)(uintptr_t)block, known_bytes, sp1 = 0;
+    lock(h);
     if (!mmb_map_get(&h->blocks, key, &known_bytes)) {
         if (!h->failed)
             violation(h, "integrity", NO_OBJECT,
                       "free of block %p, which is not allocated (a double free?)", block);
+        unlock(h);
         return; /* never pass a bad pointer on */
     }
     if (known_bytes != bytes)
@@ -347,11 +410,47 @@ static void block_free(void *ctx, void *block, size_t bytes) {
         h->objs[last].live_pos = r->live_pos;
     }
     quarantine(h, block, (size_t)known_bytes, (uint32_t)sp1);
+    unlock(h);
 }
 
 /* ---- the mutator's operations --------------------------------------------------------------- */
 
-/* The serial of a live object the mutator names, or NO_OBJECT after reporting misuse. */
+/* Starts an operation on this thread: numbers it (the mutator's number, after set_op) and makes
+ * it the context the allocator hooks see. Attach and detach are not numbered: they take the last
+ * number given out. No lock: the number is atomic, the context the thread's own. */
+static void op_begin(oracle_heap *h, op_ctx *c, bool numbered) {
+    uint64_t op;
+    if (!numbered || atomic_load_explicit(&h->external_op, memory_order_relaxed))
+        op = atomic_load_explicit(&h->op, memory_order_relaxed);
+    else
+        op = atomic_fetch_add_explicit(&h->op, 1, memory_order_relaxed) + 1;
+    *c = (op_ctx){.h = h, .prev = tl_op, .op = op, .fresh_cap = 4};
+    c->fresh = c->fresh_inline;
+    tl_op = c;
+}
+
+/* Judges what this operation freed while a live slot still pointed at it; with mu held. */
+static void settle_op(oracle_heap *h, op_ctx *c) {
+    settle(h, c->pending, c->npending);
+    c->npending = 0;
+}
+
+/* Ends the operation: settles it (unless its after-work did) and leaves its context. */
+static void op_end(oracle_heap *h, op_ctx *c) {
+    if (c->npending) {
+        lock(h);
+        settle_op(h, c);
+        unlock(h);
+    }
+    tl_op = c->prev;
+    if (c->pending)
+        free(c->pending);
+    if (c->fresh != c->fresh_inline)
+        free(c->fresh);
+}
+
+/* The serial of a live object the mutator names, or NO_OBJECT after reporting misuse; with mu
+ * held. */
 static uint32_t lookup(oracle_heap *h, mmb_obj *o, const char *op) {
     uint64_t sp1;
     if (o && mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)o, &sp1))
@@ -360,21 +459,14 @@ static uint32_t lookup(oracle_heap *h, mmb_obj *o, const char *op) {
     return NO_OBJECT;
 }
 
-static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
-    oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
-    h->in_alloc = true;
-    h->nfresh = 0;
-    mmb_obj *o = h->inner_m->alloc(h->inner, nslots, payload + CANARY_BYTES);
-    h->in_alloc = false;
-    settle(h);
-    if (!o || h->failed)
-        return o;
+/* Gives the object alloc returned its record (the mutator's one reference, null slots, the
+ * canary); with mu held. Until now it was only a block: the mutator could name it nowhere. */
+static void record_alloc(oracle_heap *h, op_ctx *c, mmb_obj *o, uint32_t nslots, uint32_t payload) {
     size_t need = mmb_obj_bytes(nslots, payload + CANARY_BYTES);
     void *block = NULL;
-    for (size_t i = 0; i < h->nfresh; i++) {
+    for (size_t i = 0; i < c->nfresh; i++) {
         uint64_t bytes;
-        unsigned char *b = h->fresh[i];
+        unsigned char *b = c->fresh[i];
         if (mmb_map_get(&h->blocks, (uint64_t)(uintptr_t)b, &bytes) && (unsigned char *)o >= b &&
             (unsigned char *)o + need <= b + bytes)
             block = b;
@@ -384,7 +476,7 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
                   "alloc returned %p, which is not inside a live block "
                   "allocated for it",
                   (void *)o);
-        return o;
+        return;
     }
     if (h->nobjs == UINT32_MAX - 1) {
         fprintf(stderr, "mmbench: error: oracle: too many objects\n");
@@ -415,6 +507,7 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
         memset(h->slots + h->slots_used, 0, nslots * sizeof *h->slots);
     h->slots_used += nslots;
     h->live[h->nlive++] = s;
+    h->reach_valid = false;
     mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);
     mmb_map_put(&h->obj_index, (uint64_t)(uintptr_t)o, s + 1);
     if (o->nslots != nslots || o->payload_bytes != payload + CANARY_BYTES) {
@@ -422,89 +515,134 @@ static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
                   "alloc(%" PRIu32 ", %" PRIu32 ") returned an object with "
                   "%" PRIu32 " slots and %" PRIu32 " payload bytes",
                   nslots, payload, o->nslots, o->payload_bytes);
-        return o;
+        return;
     }
     for (uint32_t i = 0; i < nslots; i++)
         if (o->slots[i]) {
             violation(h, "integrity", s, "new object's slot %" PRIu32 " is not null", i);
-            return o;
+            return;
         }
     write_canary(h, s);
+}
+
+/* Nothing is declared before alloc: the new object has no record until it returns, and what the
+ * inner alloc frees is judged against the cached marks of the references as they were. */
+static mmb_obj *o_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload) {
+    oracle_heap *h = (oracle_heap *)heap;
+    op_ctx c;
+    op_begin(h, &c, true);
+    c.in_alloc = true;
+    mmb_obj *o = h->inner_m->alloc(h->inner, nslots, payload + CANARY_BYTES);
+    c.in_alloc = false;
+    lock(h);
+    settle_op(h, &c);
+    if (o && !h->failed)
+        record_alloc(h, &c, o, nslots, payload);
+    unlock(h);
+    op_end(h, &c);
     return o;
 }
 
+/* incref, decref and store declare their change to the shadow before the inner call, so that
+ * whatever the manager frees during it is judged against the program's references. */
 static void o_incref(mmb_heap *heap, mmb_obj *o) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
     uint32_t s = lookup(h, o, "incref");
-    if (s == NO_OBJECT)
-        return;
-    h->objs[s].holds++;
-    h->inner_m->incref(h->inner, o);
-    settle(h);
+    if (s != NO_OBJECT) {
+        h->objs[s].holds++;
+        h->reach_valid = false;
+    }
+    unlock(h);
+    if (s != NO_OBJECT)
+        h->inner_m->incref(h->inner, o);
+    op_end(h, &c);
 }
 
 static void o_decref(mmb_heap *heap, mmb_obj *o) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
     uint32_t s = lookup(h, o, "decref");
-    if (s == NO_OBJECT)
-        return;
-    if (h->objs[s].holds == 0) {
+    if (s != NO_OBJECT && h->objs[s].holds == 0) {
         violation(h, "mutator", s, "decref of an object the mutator holds no reference to");
-        return;
+        s = NO_OBJECT;
     }
-    h->objs[s].holds--;
-    h->inner_m->decref(h->inner, o);
-    settle(h);
+    if (s != NO_OBJECT) {
+        h->objs[s].holds--;
+        h->reach_valid = false;
+    }
+    unlock(h);
+    if (s != NO_OBJECT)
+        h->inner_m->decref(h->inner, o);
+    op_end(h, &c);
 }
 
 static void o_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
     uint32_t s = lookup(h, o, "store into");
     uint32_t v = value ? lookup(h, value, "store of") : NO_OBJECT;
-    if (s == NO_OBJECT || (value && v == NO_OBJECT))
-        return;
-    shadow_obj *r = &h->objs[s];
-    if (slot >= r->nslots) {
+    bool ok = s != NO_OBJECT && (!value || v != NO_OBJECT);
+    if (ok && slot >= h->objs[s].nslots) {
         violation(h, "mutator", s,
                   "store into slot %" PRIu32 " of an object with %" PRIu32 " slots", slot,
-                  r->nslots);
-        return;
+                  h->objs[s].nslots);
+        ok = false;
     }
-    uint32_t old = h->slots[r->slot_base + slot];
-    if (old)
-        h->objs[old - 1].in_live--;
-    h->slots[r->slot_base + slot] = value ? v + 1 : 0;
-    if (value)
-        h->objs[v].in_live++;
-    h->inner_m->store(h->inner, o, slot, value);
-    settle(h);
+    if (ok) {
+        uint32_t *at = &h->slots[h->objs[s].slot_base + slot];
+        if (*at)
+            h->objs[*at - 1].in_live--;
+        *at = value ? v + 1 : 0;
+        if (value)
+            h->objs[v].in_live++;
+        h->reach_valid = false;
+    }
+    unlock(h);
+    if (ok)
+        h->inner_m->store(h->inner, o, slot, value);
+    op_end(h, &c);
 }
 
+/* A load declares nothing, so it leaves the reachability marks valid. */
 static mmb_obj *o_load(mmb_heap *heap, mmb_obj *o, uint32_t slot) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
     uint32_t s = lookup(h, o, "load from");
-    if (s == NO_OBJECT)
-        return NULL;
-    shadow_obj *r = &h->objs[s];
-    if (slot >= r->nslots) {
+    mmb_obj *expected = NULL;
+    if (s != NO_OBJECT && slot >= h->objs[s].nslots) {
         violation(h, "mutator", s, "load from slot %" PRIu32 " of an object with %" PRIu32 " slots",
-                  slot, r->nslots);
-        return NULL;
+                  slot, h->objs[s].nslots);
+        s = NO_OBJECT;
     }
-    mmb_obj *got = h->inner_m->load ? h->inner_m->load(h->inner, o, slot) : o->slots[slot];
-    uint32_t want = h->slots[r->slot_base + slot];
-    mmb_obj *expected = want ? h->objs[want - 1].obj : NULL;
-    if (got != expected)
-        violation(h, "integrity", s, "slot %" PRIu32 " reads %p, the mutator stored %p", slot,
-                  (void *)got, (void *)expected);
+    if (s != NO_OBJECT) {
+        uint32_t want = h->slots[h->objs[s].slot_base + slot];
+        expected = want ? h->objs[want - 1].obj : NULL;
+    }
+    unlock(h);
+    if (s != NO_OBJECT) {
+        mmb_obj *got = h->inner_m->load ? h->inner_m->load(h->inner, o, slot) : o->slots[slot];
+        if (got != expected) {
+            lock(h);
+            violation(h, "integrity", s, "slot %" PRIu32 " reads %p, the mutator stored %p", slot,
+                      (void *)got, (void *)expected);
+            unlock(h);
+        }
+    }
+    op_end(h, &c);
     return expected;
 }
 
-/* Every live object's header, slots and canaries match the shadow. */
+/* Every live object's header, slots and canaries match the shadow. With mu held, and only where no
+ * other thread can be inside an operation: it reads objects the mutator may be writing. */
 static void check_integrity(oracle_heap *h) {
     for (uint32_t i = 0; i < h->nlive && !h->failed; i++) {
         uint32_t s = h->live[i];
@@ -553,30 +691,86 @@ static void check_complete(oracle_heap *h) {
     }
 }
 
+/* The completeness and integrity checks need the whole program quiet: a collection only has to
+ * reclaim garbage whose references were dropped before it began, and other threads' operations
+ * in flight are declared in the shadow before the manager sees them. They run only when the
+ * caller was the one attached thread from the collection's start to its end. */
 static void o_collect(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
+    bool quiet = h->attached <= 1;
+    uint64_t events = h->thread_events;
+    unlock(h);
     h->inner_m->collect(h->inner);
-    settle(h);
-    if (h->failed)
-        return;
-    check_integrity(h);
-    check_complete(h);
+    lock(h);
+    settle_op(h, &c);
+    if (quiet && h->attached <= 1 && h->thread_events == events && !h->failed) {
+        settle(h, h->orphans, h->norphans);
+        h->norphans = 0;
+        check_integrity(h);
+        if (!h->failed)
+            check_complete(h);
+    }
+    unlock(h);
+    op_end(h, &c);
 }
 
 static void o_collect_young(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
     h->inner_m->collect_young(h->inner);
-    settle(h);
+    op_end(h, &c);
 }
 
+/* Freezes, in the shadow, the objects recorded when freeze starts: an object allocated by another
+ * thread meanwhile may or may not be frozen by the manager, so freeze belongs at quiet points. */
 static void o_freeze(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
-    next_op(h);
+    op_ctx c;
+    op_begin(h, &c, true);
+    lock(h);
     for (uint32_t i = 0; i < h->nlive; i++)
         h->objs[h->live[i]].frozen = true;
+    unlock(h);
     h->inner_m->freeze(h->inner);
+    op_end(h, &c);
+}
+
+/* Attach counts the thread before the inner attach (which may wait for a collection), detach
+ * uncounts it after the inner detach (which may still free objects): `attached` never
+ * undercounts the threads that may be inside the manager. */
+static void o_thread_attach(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    lock(h);
+    h->attached++;
+    h->thread_events++;
+    unlock(h);
+    if (h->inner_m->thread_attach) {
+        op_ctx c;
+        op_begin(h, &c, false);
+        h->inner_m->thread_attach(h->inner);
+        op_end(h, &c);
+    }
+}
+
+static void o_thread_detach(mmb_heap *heap) {
+    oracle_heap *h = (oracle_heap *)heap;
+    if (h->inner_m->thread_detach) {
+        op_ctx c;
+        op_begin(h, &c, false);
+        h->inner_m->thread_detach(h->inner);
+        op_end(h, &c);
+    }
+    lock(h);
+    if (h->attached == 0)
+        violation(h, "mutator", NO_OBJECT, "thread_detach while no thread is attached");
+    else
+        h->attached--;
+    h->thread_events++;
+    unlock(h);
 }
 
 static void o_stats(mmb_heap *heap, mmb_stats *out) {
@@ -609,6 +803,11 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
     h->vt.collect_young = inner->collect_young ? o_collect_young : NULL;
     h->vt.freeze = inner->freeze ? o_freeze : NULL;
     h->vt.stats = o_stats;
+    /* NULL stays NULL for a manager without threads; a thread-safe one is always counted. */
+    h->threads = inner->caps & MMB_CAP_THREAD_SAFE;
+    bool attach = h->threads || inner->thread_attach || inner->thread_detach;
+    h->vt.thread_attach = attach ? o_thread_attach : NULL;
+    h->vt.thread_detach = attach ? o_thread_detach : NULL;
     h->vt.destroy = o_destroy;
     h->vt.create = NULL;
     h->base.manager = &h->vt;
@@ -616,6 +815,8 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
     h->under = config->allocator;
     if (options)
         h->opt = *options;
+    h->attached = 1; /* create attaches its caller */
+    pthread_mutex_init(&h->mu, NULL);
     mmb_map_init(&h->blocks);
     mmb_map_init(&h->obj_blocks);
     mmb_map_init(&h->obj_index);
@@ -626,6 +827,7 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
         mmb_map_free(&h->blocks);
         mmb_map_free(&h->obj_blocks);
         mmb_map_free(&h->obj_index);
+        pthread_mutex_destroy(&h->mu);
         free(h);
         return -1;
     }
@@ -635,37 +837,47 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
 
 void mmb_oracle_set_op(mmb_heap *heap, uint64_t op_index) {
     oracle_heap *h = (oracle_heap *)heap;
-    h->external_op = true;
-    h->op = op_index;
+    atomic_store_explicit(&h->op, op_index, memory_order_relaxed);
+    atomic_store_explicit(&h->external_op, true, memory_order_relaxed);
 }
 
 void mmb_oracle_label(mmb_heap *heap, mmb_obj *obj, uint64_t label) {
     oracle_heap *h = (oracle_heap *)heap;
     uint64_t sp1;
+    lock(h);
     if (mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)obj, &sp1))
         h->objs[sp1 - 1].label = label;
+    unlock(h);
 }
 
 bool mmb_oracle_failed(mmb_heap *heap) {
-    return ((oracle_heap *)heap)->failed;
+    return atomic_load_explicit(&((oracle_heap *)heap)->failed, memory_order_acquire);
 }
 
 const char *mmb_oracle_failure(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
-    return h->failed ? h->failure : NULL;
+    return mmb_oracle_failed(heap) ? h->failure : NULL;
 }
 
 uint64_t mmb_oracle_failure_op(mmb_heap *heap) {
     oracle_heap *h = (oracle_heap *)heap;
-    return h->failed ? h->failed_op : 0;
+    return mmb_oracle_failed(heap) ? h->failed_op : 0;
 }
 
+/* Called as destroy is: by an attached thread, no other attached, so the program is quiet. The
+ * inner destroy runs without mu held: its frees take it. */
 int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
     oracle_heap *h = (oracle_heap *)heap;
-    if (!h->failed)
+    lock(h);
+    if (!h->failed) {
+        settle(h, h->orphans, h->norphans);
+        h->norphans = 0;
         check_integrity(h);
+    }
     h->closing = true;
+    unlock(h);
     h->inner_m->destroy(h->inner);
+    lock(h);
     if (h->blocks.count && !h->failed)
         violation(h, "leak", NO_OBJECT, "destroy left %zu block%s allocated", h->blocks.count,
                   h->blocks.count == 1 ? "" : "s");
@@ -684,6 +896,8 @@ int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
                           (size_t)h->blocks.values[i]);
     int status = h->failed ? -1 : 0;
     snprintf(msg, msg_bytes, "%s", h->failed ? h->failure : "");
+    unlock(h);
+    pthread_mutex_destroy(&h->mu);
     mmb_map_free(&h->blocks);
     mmb_map_free(&h->obj_blocks);
     mmb_map_free(&h->obj_index);
@@ -691,9 +905,8 @@ int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
     free(h->slots);
     free(h->live);
     free(h->stack);
-    free(h->fresh);
     free(h->retained);
-    free(h->pending);
+    free(h->orphans);
     free(h);
     return status;
 }

@@ -18,29 +18,33 @@ typedef struct mmb_oracle_options {
 /* Creates a heap of manager `inner` under the oracle. The result is an ordinary heap: use it
  * through manager.h. Under the oracle every object is 8 bytes larger (the tail canary), and
  * freed blocks are poisoned and quarantined before they return to config->allocator. Returns
- * -1 with a reason in err when the inner manager's create fails. */
+ * -1 with a reason in err when the inner manager's create fails. With a thread-safe manager the
+ * heap is thread-safe too, under the manager's rules (thread_attach and thread_detach included);
+ * which checks run when: harness/README.md, "The oracle". */
 int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
                       const mmb_oracle_options *options, mmb_heap **out, char *err,
                       size_t err_bytes);
 
 /* Names the operation about to run (1-based), for messages; without it the oracle numbers the
- * mutator's calls itself. */
+ * mutator's calls itself, in the order they begin. For a mutator with one thread: the name is
+ * the heap's, not the calling thread's. */
 void mmb_oracle_set_op(mmb_heap *heap, uint64_t op_index);
 /* Names an object in messages (e.g. its trace ID); without it objects are "#N", N counting
  * allocations from 1. */
 void mmb_oracle_label(mmb_heap *heap, mmb_obj *obj, uint64_t label);
 
-/* Whether a violation has been found. After the first, the oracle stops checking and stops
- * releasing memory (so a broken manager cannot crash the run); the mutator should stop. */
+/* Whether a violation has been found; any thread may ask. After the first, the oracle stops
+ * checking and stops releasing memory (so a broken manager cannot crash the run); the mutator
+ * should stop. */
 bool mmb_oracle_failed(mmb_heap *heap);
 /* The first violation in one line: "manager=M check=C object=O op=N: what happened", or NULL. */
 const char *mmb_oracle_failure(mmb_heap *heap);
 /* The op index of the first violation (0 when none). */
 uint64_t mmb_oracle_failure_op(mmb_heap *heap);
 
-/* Destroys the heap, then checks that the manager returned every block to the allocator and that
- * no freed block was written after its free. Returns 0, or -1 with the first violation found at
- * any time in msg. */
+/* Destroys the heap (called as destroy is: no other thread attached), then checks that the manager
+ * returned every block to the allocator and that no freed block was written after its free. Returns
+ * 0, or -1 with the first violation found at any time in msg. */
 int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes);
 
 #endif
