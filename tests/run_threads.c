@@ -93,7 +93,7 @@ TEST(run_threads_placement_and_scaling) {
     json_t *skipped = json_object_get(mm, "skipped");
     ASSERT_EQ(json_array_size(skipped), 1);
     ASSERT_TRUE(strcmp(json_string_value(json_object_get(json_array_get(skipped, 0), "cell")),
-                       "parallel-churn/rc/tiny/threads=2/placement=compact") == 0);
+                       "parallel-churn/rc/tiny/threads=2") == 0);
     ASSERT_STR_CONTAINS(json_string_value(json_object_get(json_array_get(skipped, 0), "reason")),
                         "not thread-safe");
     json_t *topo = json_object_get(mm, "topology");
