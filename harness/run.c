@@ -197,6 +197,16 @@ static int place_cell(const run_flags *f, hwloc_topology_t topo, cell *cells, in
     return EXIT_OK;
 }
 
+/* Whether NAME is one of the items of LIST ("a, b, c"); not a substring test: "threshold" is
+ * not in "cascade-threshold, threshold0". */
+static bool in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 /* Expands the flags into cells; checks every name, parameter and option first. Cells that cannot
  * run (a single-threaded manager asked for threads, a placement the topology lacks) are left
  * out and listed in `skipped` (may be NULL). */
@@ -247,7 +257,7 @@ static int build_cells(const run_flags *f, hwloc_topology_t topo, cell *cells, i
             size_t used = 0;
             for (int i = 0; i < nw; i++)
                 for (const mmb_param_spec *p = ws[i]->params; p && p->name; p++)
-                    if (!strstr(valid, p->name) && used < sizeof valid)
+                    if (!in_list(valid, p->name) && used < sizeof valid)
                         used += (size_t)snprintf(valid + used, sizeof valid - used, "%s%s",
                                                  used ? ", " : "", p->name);
             return usage_error("no selected workload has a parameter '%s' (valid: %s)",
@@ -263,7 +273,7 @@ static int build_cells(const run_flags *f, hwloc_topology_t topo, cell *cells, i
             size_t used = strlen(valid);
             for (int i = 0; i < nm; i++)
                 for (const mmb_option_spec *o = ms[i]->options; o && o->name; o++)
-                    if (!strstr(valid, o->name) && used < sizeof valid)
+                    if (!in_list(valid, o->name) && used < sizeof valid)
                         used +=
                             (size_t)snprintf(valid + used, sizeof valid - used, ", %s", o->name);
             return usage_error("no selected manager has an option '%s' (valid: %s)",
