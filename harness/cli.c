@@ -572,7 +572,7 @@ static int cmd_list(int argc, char **argv) {
     printf("common options (every manager):\n");
     for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
         print_option(o);
-    printf("\nworkloads (families: many-small, cycle-heavy, pause-sensitive):\n");
+    printf("\nworkloads (families: many-small, cycle-heavy, pause-sensitive, threaded):\n");
     for (size_t i = 0; i < mmb_workload_count(); i++) {
         const mmb_workload *w = mmb_workload_at(i);
         printf("  %-14s %-16s %s\n", w->name, w->family, w->summary);
