@@ -10,7 +10,10 @@
 
 extern const char *mmb_test_arg;
 
-static json_t *run_to_json(const char *extra) {
+/* Runs `mmbench run --out TMP EXTRA` (the binary is the test argument), checks it exited 0 and
+ * returns its results document. Shared with run_threads.c. */
+json_t *run_to_json(const char *extra);
+json_t *run_to_json(const char *extra) {
     char path[] = "/tmp/mmbench-run-test-XXXXXX";
     int fd = mkstemp(path);
     ASSERT_TRUE(fd >= 0);

@@ -9,21 +9,7 @@
 
 extern const char *mmb_test_arg;
 
-static json_t *run_json(const char *extra) {
-    char path[] = "/tmp/mmbench-threads-test-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s run --format none --out %s %s", mmb_test_arg, path, extra);
-    int status = system(cmd);
-    ASSERT_EQ(WEXITSTATUS(status), 0);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    ASSERT_TRUE(root != NULL);
-    unlink(path);
-    return root;
-}
+json_t *run_to_json(const char *extra); /* run_output.c */
 
 static json_t *entry_of(json_t *root, const char *cell) {
     size_t i;
@@ -45,8 +31,8 @@ static json_t *entry_of(json_t *root, const char *cell) {
  * has CPU time whenever task-clock is counted at all. */
 TEST(run_counters_recorded) {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_json("--workload binary-trees --manager cpython --scale tiny "
-                            "--counters default,task-clock");
+    json_t *root = run_to_json("--workload binary-trees --manager cpython --scale tiny "
+                               "--counters default,task-clock");
     json_t *ctx =
         json_object_get(json_object_get(json_object_get(root, "context"), "mmbench"), "counters");
     ASSERT_TRUE(json_is_object(ctx));
@@ -87,8 +73,8 @@ TEST(run_threads_placement_and_scaling) {
         fprintf(stderr, "skipped: needs 2 CPUs\n");
         exit(77);
     }
-    json_t *root = run_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
-                            "--param threads=1,2 --placement compact");
+    json_t *root = run_to_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
+                               "--param threads=1,2 --placement compact");
     json_t *mm = json_object_get(json_object_get(root, "context"), "mmbench");
     json_t *skipped = json_object_get(mm, "skipped");
     ASSERT_EQ(json_array_size(skipped), 1);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "churn.h"
 
 enum { P_OBJECTS, P_WINDOW, P_LINK };
 
@@ -36,26 +36,21 @@ static uint64_t read_serial(mmb_obj *o, uint32_t payload) {
     return v;
 }
 
-static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err, size_t n) {
-    mmb_heap *h = env->heap;
-    uint64_t objects = (uint64_t)env->params[P_OBJECTS];
-    uint32_t window = (uint32_t)env->params[P_WINDOW];
-    double link = env->params[P_LINK];
-    mmb_rng rng = {env->seed};
+int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t window, double link,
+                     uint64_t serial_base, uint64_t *checksum, char *err, size_t n) {
     entry *win = calloc(window, sizeof *win);
     if (!win) {
         snprintf(err, n, "out of memory for a window of %u", window);
         return -1;
     }
-    uint64_t checksum = 0;
     int status = 0;
     for (uint64_t i = 1; i <= objects + window && status == 0; i++) {
-        entry *e = &win[mmb_rng_below(&rng, window)];
+        entry *e = &win[mmb_rng_below(rng, window)];
         if (e->obj) {
             /* Check what leaves the window: its own serial, and its slot 0's target's. */
             uint64_t got = read_serial(e->obj, e->payload);
             if (e->payload >= 8 && got != e->serial) {
-                snprintf(err, n, "object %llu: payload reads %llu", (unsigned long long)e->serial,
+                snprintf(err, n, "object %#llx: payload reads %#llx", (unsigned long long)e->serial,
                          (unsigned long long)got);
                 status = -1;
                 break;
@@ -63,35 +58,33 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
             if (e->target_serial) {
                 mmb_obj *t = mmb_load(h, e->obj, 0);
                 if (!t || read_serial(t, 16) != e->target_serial) {
-                    snprintf(err, n, "object %llu: slot 0 no longer points at object %llu",
+                    snprintf(err, n, "object %#llx: slot 0 no longer points at object %#llx",
                              (unsigned long long)e->serial, (unsigned long long)e->target_serial);
                     status = -1;
                     break;
                 }
             }
-            checksum = checksum * 31 + e->serial + e->target_serial;
+            *checksum = *checksum * 31 + e->serial + e->target_serial;
             mmb_decref(h, e->obj);
             e->obj = NULL;
         }
         if (i > objects)
             continue; /* draining the window */
-        uint32_t nslots = mmb_rng_below(&rng, 5);
-        uint32_t payload = 8 * mmb_rng_below(&rng, 9);
+        uint32_t nslots = mmb_rng_below(rng, 5);
+        uint32_t payload = 8 * mmb_rng_below(rng, 9);
         mmb_obj *o = mmb_alloc(h, nslots, payload);
         if (!o) {
             snprintf(err, n, "allocation failed");
             status = -1;
             break;
         }
+        uint64_t serial = serial_base | i;
         if (payload >= 8)
-            memcpy(mmb_payload(o), &i, sizeof i);
-        e->obj = o;
-        e->serial = i;
-        e->payload = payload;
-        e->target_serial = 0;
-        if (nslots && mmb_rng_unit(&rng) < link) {
+            memcpy(mmb_payload(o), &serial, sizeof serial);
+        *e = (entry){.obj = o, .serial = serial, .payload = payload};
+        if (nslots && mmb_rng_unit(rng) < link) {
             /* Point at another live entry with a readable serial, older by construction. */
-            entry *t = &win[mmb_rng_below(&rng, window)];
+            entry *t = &win[mmb_rng_below(rng, window)];
             if (t->obj && t != e && t->payload >= 16) {
                 mmb_store(h, o, 0, t->obj);
                 e->target_serial = t->serial;
@@ -102,9 +95,17 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         if (win[k].obj)
             mmb_decref(h, win[k].obj);
     free(win);
+    return status;
+}
+
+static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err, size_t n) {
+    mmb_rng rng = {env->seed};
+    uint64_t objects = (uint64_t)env->params[P_OBJECTS];
+    out->checksum = 0;
+    int status = mmb_churn_window(env->heap, &rng, objects, (uint32_t)env->params[P_WINDOW],
+                                  env->params[P_LINK], 0, &out->checksum, err, n);
     out->work_units = objects;
     out->unit = "objects";
-    out->checksum = checksum;
     return status;
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "churn.h"
 
 enum { P_THREADS, P_OBJECTS, P_WINDOW, P_LINK };
 
@@ -32,13 +32,6 @@ static const mmb_param_spec params[] = {
  * out of sequence fails the check. */
 #define SERIAL_BITS 40
 
-typedef struct entry {
-    mmb_obj *obj;
-    uint64_t serial;
-    uint64_t target_serial; /* serial of what slot 0 points at, or 0 */
-    uint32_t payload;
-} entry;
-
 typedef struct crew_state {
     uint64_t objects;
     uint32_t window;
@@ -47,86 +40,18 @@ typedef struct crew_state {
     uint64_t *checksums; /* one per worker, each written only by its worker */
 } crew_state;
 
-static uint64_t read_serial(mmb_obj *o, uint32_t payload) {
-    uint64_t v = 0;
-    if (payload >= sizeof v)
-        memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
-
-/* Checks what leaves the window, folds it into *checksum and drops it. */
-static int retire(mmb_heap *h, entry *e, uint64_t *checksum, char *err, size_t n) {
-    int status = 0;
-    if (e->payload >= 8 && read_serial(e->obj, e->payload) != e->serial) {
-        snprintf(err, n, "object %016llx: payload reads %016llx", (unsigned long long)e->serial,
-                 (unsigned long long)read_serial(e->obj, e->payload));
-        status = -1;
-    } else if (e->target_serial) {
-        mmb_obj *t = mmb_load(h, e->obj, 0);
-        if (!t || read_serial(t, t->payload_bytes) != e->target_serial) {
-            snprintf(err, n, "object %016llx: slot 0 no longer points at object %016llx",
-                     (unsigned long long)e->serial, (unsigned long long)e->target_serial);
-            status = -1;
-        }
-    }
-    *checksum = *checksum * 31 + e->serial + e->target_serial;
-    mmb_decref(h, e->obj);
-    e->obj = NULL;
-    return status;
-}
-
 static int worker(const mmb_workload_env *env, unsigned index, void *arg, uint64_t *work_units,
                   char *err, size_t n) {
     crew_state *c = arg;
-    mmb_heap *h = env->heap;
     /* Worker i allocates objects / T, the first objects % T one more. */
     uint64_t objects = c->objects / c->threads + (index < c->objects % c->threads);
-    uint32_t window = c->window;
     mmb_rng seeder = {env->seed + index * 0x9E3779B97F4A7C15ull};
     mmb_rng rng = {mmb_rng_next(&seeder)}; /* element `index` of the seed's stream */
-    entry *win = calloc(window, sizeof *win);
-    if (!win) {
-        snprintf(err, n, "out of memory for a window of %u", window);
-        return -1;
-    }
-    uint64_t worker_bits = (uint64_t)(index + 1) << SERIAL_BITS;
-    uint64_t checksum = 0, allocated = 0;
-    int status = 0;
-    for (uint64_t i = 1; i <= objects + window && status == 0; i++) {
-        entry *e = &win[mmb_rng_below(&rng, window)];
-        if (e->obj && retire(h, e, &checksum, err, n) != 0) {
-            status = -1;
-            break;
-        }
-        if (i > objects)
-            continue; /* draining the window */
-        uint32_t nslots = mmb_rng_below(&rng, 5);
-        uint32_t payload = 8 * mmb_rng_below(&rng, 9);
-        mmb_obj *o = mmb_alloc(h, nslots, payload);
-        if (!o) {
-            snprintf(err, n, "allocation failed");
-            status = -1;
-            break;
-        }
-        allocated++;
-        uint64_t serial = worker_bits | i;
-        if (payload >= 8)
-            memcpy(mmb_payload(o), &serial, sizeof serial);
-        *e = (entry){.obj = o, .serial = serial, .payload = payload};
-        if (nslots && mmb_rng_unit(&rng) < c->link) {
-            entry *t = &win[mmb_rng_below(&rng, window)];
-            if (t->obj && t != e && t->payload >= 16) {
-                mmb_store(h, o, 0, t->obj);
-                e->target_serial = t->serial;
-            }
-        }
-    }
-    for (uint32_t k = 0; k < window; k++)
-        if (win[k].obj)
-            mmb_decref(h, win[k].obj);
-    free(win);
+    uint64_t checksum = 0;
+    int status = mmb_churn_window(env->heap, &rng, objects, c->window, c->link,
+                                  (uint64_t)(index + 1) << SERIAL_BITS, &checksum, err, n);
     c->checksums[index] = checksum;
-    *work_units += allocated;
+    *work_units += objects;
     return status;
 }
 
