@@ -36,8 +36,12 @@ static uint64_t read_serial(mmb_obj *o, uint32_t payload) {
     return v;
 }
 
-int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t window, double link,
+int mmb_churn_window(mmb_heap *h, mmb_rng *rng_io, uint64_t objects, uint32_t window, double link,
                      uint64_t serial_base, uint64_t *checksum, char *err, size_t n) {
+    /* Locals, not the callers' objects: the manager calls are opaque, so state reached through
+     * a pointer would be stored and reloaded around every one of them. */
+    mmb_rng rng = *rng_io;
+    uint64_t sum = *checksum;
     entry *win = calloc(window, sizeof *win);
     if (!win) {
         snprintf(err, n, "out of memory for a window of %u", window);
@@ -45,7 +49,7 @@ int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t windo
     }
     int status = 0;
     for (uint64_t i = 1; i <= objects + window && status == 0; i++) {
-        entry *e = &win[mmb_rng_below(rng, window)];
+        entry *e = &win[mmb_rng_below(&rng, window)];
         if (e->obj) {
             /* Check what leaves the window: its own serial, and its slot 0's target's. */
             uint64_t got = read_serial(e->obj, e->payload);
@@ -64,14 +68,14 @@ int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t windo
                     break;
                 }
             }
-            *checksum = *checksum * 31 + e->serial + e->target_serial;
+            sum = sum * 31 + e->serial + e->target_serial;
             mmb_decref(h, e->obj);
             e->obj = NULL;
         }
         if (i > objects)
             continue; /* draining the window */
-        uint32_t nslots = mmb_rng_below(rng, 5);
-        uint32_t payload = 8 * mmb_rng_below(rng, 9);
+        uint32_t nslots = mmb_rng_below(&rng, 5);
+        uint32_t payload = 8 * mmb_rng_below(&rng, 9);
         mmb_obj *o = mmb_alloc(h, nslots, payload);
         if (!o) {
             snprintf(err, n, "allocation failed");
@@ -82,9 +86,9 @@ int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t windo
         if (payload >= 8)
             memcpy(mmb_payload(o), &serial, sizeof serial);
         *e = (entry){.obj = o, .serial = serial, .payload = payload};
-        if (nslots && mmb_rng_unit(rng) < link) {
+        if (nslots && mmb_rng_unit(&rng) < link) {
             /* Point at another live entry with a readable serial, older by construction. */
-            entry *t = &win[mmb_rng_below(rng, window)];
+            entry *t = &win[mmb_rng_below(&rng, window)];
             if (t->obj && t != e && t->payload >= 16) {
                 mmb_store(h, o, 0, t->obj);
                 e->target_serial = t->serial;
@@ -95,6 +99,8 @@ int mmb_churn_window(mmb_heap *h, mmb_rng *rng, uint64_t objects, uint32_t windo
         if (win[k].obj)
             mmb_decref(h, win[k].obj);
     free(win);
+    *rng_io = rng;
+    *checksum = sum;
     return status;
 }
 
