@@ -309,30 +309,6 @@ static int perf_open(uint32_t type, uint64_t config, int group) {
     return (int)syscall(SYS_perf_event_open, &a, 0, -1, group, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* Why perf_event_open failed with ERR, as a phrase. */
-static void perf_failure(int err, char *buf, size_t n) {
-    const char *name = strerrorname_np(err);
-    name = name ? name : strerror(err);
-    if (err == EACCES || err == EPERM) {
-        int level = INT32_MIN;
-        FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-        if (f) {
-            if (fscanf(f, "%d", &level) != 1)
-                level = INT32_MIN;
-            fclose(f);
-        }
-        if (level != INT32_MIN)
-            snprintf(buf, n, "perf_event_open not permitted (%s, perf_event_paranoid is %d)", name,
-                     level);
-        else
-            snprintf(buf, n, "perf_event_open not permitted (%s)", name);
-    } else if (err == ENOENT || err == EOPNOTSUPP || err == ENODEV) {
-        snprintf(buf, n, "perf_event_open found no such event (%s)", name);
-    } else {
-        snprintf(buf, n, "perf_event_open failed (%s: %s)", name, strerror(err));
-    }
-}
-
 /* Reads a group of N events through its leader. Returns 0, or -1 (a pinned group the PMU could
  * not schedule reads as end of file). */
 static int perf_read_group(int leader, int n, uint64_t *out) {
@@ -356,185 +332,141 @@ static bool counts_everything(const char *name) {
            strcmp(name, "PAPI_TOT_CYC") == 0 || strcmp(name, "PAPI_TOT_INS") == 0;
 }
 
-/* ---- the probe ------------------------------------------------------------------------------ */
+/* ---- this machine, as the probe asks it ------------------------------------------------------ */
 
-static void set_unavailable(mmb_counter_event *e, const char *why) {
-    e->backend = MMB_BACKEND_UNAVAILABLE;
-    e->source[0] = '\0';
-    snprintf(e->why, sizeof e->why, "%s", why);
+static int read_paranoid(void) {
+    int level = INT32_MIN;
+    FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+    if (f) {
+        if (fscanf(f, "%d", &level) != 1)
+            level = INT32_MIN;
+        fclose(f);
+    }
+    return level;
 }
 
-/* Why PAPI could not count an event: the first candidate's error, ECMP_DISABLED naming the
- * disabled component and its reason. */
-static void papi_failure_text(const char *candidate, int code, int rc, char *buf, size_t n) {
+typedef struct real_machine {
+    int papi_set;
+    int papi_added;
+    int perf_fds[MMB_COUNTERS_MAX];
+    int perf_count;
+} real_machine;
+
+static int real_papi_open(void *ctx, char *why, size_t n) {
+    real_machine *r = ctx;
+    if (!papi_ready())
+        return fail(why, n, "%s", papi_failure);
+    int rc = PAPI_create_eventset(&r->papi_set);
+    if (rc != PAPI_OK) {
+        r->papi_set = PAPI_NULL;
+        return fail(why, n, "PAPI_create_eventset failed (%s)", PAPI_strerror(rc));
+    }
+    return 0;
+}
+
+/* The phrase for a PAPI error, ECMP_DISABLED naming the disabled component and its reason. */
+static void papi_error_text(int code, int rc, char *buf, size_t n) {
     if (rc == PAPI_ECMP_DISABLED) {
         int cidx = PAPI_get_event_component(code);
         const PAPI_component_info_t *info = cidx >= 0 ? PAPI_get_component_info(cidx) : NULL;
         if (!info || !info->disabled_reason[0])
             info = PAPI_get_component_info(PAPI_get_component_index("perf_event"));
-        if (info)
-            snprintf(buf, n, "PAPI component %.64s is disabled (%.160s)", info->name,
+        if (info) {
+            snprintf(buf, n, "component %.64s is disabled: %.160s", info->name,
                      info->disabled_reason[0] ? info->disabled_reason : "no reason given");
-        else
-            snprintf(buf, n, "PAPI: %s: %s", candidate, PAPI_strerror(rc));
-    } else if (code == PAPI_NULL) {
-        snprintf(buf, n, "PAPI does not know %s (%s)", candidate, PAPI_strerror(rc));
-    } else {
-        snprintf(buf, n, "PAPI cannot count %s (%s)", candidate, PAPI_strerror(rc));
+            return;
+        }
     }
+    snprintf(buf, n, "%s", PAPI_strerror(rc));
 }
 
-/* Tries one event in SET, which stays startable: added, started and stopped, or removed again. */
-static int papi_try(int set, const char *candidate, int *code) {
-    int rc = PAPI_event_name_to_code(candidate, code);
+/* Adds one event to the set, which stays startable: added, started and stopped, or removed. */
+static int real_papi_add(void *ctx, const char *name, int *code, bool *unknown, char *why,
+                         size_t n) {
+    real_machine *r = ctx;
+    *unknown = false;
+    int rc = PAPI_event_name_to_code(name, code);
     if (rc != PAPI_OK) {
         *code = PAPI_NULL;
-        return rc;
+        *unknown = true;
+        return fail(why, n, "%s", PAPI_strerror(rc));
     }
-    if ((rc = PAPI_add_event(set, *code)) != PAPI_OK)
-        return rc;
-    if ((rc = PAPI_start(set)) != PAPI_OK) {
-        PAPI_remove_event(set, *code);
-        return rc;
+    if ((rc = PAPI_add_event(r->papi_set, *code)) == PAPI_OK &&
+        (rc = PAPI_start(r->papi_set)) != PAPI_OK)
+        PAPI_remove_event(r->papi_set, *code);
+    if (rc != PAPI_OK) {
+        papi_error_text(*code, rc, why, n);
+        return -1;
     }
     long long scratch[MMB_COUNTERS_MAX];
-    PAPI_stop(set, scratch);
-    return PAPI_OK;
+    PAPI_stop(r->papi_set, scratch);
+    r->papi_added++;
+    return 0;
 }
 
-/* Hardware events through PAPI. Returns the event set, started, holding the events PAPI counts
- * (so that the perf_event probe competes with them for the PMU, as threads will), or PAPI_NULL. */
-static int probe_papi(mmb_counters_plan *plan) {
-    bool any = false;
-    for (int i = 0; i < plan->count; i++)
-        any |= plan->events[i].hardware;
-    if (!any)
-        return PAPI_NULL;
-    const char *skip = NULL;
-    int set = PAPI_NULL, rc;
-    char why[256];
-    if (!(plan->backends & MMB_COUNTERS_USE_PAPI))
-        skip = "PAPI not used";
-    else if (!papi_ready())
-        skip = papi_failure;
-    else if ((rc = PAPI_create_eventset(&set)) != PAPI_OK) {
-        snprintf(why, sizeof why, "PAPI_create_eventset failed (%s)", PAPI_strerror(rc));
-        skip = why;
-        set = PAPI_NULL;
-    }
-    for (int i = 0; i < plan->count; i++) {
-        mmb_counter_event *e = &plan->events[i];
-        if (!e->hardware)
-            continue;
-        if (skip) {
-            set_unavailable(e, skip);
-            continue;
-        }
-        const char *single[2] = {e->name, NULL};
-        const char *const *candidates = e->known >= 0 ? known[e->known].papi : single;
-        why[0] = '\0';
-        for (int c = 0, first_rc = PAPI_OK; c < 2 && candidates[c]; c++) {
-            int code;
-            rc = papi_try(set, candidates[c], &code);
-            if (rc == PAPI_OK) {
-                e->backend = MMB_BACKEND_PAPI;
-                e->papi_code = code;
-                snprintf(e->source, sizeof e->source, "%s", candidates[c]);
-                break;
-            }
-            if (c == 0) {
-                papi_failure_text(candidates[c], code, rc, why, sizeof why);
-                first_rc = rc;
-            } else if (rc != first_rc) {
-                append(why, sizeof why, ", nor %s (%s)", candidates[c], PAPI_strerror(rc));
-            }
-        }
-        if (e->backend != MMB_BACKEND_PAPI)
-            set_unavailable(e, why);
-    }
-    int counted = 0;
-    for (int i = 0; i < plan->count; i++)
-        counted += plan->events[i].backend == MMB_BACKEND_PAPI;
-    if (set == PAPI_NULL)
-        return PAPI_NULL;
-    /* A PMU that a hypervisor pretends to have can count nothing: cycles and instructions must
-     * move over a busy loop, or no PAPI event is trusted. */
+/* Leaves the set started, so that the perf_event probe competes with it for the PMU, as
+ * threads will. */
+static int real_papi_spin(void *ctx, int count, long long *delta, char *why, size_t n) {
+    real_machine *r = ctx;
     long long before[MMB_COUNTERS_MAX], after[MMB_COUNTERS_MAX];
-    const char *bad = NULL;
-    if (counted == 0)
-        bad = "";
-    else if (PAPI_start(set) != PAPI_OK || PAPI_read(set, before) != PAPI_OK)
-        bad = "PAPI: the event set would not start or read";
+    if (count != r->papi_added || PAPI_start(r->papi_set) != PAPI_OK ||
+        PAPI_read(r->papi_set, before) != PAPI_OK)
+        return fail(why, n, "PAPI: the event set would not start or read");
     spin();
-    if (!bad && PAPI_read(set, after) != PAPI_OK)
-        bad = "PAPI: the event set would not read";
-    for (int i = 0, k = 0; i < plan->count && !bad; i++) {
-        mmb_counter_event *e = &plan->events[i];
-        if (e->backend != MMB_BACKEND_PAPI)
-            continue;
-        if (counts_everything(e->source) && after[k] <= before[k]) {
-            snprintf(why, sizeof why, "PAPI: %s did not move over a busy loop", e->source);
-            bad = why;
-        }
-        k++;
-    }
-    if (bad) {
-        for (int i = 0; i < plan->count; i++)
-            if (plan->events[i].backend == MMB_BACKEND_PAPI)
-                set_unavailable(&plan->events[i], bad);
-        long long scratch[MMB_COUNTERS_MAX];
-        PAPI_stop(set, scratch);
-        PAPI_cleanup_eventset(set);
-        PAPI_destroy_eventset(&set);
-        return PAPI_NULL;
-    }
-    return set;
+    if (PAPI_read(r->papi_set, after) != PAPI_OK)
+        return fail(why, n, "PAPI: the event set would not read");
+    for (int i = 0; i < count; i++)
+        delta[i] = after[i] - before[i];
+    return 0;
 }
 
-/* The named hardware events PAPI could not count, through perf_event_open, as one pinned group. */
-static void probe_perf_hardware(mmb_counters_plan *plan) {
-    int fds[MMB_COUNTERS_MAX], slot[MMB_COUNTERS_MAX], n = 0;
-    for (int i = 0; i < plan->count; i++) {
-        mmb_counter_event *e = &plan->events[i];
-        if (!e->hardware || e->backend != MMB_BACKEND_UNAVAILABLE || e->known < 0)
-            continue;
-        const known_event *k = &known[e->known];
-        char why[128];
-        if (!(plan->backends & MMB_COUNTERS_USE_PERF)) {
-            append(e->why, sizeof e->why, ", and perf_event_open not used");
-            continue;
-        }
-        int fd = perf_open(k->perf_type, k->perf_config, n ? fds[0] : -1);
-        if (fd < 0) {
-            perf_failure(errno, why, sizeof why);
-            append(e->why, sizeof e->why, ", and %s", why);
-            continue;
-        }
-        fds[n] = fd;
-        slot[n++] = i;
-    }
-    if (n == 0)
-        return;
+static int real_perf_hw_open(void *ctx, uint32_t type, uint64_t config) {
+    real_machine *r = ctx;
+    int fd = perf_open(type, config, r->perf_count ? r->perf_fds[0] : -1);
+    if (fd < 0)
+        return errno ? errno : EINVAL;
+    r->perf_fds[r->perf_count++] = fd;
+    return 0;
+}
+
+static int real_perf_hw_spin(void *ctx, int count, uint64_t *delta) {
+    real_machine *r = ctx;
     uint64_t before[MMB_COUNTERS_MAX], after[MMB_COUNTERS_MAX];
-    int rc = perf_read_group(fds[0], n, before);
+    if (count != r->perf_count || perf_read_group(r->perf_fds[0], count, before) != 0)
+        return -1;
     spin();
-    rc = rc == 0 ? perf_read_group(fds[0], n, after) : rc;
-    const char *why = rc != 0 ? "perf_event_open: the PMU could not hold the group" : NULL;
-    for (int j = 0; j < n && !why; j++)
-        if (counts_everything(plan->events[slot[j]].name) && after[j] <= before[j])
-            why = "perf_event_open: cycles or instructions did not move over a busy loop";
-    for (int j = 0; j < n; j++) {
-        mmb_counter_event *e = &plan->events[slot[j]];
-        if (why) {
-            append(e->why, sizeof e->why, ", and %s", why);
-        } else {
-            e->backend = MMB_BACKEND_PERF;
-            e->why[0] = '\0';
-            snprintf(e->source, sizeof e->source, "%s", known[e->known].perf_source);
-        }
+    if (perf_read_group(r->perf_fds[0], count, after) != 0)
+        return -1;
+    for (int i = 0; i < count; i++)
+        delta[i] = after[i] - before[i];
+    return 0;
+}
+
+static int real_perf_sw(void *ctx, uint32_t type, uint64_t config, bool must_move) {
+    (void)ctx;
+    int fd = perf_open(type, config, -1);
+    if (fd < 0)
+        return errno ? errno : EINVAL;
+    uint64_t v[2] = {0, 0};
+    bool moved = true;
+    if (must_move) {
+        moved = perf_read_group(fd, 1, &v[0]) == 0;
+        spin();
+        moved = moved && perf_read_group(fd, 1, &v[1]) == 0 && v[1] > v[0];
     }
-    for (int j = n - 1; j >= 0; j--)
-        close(fds[j]);
+    close(fd);
+    return moved ? 0 : -1;
+}
+
+static int real_perf_paranoid(void *ctx) {
+    (void)ctx;
+    return read_paranoid();
+}
+
+static int real_rusage(void *ctx) {
+    (void)ctx;
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? 0 : errno;
 }
 
 static uint64_t thread_cpu_ns(void) {
@@ -544,71 +476,239 @@ static uint64_t thread_cpu_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A software event: perf_event_open, else getrusage, else the thread clock. */
-static void probe_software(mmb_counters_plan *plan, mmb_counter_event *e) {
-    const known_event *k = &known[e->known];
-    char why[256] = "";
-    if (k->perf_source) {
-        int fd = (plan->backends & MMB_COUNTERS_USE_PERF)
-                     ? perf_open(k->perf_type, k->perf_config, -1)
-                     : (errno = 0, -1);
-        if (fd >= 0) {
-            uint64_t v[2] = {0, 0};
-            bool moved = true;
-            if (k->clock) { /* task-clock must move over a busy loop */
-                moved = perf_read_group(fd, 1, &v[0]) == 0;
-                spin();
-                moved = moved && perf_read_group(fd, 1, &v[1]) == 0 && v[1] > v[0];
-            }
-            close(fd);
-            if (moved) {
-                e->backend = MMB_BACKEND_PERF;
-                snprintf(e->source, sizeof e->source, "%s", k->perf_source);
-                return;
-            }
-            snprintf(why, sizeof why, "perf_event_open: %s did not move over a busy loop", e->name);
-        } else if (errno == 0) {
-            snprintf(why, sizeof why, "perf_event_open not used");
-        } else {
-            perf_failure(errno, why, sizeof why);
+static int real_thread_clock(void *ctx) {
+    (void)ctx;
+    return thread_cpu_ns() != 0 ? 0 : -1;
+}
+
+static void real_close(void *ctx) {
+    real_machine *r = ctx;
+    for (int j = r->perf_count - 1; j >= 0; j--)
+        close(r->perf_fds[j]);
+    r->perf_count = 0;
+    if (r->papi_set != PAPI_NULL) {
+        long long scratch[MMB_COUNTERS_MAX];
+        PAPI_stop(r->papi_set, scratch);
+        PAPI_cleanup_eventset(r->papi_set);
+        PAPI_destroy_eventset(&r->papi_set);
+        r->papi_set = PAPI_NULL;
+    }
+    r->papi_added = 0;
+}
+
+/* ---- the probe ------------------------------------------------------------------------------ */
+
+/* Marks E unavailable: WHY is the whole story for this event (it names the PAPI events tried),
+ * CAUSE the same without names, so that events failing for one cause group under it. */
+static void set_unavailable(mmb_counter_event *e, const char *why, const char *cause) {
+    e->backend = MMB_BACKEND_UNAVAILABLE;
+    e->source[0] = '\0';
+    snprintf(e->why, sizeof e->why, "%s", why);
+    snprintf(e->cause, sizeof e->cause, "%s", cause);
+}
+
+/* Appends one phrase to an unavailable event's why and cause alike. */
+__attribute__((format(printf, 2, 3))) static void add_cause(mmb_counter_event *e, const char *fmt,
+                                                            ...) {
+    char phrase[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(phrase, sizeof phrase, fmt, ap);
+    va_end(ap);
+    append(e->why, sizeof e->why, "%s%s", e->why[0] ? ", and " : "", phrase);
+    append(e->cause, sizeof e->cause, "%s%s", e->cause[0] ? ", and " : "", phrase);
+}
+
+/* Why perf_event_open failed with ERR, as a phrase. */
+static void perf_failure_text(int err, int paranoid, char *buf, size_t n) {
+    const char *name = strerrorname_np(err);
+    name = name ? name : strerror(err);
+    if (err == EACCES || err == EPERM) {
+        if (paranoid != INT32_MIN)
+            snprintf(buf, n, "perf_event_open not permitted (%s, perf_event_paranoid is %d)", name,
+                     paranoid);
+        else
+            snprintf(buf, n, "perf_event_open not permitted (%s)", name);
+    } else if (err == ENOENT || err == EOPNOTSUPP || err == ENODEV) {
+        snprintf(buf, n, "perf_event_open found no such event (%s)", name);
+    } else {
+        snprintf(buf, n, "perf_event_open failed (%s: %s)", name, strerror(err));
+    }
+}
+
+/* One event's PAPI candidates (a named event's presets, or the name itself), tried in order: the
+ * first that PAPI counts is kept; else why names each candidate's failure. */
+static void papi_candidates(const mmb_counters_machine *m, mmb_counter_event *e) {
+    const char *single[2] = {e->name, NULL};
+    const char *const *candidates = e->known >= 0 ? known[e->known].papi : single;
+    char why[256] = "", cause[256] = "", first[160] = "";
+    for (int c = 0; c < 2 && candidates[c]; c++) {
+        int code = PAPI_NULL;
+        bool unknown = false;
+        char phrase[160] = "";
+        if (m->papi_add(m->ctx, candidates[c], &code, &unknown, phrase, sizeof phrase) == 0) {
+            e->backend = MMB_BACKEND_PAPI;
+            e->papi_code = code;
+            snprintf(e->source, sizeof e->source, "%s", candidates[c]);
+            return;
+        }
+        if (c == 0) {
+            snprintf(why, sizeof why, "PAPI %s %s (%s)", unknown ? "does not know" : "cannot count",
+                     candidates[c], phrase);
+            snprintf(cause, sizeof cause, "PAPI: %s%s", unknown ? "no such event, " : "", phrase);
+            snprintf(first, sizeof first, "%s", phrase);
+        } else if (strcmp(phrase, first) != 0) {
+            append(why, sizeof why, ", nor %s (%s)", candidates[c], phrase);
+            append(cause, sizeof cause, ", nor the alternative (%s)", phrase);
         }
     }
-    struct rusage ru;
+    set_unavailable(e, why, cause);
+}
+
+/* Hardware events through PAPI. Cycles and instructions must move over a busy loop: a PMU that a
+ * hypervisor pretends to have can count nothing, and then no PAPI event is trusted. */
+static void probe_papi(mmb_counters_plan *plan, const mmb_counters_machine *m) {
+    bool any = false;
+    for (int i = 0; i < plan->count; i++)
+        any |= plan->events[i].hardware;
+    if (!any)
+        return;
+    char skip[256] = "";
+    if (!(plan->backends & MMB_COUNTERS_USE_PAPI))
+        snprintf(skip, sizeof skip, "PAPI not used");
+    else if (m->papi_open(m->ctx, skip, sizeof skip) != 0 && !skip[0])
+        snprintf(skip, sizeof skip, "PAPI could not start");
+    int counted = 0;
+    for (int i = 0; i < plan->count; i++) {
+        mmb_counter_event *e = &plan->events[i];
+        if (!e->hardware)
+            continue;
+        if (skip[0])
+            set_unavailable(e, skip, skip);
+        else
+            papi_candidates(m, e);
+        counted += e->backend == MMB_BACKEND_PAPI;
+    }
+    if (counted == 0)
+        return;
+    long long delta[MMB_COUNTERS_MAX];
+    char bad[256] = "";
+    if (m->papi_spin(m->ctx, counted, delta, bad, sizeof bad) != 0 && !bad[0])
+        snprintf(bad, sizeof bad, "PAPI: the event set would not read");
+    for (int i = 0, k = 0; i < plan->count && !bad[0]; i++) {
+        const mmb_counter_event *e = &plan->events[i];
+        if (e->backend != MMB_BACKEND_PAPI)
+            continue;
+        if (counts_everything(e->source) && delta[k] <= 0)
+            snprintf(bad, sizeof bad, "PAPI: %s did not move over a busy loop", e->source);
+        k++;
+    }
+    if (bad[0])
+        for (int i = 0; i < plan->count; i++)
+            if (plan->events[i].backend == MMB_BACKEND_PAPI)
+                set_unavailable(&plan->events[i], bad, bad);
+}
+
+/* The named hardware events PAPI could not count, through perf_event_open, as one pinned group. */
+static void probe_perf_hardware(mmb_counters_plan *plan, const mmb_counters_machine *m) {
+    int slot[MMB_COUNTERS_MAX], n = 0;
+    for (int i = 0; i < plan->count; i++) {
+        mmb_counter_event *e = &plan->events[i];
+        if (!e->hardware || e->backend != MMB_BACKEND_UNAVAILABLE || e->known < 0)
+            continue;
+        if (!(plan->backends & MMB_COUNTERS_USE_PERF)) {
+            add_cause(e, "perf_event_open not used");
+            continue;
+        }
+        int err = m->perf_hw_open(m->ctx, known[e->known].perf_type, known[e->known].perf_config);
+        if (err != 0) {
+            char why[128];
+            perf_failure_text(err, m->perf_paranoid(m->ctx), why, sizeof why);
+            add_cause(e, "%s", why);
+            continue;
+        }
+        slot[n++] = i;
+    }
+    if (n == 0)
+        return;
+    uint64_t delta[MMB_COUNTERS_MAX];
+    const char *why = m->perf_hw_spin(m->ctx, n, delta) != 0
+                          ? "perf_event_open: the PMU could not hold the group"
+                          : NULL;
+    for (int j = 0; j < n && !why; j++)
+        if (counts_everything(plan->events[slot[j]].name) && delta[j] == 0)
+            why = "perf_event_open: cycles or instructions did not move over a busy loop";
+    for (int j = 0; j < n; j++) {
+        mmb_counter_event *e = &plan->events[slot[j]];
+        if (why) {
+            add_cause(e, "%s", why);
+        } else {
+            e->backend = MMB_BACKEND_PERF;
+            e->why[0] = e->cause[0] = '\0';
+            snprintf(e->source, sizeof e->source, "%s", known[e->known].perf_source);
+        }
+    }
+}
+
+/* A software event: perf_event_open, else getrusage, else the thread clock. */
+static void probe_software(mmb_counters_plan *plan, const mmb_counters_machine *m,
+                           mmb_counter_event *e) {
+    const known_event *k = &known[e->known];
+    e->why[0] = e->cause[0] = '\0';
+    if (k->perf_source) {
+        int err = (plan->backends & MMB_COUNTERS_USE_PERF)
+                      ? m->perf_sw(m->ctx, k->perf_type, k->perf_config, k->clock)
+                      : INT32_MIN;
+        char why[160];
+        if (err == 0) {
+            e->backend = MMB_BACKEND_PERF;
+            snprintf(e->source, sizeof e->source, "%s", k->perf_source);
+            return;
+        } else if (err == INT32_MIN) {
+            add_cause(e, "perf_event_open not used");
+        } else if (err < 0) {
+            add_cause(e, "perf_event_open: it did not move over a busy loop");
+        } else {
+            perf_failure_text(err, m->perf_paranoid(m->ctx), why, sizeof why);
+            add_cause(e, "%s", why);
+        }
+    }
     if (k->rusage != RU_NONE && (plan->backends & MMB_COUNTERS_USE_RUSAGE)) {
-        if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+        int err = m->rusage(m->ctx);
+        if (err == 0) {
             e->backend = MMB_BACKEND_RUSAGE;
             snprintf(e->source, sizeof e->source, "%s", rusage_sources[k->rusage]);
             return;
         }
-        append(why, sizeof why, "%sgetrusage(RUSAGE_THREAD) failed (%s)", why[0] ? ", and " : "",
-               strerror(errno));
+        add_cause(e, "getrusage(RUSAGE_THREAD) failed (%s)", strerror(err));
     } else if (k->rusage != RU_NONE) {
-        append(why, sizeof why, "%sgetrusage not used", why[0] ? ", and " : "");
+        add_cause(e, "getrusage not used");
     }
     if (k->clock && (plan->backends & MMB_COUNTERS_USE_CLOCK)) {
-        if (thread_cpu_ns() != 0) {
+        if (m->thread_clock(m->ctx) == 0) {
             e->backend = MMB_BACKEND_CLOCK;
             snprintf(e->source, sizeof e->source, "clock_gettime(CLOCK_THREAD_CPUTIME_ID), ns");
             return;
         }
-        append(why, sizeof why, "%sCLOCK_THREAD_CPUTIME_ID failed", why[0] ? ", and " : "");
+        add_cause(e, "CLOCK_THREAD_CPUTIME_ID failed");
     } else if (k->clock) {
-        append(why, sizeof why, "%sthe thread clock not used", why[0] ? ", and " : "");
+        add_cause(e, "the thread clock not used");
     }
-    set_unavailable(e, why);
+    e->backend = MMB_BACKEND_UNAVAILABLE;
+    e->source[0] = '\0';
 }
 
 static bool is_counted(const mmb_counter_event *e) {
     return e->backend != MMB_BACKEND_UNAVAILABLE;
 }
 
-/* Whether B is unavailable for the same reason as A (an unavailable event). */
+/* Whether B is unavailable for the same cause as A (an unavailable event). */
 static bool same_reason(const mmb_counter_event *a, const mmb_counter_event *b) {
-    return !is_counted(b) && b->hardware == a->hardware && strcmp(a->why, b->why) == 0;
+    return !is_counted(b) && b->hardware == a->hardware && strcmp(a->cause, b->cause) == 0;
 }
 
-/* "no hardware counters: WHY; counting software events only: A, B" and the like: the unavailable
- * events asked for, grouped by identical reasons, then every event that is counted. */
+/* "no hardware counters: CAUSE; counting software events only: A, B" and the like: the
+ * unavailable events asked for, grouped by identical causes, then every event that is counted. */
 static void build_reason(mmb_counters_plan *plan, int asked) {
     char *r = plan->reason;
     size_t n = sizeof plan->reason;
@@ -632,12 +732,12 @@ static void build_reason(mmb_counters_plan *plan, int asked) {
             same += same_reason(e, &plan->events[j]);
         append(r, n, "%s", r[0] ? "; " : "");
         if (e->hardware && same == hw) {
-            append(r, n, "no hardware counters: %s", e->why);
+            append(r, n, "no hardware counters: %s", e->cause);
         } else {
             for (int j = i, listed = 0; j < asked; j++)
                 if (same_reason(e, &plan->events[j]))
                     append(r, n, "%s%s", listed++ ? ", " : "", plan->events[j].name);
-            append(r, n, " unavailable: %s", e->why);
+            append(r, n, " unavailable: %s", e->cause);
         }
         for (int j = i; j < asked; j++)
             done[j] |= same_reason(e, &plan->events[j]);
@@ -653,18 +753,13 @@ static void build_reason(mmb_counters_plan *plan, int asked) {
             append(r, n, "%s%s", listed++ ? ", " : "", plan->events[i].name);
 }
 
-void mmb_counters_probe(mmb_counters_plan *plan) {
+void mmb_counters_probe_machine(mmb_counters_plan *plan, const mmb_counters_machine *m) {
     if (plan->probed)
         return;
     int asked = plan->count;
-    int set = probe_papi(plan);
-    probe_perf_hardware(plan);
-    if (set != PAPI_NULL) {
-        long long scratch[MMB_COUNTERS_MAX];
-        PAPI_stop(set, scratch);
-        PAPI_cleanup_eventset(set);
-        PAPI_destroy_eventset(&set);
-    }
+    probe_papi(plan, m);
+    probe_perf_hardware(plan, m);
+    m->close(m->ctx);
     bool hw_missing = false;
     for (int i = 0; i < asked; i++)
         hw_missing |= plan->events[i].hardware && !is_counted(&plan->events[i]);
@@ -676,12 +771,30 @@ void mmb_counters_probe(mmb_counters_plan *plan) {
     }
     for (int i = 0; i < plan->count; i++)
         if (!plan->events[i].hardware)
-            probe_software(plan, &plan->events[i]);
+            probe_software(plan, m, &plan->events[i]);
     plan->available = true;
     for (int i = 0; i < asked; i++)
         plan->available &= is_counted(&plan->events[i]);
     build_reason(plan, asked);
     plan->probed = true;
+}
+
+void mmb_counters_probe(mmb_counters_plan *plan) {
+    real_machine r = {.papi_set = PAPI_NULL};
+    const mmb_counters_machine m = {
+        .ctx = &r,
+        .papi_open = real_papi_open,
+        .papi_add = real_papi_add,
+        .papi_spin = real_papi_spin,
+        .perf_hw_open = real_perf_hw_open,
+        .perf_hw_spin = real_perf_hw_spin,
+        .perf_sw = real_perf_sw,
+        .perf_paranoid = real_perf_paranoid,
+        .rusage = real_rusage,
+        .thread_clock = real_thread_clock,
+        .close = real_close,
+    };
+    mmb_counters_probe_machine(plan, &m);
 }
 
 bool mmb_counters_available(const mmb_counters_plan *plan) {
@@ -802,7 +915,8 @@ mmb_counters_thread *mmb_counters_thread_open(const mmb_counters_plan *plan, cha
             int fd = perf_open(k->perf_type, k->perf_config, g->n ? g->fds[0] : -1);
             if (fd < 0) {
                 char text[128];
-                perf_failure(errno, text, sizeof text);
+                int err = errno;
+                perf_failure_text(err, read_paranoid(), text, sizeof text);
                 fail(why, n, "%s: %s", e->name, text);
                 goto failed;
             }

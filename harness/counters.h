@@ -44,7 +44,8 @@ typedef struct mmb_counter_event {
     bool fallback; /* not asked for: added because asked-for hardware events are unavailable */
     mmb_counter_backend backend; /* the rest is set by the probe */
     char source[96];             /* what exactly counts it, e.g. "PAPI_L3_TCM" */
-    char why[256];               /* when unavailable: why, one line */
+    char why[256];               /* when unavailable: why, one line, naming what was tried */
+    char cause[256];             /* the same without event names: events group by it */
     /* How the backend counts it (the probe's findings, for mmb_counters_thread_open). */
     int known; /* index into counters.c's table of named events, or -1 for a PAPI name */
     int papi_code;
@@ -72,6 +73,44 @@ int mmb_counters_parse(const char *list, mmb_counters_plan *plan, char *err, siz
  * asked for is unavailable, and fills available and reason. Call it once, before threads or
  * forked children open counters: a plan is plain data, and children inherit PAPI's state. */
 void mmb_counters_probe(mmb_counters_plan *plan);
+
+/* What the probe asks of a machine, one question a function. mmb_counters_probe asks this one
+ * (PAPI, perf_event_open, getrusage, the thread clock); tests answer for other machines (no PMU,
+ * a disabled PAPI component, a missing event, perf_event_paranoid) and check what the probe
+ * concludes from each. A phrase written into why is one line and does not name the event. */
+typedef struct mmb_counters_machine {
+    void *ctx;
+    /* PAPI is initialised and the probe's event set exists: 0, or -1 with why. */
+    int (*papi_open)(void *ctx, char *why, size_t n);
+    /* Adds NAME (a preset or a native event) to the event set, which stays startable: 0 with
+     * *code, or -1 with why (PAPI's error: "Event does not exist", "component perf_event is
+     * disabled: ..."); *unknown when PAPI does not know the name at all. */
+    int (*papi_add)(void *ctx, const char *name, int *code, bool *unknown, char *why, size_t n);
+    /* Counts the COUNT added events over a busy loop: 0 with each one's change in delta[], in the
+     * order added, or -1 with why. The set may stay started until close. */
+    int (*papi_spin)(void *ctx, int count, long long *delta, char *why, size_t n);
+    /* Opens a hardware event in the probe's perf_event group (the first one opened leads): 0, or
+     * an errno value. */
+    int (*perf_hw_open)(void *ctx, uint32_t type, uint64_t config);
+    /* Reads the COUNT opened events over a busy loop: 0 with each one's change in delta[], or -1
+     * when the PMU could not hold the group. */
+    int (*perf_hw_spin)(void *ctx, int count, uint64_t *delta);
+    /* Opens a software event alone: 0, or an errno value; with must_move, -1 when it did not
+     * move over a busy loop. */
+    int (*perf_sw)(void *ctx, uint32_t type, uint64_t config, bool must_move);
+    /* /proc/sys/kernel/perf_event_paranoid, or INT32_MIN when it cannot be read. */
+    int (*perf_paranoid)(void *ctx);
+    /* getrusage(RUSAGE_THREAD): 0, or an errno value. */
+    int (*rusage)(void *ctx);
+    /* CLOCK_THREAD_CPUTIME_ID: 0 when it reads, else -1. */
+    int (*thread_clock)(void *ctx);
+    /* Releases what the questions opened (the event set, the group); called once, after the
+     * hardware questions. */
+    void (*close)(void *ctx);
+} mmb_counters_machine;
+
+/* mmb_counters_probe, asking M instead of this machine. */
+void mmb_counters_probe_machine(mmb_counters_plan *plan, const mmb_counters_machine *m);
 
 /* After the probe: whether every event asked for is counted, and if not, why (else ""). */
 bool mmb_counters_available(const mmb_counters_plan *plan);

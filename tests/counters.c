@@ -1,8 +1,12 @@
-/* Counters (harness/counters.h): parsing, the probe on this machine (which may or may not have a
- * PMU: each test checks whichever it found, never nothing), counting by software events, phase
- * attribution, the JSON, and events that cannot be counted. Busy loops spin on the thread's CPU
- * clock, so a loaded machine makes them longer in wall time but not in CPU time. perf's task-clock
- * can read up to about 10% below that clock on a loaded VM, so time is checked to within 20%. */
+/* Counters (harness/counters.h): parsing, the probe's conclusions on machines described by their
+ * answers (no PMU, a PMU, a disabled component, a missing event, permission denied), the real
+ * probe's self-consistency, counting by software events, phase attribution, the JSON, and events
+ * that cannot be counted. Busy loops spin on the thread's CPU clock, so a loaded machine makes
+ * them longer in wall time but not in CPU time. perf's task-clock reads below that clock on a
+ * loaded VM (about 10% seen here), so a count of N ns of spinning is checked against
+ * [N/2, 2N + 5 ms]: margins that hold on 2 shared, loaded cores; through the thread clock itself
+ * the lower bound is exact. */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -28,6 +32,12 @@ static void spin_ns(uint64_t ns) {
     while (thread_cpu_ns() < end)
         for (int i = 0; i < 1000; i++)
             x = x + (uint64_t)i;
+}
+
+/* Whether COUNTED ns of CPU time is what spinning SPUN ns gives, through BACKEND. */
+static bool cpu_time_ok(uint64_t counted, uint64_t spun, mmb_counter_backend backend) {
+    uint64_t low = backend == MMB_BACKEND_CLOCK ? spun : spun / 2;
+    return counted >= low && counted <= 2 * spun + 5 * MS;
 }
 
 static mmb_counters_plan probed(const char *list, unsigned backends) {
@@ -113,54 +123,276 @@ TEST(counters_parse_lists) {
     expect_parse_error(many, "more than 13 counters");
 }
 
-/* Whatever this machine has, the probe says so: hardware events counted, or unavailable with a
- * reason naming PAPI and software events counted instead. */
+/* ---- the probe's logic, on machines described by their answers ---------------------------- */
+
+/* A machine that answers the probe's questions as told: what PAPI says to each event name, what
+ * perf_event_open says, and whether counts move over a busy loop. */
+typedef struct fake_machine {
+    const char *papi_open_fails; /* NULL: PAPI starts */
+    const char *papi_refuses;    /* NULL: PAPI adds every event; else its phrase for every one */
+    const char *papi_missing[2]; /* names PAPI does not have ... */
+    const char *missing_why[2];  /* ... and its phrase for each */
+    bool papi_still;             /* added events do not move over a busy loop */
+    int perf_hw_err;             /* 0: perf_event_open opens hardware events */
+    bool perf_still;             /* opened hardware events do not move */
+    int perf_sw_err;             /* 0, an errno value, or -1 (does not move) */
+    int paranoid;
+    int rusage_err, clock_err;
+    int papi_opens, perf_hw_opens, closes; /* what the probe asked */
+} fake_machine;
+
+static int fake_papi_open(void *ctx, char *why, size_t n) {
+    fake_machine *f = ctx;
+    f->papi_opens++;
+    if (!f->papi_open_fails)
+        return 0;
+    snprintf(why, n, "%s", f->papi_open_fails);
+    return -1;
+}
+
+static int fake_papi_add(void *ctx, const char *name, int *code, bool *unknown, char *why,
+                         size_t n) {
+    fake_machine *f = ctx;
+    *code = 1;
+    *unknown = false;
+    const char *refuse = f->papi_refuses;
+    for (int i = 0; i < 2; i++)
+        if (f->papi_missing[i] && strcmp(name, f->papi_missing[i]) == 0)
+            refuse = f->missing_why[i];
+    if (!refuse)
+        return 0;
+    snprintf(why, n, "%s", refuse);
+    return -1;
+}
+
+static int fake_papi_spin(void *ctx, int count, long long *delta, char *why, size_t n) {
+    fake_machine *f = ctx;
+    (void)why, (void)n;
+    for (int i = 0; i < count; i++)
+        delta[i] = f->papi_still ? 0 : 1000;
+    return 0;
+}
+
+static int fake_perf_hw_open(void *ctx, uint32_t type, uint64_t config) {
+    fake_machine *f = ctx;
+    (void)type, (void)config;
+    f->perf_hw_opens += f->perf_hw_err == 0;
+    return f->perf_hw_err;
+}
+
+static int fake_perf_hw_spin(void *ctx, int count, uint64_t *delta) {
+    fake_machine *f = ctx;
+    ASSERT_EQ(count, f->perf_hw_opens);
+    for (int i = 0; i < count; i++)
+        delta[i] = f->perf_still ? 0 : 1000;
+    return 0;
+}
+
+static int fake_perf_sw(void *ctx, uint32_t type, uint64_t config, bool must_move) {
+    fake_machine *f = ctx;
+    (void)type, (void)config;
+    return f->perf_sw_err == -1 && !must_move ? 0 : f->perf_sw_err;
+}
+
+static int fake_paranoid(void *ctx) {
+    return ((fake_machine *)ctx)->paranoid;
+}
+
+static int fake_rusage(void *ctx) {
+    return ((fake_machine *)ctx)->rusage_err;
+}
+
+static int fake_clock(void *ctx) {
+    return ((fake_machine *)ctx)->clock_err ? -1 : 0;
+}
+
+static void fake_close(void *ctx) {
+    ((fake_machine *)ctx)->closes++;
+}
+
+static mmb_counters_plan probed_on(const char *list, fake_machine *f) {
+    mmb_counters_plan plan;
+    char err[512] = "";
+    ASSERT_EQ(mmb_counters_parse(list, &plan, err, sizeof err), 0);
+    const mmb_counters_machine m = {
+        .ctx = f,
+        .papi_open = fake_papi_open,
+        .papi_add = fake_papi_add,
+        .papi_spin = fake_papi_spin,
+        .perf_hw_open = fake_perf_hw_open,
+        .perf_hw_spin = fake_perf_hw_spin,
+        .perf_sw = fake_perf_sw,
+        .perf_paranoid = fake_paranoid,
+        .rusage = fake_rusage,
+        .thread_clock = fake_clock,
+        .close = fake_close,
+    };
+    mmb_counters_probe_machine(&plan, &m);
+    ASSERT_TRUE(plan.probed);
+    ASSERT_EQ(f->closes, 1);
+    fprintf(stderr, "%s: reason \"%s\"\n", list, mmb_counters_reason(&plan));
+    return plan;
+}
+
+static void expect_backends(const mmb_counters_plan *plan, const char *name,
+                            mmb_counter_backend backend, const char *source) {
+    int i = find(plan, name);
+    ASSERT_TRUE(i >= 0);
+    ASSERT_EQ(plan->events[i].backend, backend);
+    ASSERT_STR_EQ(plan->events[i].source, source);
+}
+
+static const char fallbacks_counted[] =
+    "; counting software events only: task-clock, page-faults, context-switches";
+
+/* No PMU (a VM): PAPI has none of the presets and perf_event_open no such events. One cause for
+ * every hardware event, so one "no hardware counters" with it; each event's own why names the
+ * preset tried; the software fallbacks are counted instead. */
+TEST(counters_probe_groups_no_pmu) {
+    fake_machine f = {.papi_refuses = "Event does not exist", .perf_hw_err = ENOENT};
+    mmb_counters_plan plan = probed_on("default", &f);
+    ASSERT_TRUE(!mmb_counters_available(&plan));
+    char want[512];
+    snprintf(want, sizeof want, "%s%s",
+             "no hardware counters: PAPI: Event does not exist, and perf_event_open found no such "
+             "event (ENOENT)",
+             fallbacks_counted);
+    ASSERT_STR_EQ(mmb_counters_reason(&plan), want);
+    ASSERT_STR_EQ(plan.events[0].why, "PAPI cannot count PAPI_TOT_CYC (Event does not exist), and "
+                                      "perf_event_open found no such event (ENOENT)");
+    ASSERT_STR_EQ(plan.events[3].why, "PAPI cannot count PAPI_L3_DCM (Event does not exist), and "
+                                      "perf_event_open found no such event (ENOENT)");
+    ASSERT_EQ(plan.count, 8);
+    for (int i = 5; i < 8; i++)
+        ASSERT_TRUE(plan.events[i].fallback);
+    expect_backends(&plan, "task-clock", MMB_BACKEND_PERF,
+                    "perf_event PERF_COUNT_SW_TASK_CLOCK, ns");
+    expect_backends(&plan, "context-switches", MMB_BACKEND_RUSAGE,
+                    "getrusage(RUSAGE_THREAD) ru_nvcsw + ru_nivcsw");
+}
+
+/* A PMU PAPI counts: every event through PAPI, nothing added, nothing to say. */
+TEST(counters_probe_groups_pmu) {
+    fake_machine f = {0};
+    mmb_counters_plan plan = probed_on("default", &f);
+    ASSERT_TRUE(mmb_counters_available(&plan));
+    ASSERT_STR_EQ(mmb_counters_reason(&plan), "");
+    ASSERT_EQ(plan.count, 5);
+    expect_backends(&plan, "cycles", MMB_BACKEND_PAPI, "PAPI_TOT_CYC");
+    expect_backends(&plan, "llc-misses", MMB_BACKEND_PAPI, "PAPI_L3_DCM");
+    ASSERT_EQ(f.perf_hw_opens, 0);
+    /* A software-only plan never starts PAPI. */
+    fake_machine g = {0};
+    plan = probed_on("task-clock,page-faults", &g);
+    ASSERT_EQ(g.papi_opens, 0);
+    ASSERT_TRUE(mmb_counters_available(&plan));
+}
+
+/* PAPI's perf_event component disabled, perf_event_open itself fine: the PMU is counted through
+ * perf_event_open, and the result is available. */
+TEST(counters_probe_groups_component_disabled) {
+    fake_machine f = {.papi_refuses = "component perf_event is disabled: no PMU found"};
+    mmb_counters_plan plan = probed_on("default", &f);
+    ASSERT_TRUE(mmb_counters_available(&plan));
+    ASSERT_EQ(f.perf_hw_opens, 5);
+    expect_backends(&plan, "cycles", MMB_BACKEND_PERF,
+                    "perf_event PERF_COUNT_HW_CPU_CYCLES, user mode");
+    ASSERT_EQ(plan.count, 5);
+}
+
+/* Permission denied (perf_event_paranoid 3): PAPI's component disabled and perf_event_open refused
+ * for hardware and software events alike: the hardware events share one cause naming the paranoid
+ * level; task-clock falls back to the thread clock, page faults to getrusage. */
+TEST(counters_probe_groups_permission_denied) {
+    fake_machine f = {.papi_refuses =
+                          "component perf_event is disabled: perf_event_paranoid forbids it",
+                      .perf_hw_err = EACCES,
+                      .perf_sw_err = EACCES,
+                      .paranoid = 3};
+    mmb_counters_plan plan = probed_on("default", &f);
+    ASSERT_TRUE(!mmb_counters_available(&plan));
+    char want[512];
+    snprintf(want, sizeof want, "%s%s",
+             "no hardware counters: PAPI: component perf_event is disabled: perf_event_paranoid "
+             "forbids it, and perf_event_open not permitted (EACCES, perf_event_paranoid is 3)",
+             fallbacks_counted);
+    ASSERT_STR_EQ(mmb_counters_reason(&plan), want);
+    expect_backends(&plan, "task-clock", MMB_BACKEND_CLOCK,
+                    "clock_gettime(CLOCK_THREAD_CPUTIME_ID), ns");
+    expect_backends(&plan, "page-faults", MMB_BACKEND_RUSAGE,
+                    "getrusage(RUSAGE_THREAD) ru_minflt + ru_majflt");
+    /* Without getrusage either, the faults are unavailable with both causes, never a zero. */
+    fake_machine g = f;
+    g.rusage_err = ENOSYS;
+    g.closes = 0;
+    plan = probed_on("page-faults", &g);
+    ASSERT_STR_EQ(mmb_counters_reason(&plan),
+                  "page-faults unavailable: perf_event_open not permitted (EACCES, "
+                  "perf_event_paranoid is 3), and getrusage(RUSAGE_THREAD) failed (Function not "
+                  "implemented); nothing can be counted");
+}
+
+/* A PMU without one event: only that event is named, with PAPI's two candidates' different
+ * errors and perf_event_open's, and everything else is counted. */
+TEST(counters_probe_groups_event_missing) {
+    fake_machine f = {.papi_missing = {"PAPI_L3_DCM", "PAPI_L3_TCM"},
+                      .missing_why = {"Event does not exist", "Hardware resource limit"},
+                      .perf_hw_err = ENOENT};
+    mmb_counters_plan plan = probed_on("default", &f);
+    ASSERT_TRUE(!mmb_counters_available(&plan));
+    ASSERT_STR_EQ(mmb_counters_reason(&plan),
+                  "llc-misses unavailable: PAPI: Event does not exist, nor the alternative "
+                  "(Hardware resource limit), and perf_event_open found no such event (ENOENT); "
+                  "counting cycles, instructions, l1d-misses, dtlb-misses, task-clock, "
+                  "page-faults, context-switches");
+    ASSERT_STR_EQ(plan.events[3].why,
+                  "PAPI cannot count PAPI_L3_DCM (Event does not exist), nor PAPI_L3_TCM "
+                  "(Hardware resource limit), and perf_event_open found no such event (ENOENT)");
+    ASSERT_EQ(plan.count, 8);
+}
+
+/* A PMU that only pretends (cycles do not move over a busy loop): no PAPI event is trusted, nor
+ * perf_event_open's; and PAPI that does not start is one cause for all. */
+TEST(counters_probe_groups_pretend_pmu_and_no_papi) {
+    fake_machine f = {.papi_still = true, .perf_still = true};
+    mmb_counters_plan plan = probed_on("cycles,l1d-misses", &f);
+    ASSERT_STR_CONTAINS(mmb_counters_reason(&plan),
+                        "no hardware counters: PAPI: PAPI_TOT_CYC did not move over a busy loop, "
+                        "and perf_event_open: cycles or instructions did not move over a busy "
+                        "loop; counting software events only: ");
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(plan.events[i].backend, MMB_BACKEND_UNAVAILABLE);
+
+    fake_machine g = {.papi_open_fails = "PAPI_library_init failed: Not supported",
+                      .perf_hw_err = ENODEV};
+    plan = probed_on("default", &g);
+    ASSERT_STR_CONTAINS(mmb_counters_reason(&plan),
+                        "no hardware counters: PAPI_library_init failed: Not supported, and "
+                        "perf_event_open found no such event (ENODEV); counting software");
+}
+
+/* The real probe on this machine, whatever it has: only that its findings are self-consistent
+ * (what it finds is the business of the tests above, with the machine's answers injected). */
 TEST(counters_probe_reports_this_machine) {
     mmb_counters_plan plan = probed("default", MMB_COUNTERS_USE_ALL);
     ASSERT_TRUE(plan.probed);
-    int cycles = find(&plan, "cycles");
-    bool pmu = plan.events[cycles].backend != MMB_BACKEND_UNAVAILABLE;
-    for (int i = 0; i < 5; i++) {
+    bool hw_missing = false;
+    for (int i = 0; i < plan.count; i++) {
         const mmb_counter_event *e = &plan.events[i];
         if (e->backend == MMB_BACKEND_UNAVAILABLE) {
-            ASSERT_TRUE(e->why[0] != '\0');
-            ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), e->why);
+            ASSERT_TRUE(e->why[0] != '\0' && e->cause[0] != '\0');
+            ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), e->cause);
+            hw_missing |= e->hardware;
         } else {
-            ASSERT_TRUE(e->backend == MMB_BACKEND_PAPI || e->backend == MMB_BACKEND_PERF);
             ASSERT_TRUE(e->source[0] != '\0');
+            ASSERT_TRUE(e->why[0] == '\0');
+            if (e->hardware)
+                ASSERT_TRUE(e->backend == MMB_BACKEND_PAPI || e->backend == MMB_BACKEND_PERF);
         }
     }
-    if (!pmu) {
-        /* No PMU (this project's VM): nothing hardware, PAPI's reason, software instead. */
-        ASSERT_TRUE(!mmb_counters_available(&plan));
-        ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), "no hardware counters: ");
-        ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), "PAPI");
-        ASSERT_STR_CONTAINS(mmb_counters_reason(&plan),
-                            "; counting software events only: task-clock, page-faults, "
-                            "context-switches");
-        ASSERT_EQ(plan.count, 8);
-        for (int i = 5; i < 8; i++) {
-            ASSERT_TRUE(plan.events[i].fallback);
-            ASSERT_TRUE(plan.events[i].backend != MMB_BACKEND_UNAVAILABLE);
-        }
-        ASSERT_EQ(find(&plan, "context-switches"), 7);
-        ASSERT_EQ(plan.events[7].backend, MMB_BACKEND_RUSAGE);
-    } else {
-        /* A PMU: cycles and instructions move over 20 ms of CPU time (at least 10 MHz). */
-        mmb_counters_thread *t = open_here(&plan);
-        uint64_t a[MMB_COUNTERS_MAX], b[MMB_COUNTERS_MAX];
-        ASSERT_EQ(mmb_counters_thread_read(t, a), 0);
-        spin_ns(20 * MS);
-        ASSERT_EQ(mmb_counters_thread_read(t, b), 0);
-        fprintf(stderr, "cycles %" PRIu64 "\n", b[cycles] - a[cycles]);
-        ASSERT_TRUE(b[cycles] - a[cycles] > 200000);
-        int ins = find(&plan, "instructions");
-        if (plan.events[ins].backend != MMB_BACKEND_UNAVAILABLE)
-            ASSERT_TRUE(b[ins] - a[ins] > 200000);
-        mmb_counters_thread_close(t);
-        if (!mmb_counters_available(&plan))
-            ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), " unavailable: ");
-    }
+    ASSERT_EQ(mmb_counters_available(&plan), !hw_missing);
+    ASSERT_EQ(plan.count, hw_missing ? 8 : 5);
+    ASSERT_EQ(mmb_counters_reason(&plan)[0] == '\0', !hw_missing);
     /* The note: once per process, only when something is missing. */
     FILE *f = tmpfile();
     ASSERT_TRUE(f != NULL);
@@ -195,8 +427,7 @@ TEST(counters_task_clock_counts_cpu_time) {
         mmb_counters_thread *t = open_here(&plan);
         uint64_t ns = delta(t, 0, spin_20ms);
         fprintf(stderr, "%s: %" PRIu64 " ns\n", plan.events[0].source, ns);
-        ASSERT_TRUE(ns >= 16 * MS);
-        ASSERT_TRUE(ns < 40 * MS);
+        ASSERT_TRUE(cpu_time_ok(ns, 20 * MS, plan.events[0].backend));
         mmb_counters_thread_close(t);
     }
 }
@@ -296,11 +527,13 @@ static void check_phases(unsigned backends) {
              collector = tot.phase[MMB_PHASE_COLLECTOR][0];
     fprintf(stderr, "%s: mutator %" PRIu64 " cascade %" PRIu64 " collector %" PRIu64 " ns\n",
             plan.events[0].source, mutator, cascade, collector);
-    ASSERT_TRUE(collector >= 32 * MS && collector < 60 * MS);
-    ASSERT_TRUE(cascade >= 8 * MS && cascade < 20 * MS);
-    ASSERT_TRUE(mutator >= 8 * MS && mutator < 20 * MS);
+    mmb_counter_backend b = plan.events[0].backend;
+    ASSERT_TRUE(cpu_time_ok(collector, 40 * MS, b));
+    ASSERT_TRUE(cpu_time_ok(cascade, 10 * MS, b));
+    ASSERT_TRUE(cpu_time_ok(mutator, 10 * MS, b));
     ASSERT_EQ(mutator + cascade + collector, tot.whole[0]);
-    ASSERT_TRUE(tot.whole[0] >= cpu * 8 / 10 && tot.whole[0] <= cpu + 5 * MS);
+    ASSERT_TRUE(tot.whole[0] >= cpu / 2 &&
+                tot.whole[0] <= cpu + 5 * MS); /* bracketed by the clock */
     ASSERT_EQ(tot.count, 1);
     ASSERT_EQ(tot.reads, 1 + 4 + 1); /* open, two outermost begin/end pairs, totals */
     ASSERT_EQ(tot.read_errors, 0);
@@ -341,9 +574,10 @@ TEST(counters_threads_count_separately) {
     mmb_counter_totals mine, sum;
     mmb_counters_thread_totals(t, &mine);
     mmb_counters_thread_close(t);
-    ASSERT_TRUE(w.totals.phase[MMB_PHASE_COLLECTOR][tc] >= 12 * MS);
+    mmb_counter_backend b = plan.events[tc].backend;
+    ASSERT_TRUE(cpu_time_ok(w.totals.phase[MMB_PHASE_COLLECTOR][tc], 15 * MS, b));
     ASSERT_TRUE(w.totals.phase[MMB_PHASE_MUTATOR][tc] < 5 * MS);
-    ASSERT_TRUE(mine.phase[MMB_PHASE_MUTATOR][tc] >= 20 * MS);
+    ASSERT_TRUE(cpu_time_ok(mine.phase[MMB_PHASE_MUTATOR][tc], 25 * MS, b));
     ASSERT_EQ(mine.phase[MMB_PHASE_COLLECTOR][tc], 0);
     memset(&sum, 0, sizeof sum);
     mmb_counters_totals_add(&sum, &mine);
@@ -370,7 +604,7 @@ TEST(counters_plan_counts_in_forked_child) {
         }
         uint64_t ns = delta(t, find(&plan, "task-clock"), spin_20ms);
         mmb_counters_thread_close(t);
-        _exit(ns >= 16 * MS ? 0 : 4);
+        _exit(cpu_time_ok(ns, 20 * MS, plan.events[find(&plan, "task-clock")].backend) ? 0 : 4);
     }
     int status;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -444,7 +678,7 @@ TEST(counters_impossible_events_are_unavailable) {
     ASSERT_STR_CONTAINS(plan.events[bad].why, "PAPI");
     ASSERT_TRUE(!mmb_counters_available(&plan));
     ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), "no hardware counters: ");
-    ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), plan.events[bad].why);
+    ASSERT_STR_CONTAINS(mmb_counters_reason(&plan), plan.events[bad].cause);
     /* task-clock was asked for; the other fallbacks are added. */
     ASSERT_EQ(plan.count, 4);
     ASSERT_TRUE(!plan.events[0].fallback && plan.events[2].fallback && plan.events[3].fallback);

@@ -1,9 +1,11 @@
 #!/bin/sh
 # mmbench report on the committed fixture tests/data/report/tiny.json (mmbench run --scale tiny,
 # 4 managers x 4 workloads x 3 repetitions, aggregates and latency buckets trimmed).
-# usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|html
-#   html: the page is self-contained; when /usr/bin/chromium exists, it is rendered headless and
-#   the rendered DOM and a screenshot are checked (the test installs nothing).
+# usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|unwritable|html|render
+#   html: the page is self-contained. render: it is rendered headless by /usr/bin/chromium and the
+#   rendered DOM and a screenshot are checked (the test installs nothing). unwritable: an --out
+#   that cannot be written leaves the old file. A case that cannot run here (no chromium; as root,
+#   every directory is writable) exits 77, which CTest shows as skipped.
 set -u
 mmbench=$1 data=$2 mode=$3
 fixture=$data/tiny.json
@@ -75,17 +77,21 @@ out)
     check "nothing on stdout with --out" test ! -s "$tmp/stdout"
     check "--out written" test "$(wc -l <"$tmp/r.csv" | tr -d ' ')" = 17
     check "no temporary file left" test "$(ls "$tmp" | grep -c tmp)" = 0
+    ;;
+unwritable)
     # An unwritable --out leaves the old file as it was.
-    chmod 500 "$tmp"
-    if [ -w "$tmp" ]; then
-        echo "running as root: the unwritable-directory case is skipped" >&2
-    else
-        "$mmbench" report --out "$tmp/r.csv" "$fixture" 2>"$tmp/../err.$$"
-        check "exit 1 when --out cannot be written" test $? = 1
-        check "old output kept" test "$(wc -l <"$tmp/r.csv" | tr -d ' ')" = 17
-        rm -f "$tmp/../err.$$"
+    mkdir "$tmp/ro"
+    "$mmbench" report --format csv --out "$tmp/ro/r.csv" "$fixture" || exit 1
+    chmod 500 "$tmp/ro"
+    if [ -w "$tmp/ro" ]; then
+        chmod 700 "$tmp/ro"
+        echo "skipped: running as root, every directory is writable" >&2
+        exit 77
     fi
-    chmod 700 "$tmp"
+    "$mmbench" report --out "$tmp/ro/r.csv" "$fixture" 2>"$tmp/err"
+    check "exit status non-zero when --out cannot be written" test $? != 0
+    check "old output kept" test "$(wc -l <"$tmp/ro/r.csv" | tr -d ' ')" = 17
+    chmod 700 "$tmp/ro"
     ;;
 html)
     page=$tmp/report.html
@@ -98,10 +104,14 @@ html)
     check "no http:// or https:// reference but xmlns" sh -c \
         "sed 's#xmlns=\"http://www.w3.org/2000/svg\"##g' '$page' | grep -qiE 'https?://' && exit 1 || exit 0"
     check "labels escaped" sh -c "! grep -q 'Other <CPU>' '$page'"
+    ;;
+render)
     if [ ! -x /usr/bin/chromium ]; then
-        echo "/usr/bin/chromium not installed: rendering skipped (ci/deps installs it)" >&2
-        exit $fail
+        echo "skipped: /usr/bin/chromium not installed (ci/deps installs it)" >&2
+        exit 77
     fi
+    page=$tmp/report.html
+    "$mmbench" report --format html --out "$page" "$fixture" || exit 1
     render() { # render URL PNG [--dump-dom]
         profile=$(mktemp -d "$tmp/profile.XXXXXX")
         timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \
@@ -122,7 +132,7 @@ html)
     check "rendered DOM has the charts" test "$(count "$tmp/dom.html" '<svg ')" = 12
     ;;
 *)
-    echo "usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|html" >&2
+    echo "usage: report_test.sh MMBENCH DATA_DIR md|csv|merge|out|unwritable|html|render" >&2
     exit 2
     ;;
 esac

@@ -56,4 +56,14 @@ void mmb_test_register(mmb_test *t);
         }                                                                                          \
     } while (0)
 
+#define ASSERT_STR_EQ(actual, expected)                                                            \
+    do {                                                                                           \
+        const char *a_ = (actual), *e_ = (expected);                                               \
+        if (!a_ || strcmp(a_, e_) != 0) {                                                          \
+            fprintf(stderr, "%s:%d: assertion failed: %s is \"%s\" (it is \"%s\")\n", __FILE__,    \
+                    __LINE__, #actual, e_, a_ ? a_ : "(null)");                                    \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
 #endif
