@@ -172,21 +172,34 @@ static char *hgrm_path(const char *dir, const char *cell_name, const char *what)
     return path;
 }
 
-/* The longest WHAT of hgrm_path: every cell's longest histogram path must fit. */
-static const char longest_hgrm_kind[] = "latency-uncorrected";
+/* The WHATs of hgrm_path: the pause kinds (MMB_EVENT_FULL, _YOUNG, _CASCADE), then the
+ * latencies; the last is the longest. */
+static const char *const hgrm_kinds[] = {"full", "young", "cascade", "latency",
+                                         "latency-uncorrected"};
+#define HGRM_LONGEST (sizeof hgrm_kinds / sizeof hgrm_kinds[0] - 1)
 
+/* Before any cell runs: every histogram path of the cell fits (none is truncated, so none can
+ * collide with another's), and none already names something that is not a regular file. */
 static int check_hgrm_path(const char *dir, const char *cell_name) {
-    char *path = hgrm_path(dir, cell_name, longest_hgrm_kind);
+    char *path = hgrm_path(dir, cell_name, hgrm_kinds[HGRM_LONGEST]);
     size_t bytes = strlen(path), name_bytes = strlen(strrchr(path, '/') + 1);
     int status = EXIT_OK;
     bool long_name = name_bytes > NAME_MAX;
     if (bytes >= PATH_MAX || long_name)
-        status = usage_error("--hgrm %s: the histogram files of cell %s would not fit: %s of %zu "
-                             "characters, at most %d (hint: a shorter --hgrm directory, or "
-                             "shorter --param and --option values)",
-                             dir, cell_name, long_name ? "a file name" : "a path",
-                             long_name ? name_bytes : bytes, long_name ? NAME_MAX : PATH_MAX - 1);
+        status = usage_error("--hgrm %.100s%s: the histogram files of cell %s would not fit: %s "
+                             "of %zu characters, at most %d (hint: a shorter --hgrm directory, "
+                             "or shorter --param and --option values)",
+                             dir, strlen(dir) > 100 ? "..." : "", cell_name,
+                             long_name ? "a file name" : "a path", long_name ? name_bytes : bytes,
+                             long_name ? NAME_MAX : PATH_MAX - 1);
     free(path);
+    for (size_t k = 0; status == EXIT_OK && k <= HGRM_LONGEST; k++) {
+        struct stat st;
+        path = hgrm_path(dir, cell_name, hgrm_kinds[k]);
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            status = mmb_outfile_check("run", "--hgrm", path);
+        free(path);
+    }
     return status;
 }
 
@@ -779,15 +792,15 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     json_array_append_new(st->details, d);
 
     if (st->f->hgrm) {
-        const char *kinds[] = {"full", "young", "cascade"};
         bool bad = false;
         for (int k = 0; k < 3; k++)
             if (r->pauses[k].count)
-                bad |= write_hgrm(st->f->hgrm, c->name, kinds[k], &r->pauses[k]) != EXIT_OK;
+                bad |= write_hgrm(st->f->hgrm, c->name, hgrm_kinds[k], &r->pauses[k]) != EXIT_OK;
         if (r->latency_corrected.count) {
-            bad |= write_hgrm(st->f->hgrm, c->name, "latency", &r->latency_corrected) != EXIT_OK;
-            bad |= write_hgrm(st->f->hgrm, c->name, longest_hgrm_kind, &r->latency_uncorrected) !=
-                   EXIT_OK;
+            bad |=
+                write_hgrm(st->f->hgrm, c->name, hgrm_kinds[3], &r->latency_corrected) != EXIT_OK;
+            bad |=
+                write_hgrm(st->f->hgrm, c->name, hgrm_kinds[4], &r->latency_uncorrected) != EXIT_OK;
         }
         if (bad) {
             snprintf(err, n, "--hgrm %s: a histogram could not be written (see above)",
