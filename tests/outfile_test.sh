@@ -32,7 +32,7 @@ refused() {
 try() { # try NAME COMMAND...: runs it, keeping NAME.out NAME.err NAME.rc
     try_name=$1
     shift
-    timeout 120 "$@" >"$try_name.out" 2>"$try_name.err"
+    timeout 60 "$@" >"$try_name.out" 2>"$try_name.err"
     echo $? >"$try_name.rc"
 }
 
