@@ -81,7 +81,7 @@ out)
         echo "running as root: the unwritable-directory case is skipped" >&2
     else
         "$mmbench" report --out "$tmp/r.csv" "$fixture" 2>"$tmp/../err.$$"
-        check "exit 1 when --out cannot be written" test $? = 1
+        check "exit 2 when --out cannot be written (refused before any work)" test $? = 2
         check "old output kept" test "$(wc -l <"$tmp/r.csv" | tr -d ' ')" = 17
         rm -f "$tmp/../err.$$"
     fi
