@@ -102,23 +102,26 @@ static int check_target(const char *cmd, const char *flag, const char *path, boo
 }
 
 /* DIR exists, is a directory, and a file can be created in it: a fresh temporary from
- * TEMPLATE (modified) is created there and removed. */
+ * TEMPLATE (modified) is created there and removed. The errors name PATH, and DIR where it is
+ * not PATH itself. */
 static int check_parent(const char *cmd, const char *flag, const char *path, const char *dir,
                         char *template) {
+    const char *which = dir == path ? "it" : dir;
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno == ENOENT)
-            return mmb_usage_error(cmd, "create it first", "%s %s: the directory %s does not exist",
-                                   flag, path, dir);
-        return mmb_usage_error(cmd, NULL, "%s %s: the directory %s: %s", flag, path, dir,
+            return mmb_usage_error(cmd, "create it first", "%s %s: %s%s does not exist", flag, path,
+                                   dir == path ? "" : "the directory ",
+                                   dir == path ? "the directory" : dir);
+        return mmb_usage_error(cmd, NULL, "%s %s: cannot check %s: %s", flag, path, which,
                                strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
-        return mmb_usage_error(cmd, NULL, "%s %s: %s is not a directory", flag, path, dir);
+        return mmb_usage_error(cmd, NULL, "%s %s: %s is not a directory", flag, path, which);
     int fd = mkstemp(template);
     if (fd < 0)
         return mmb_usage_error(cmd, "choose a directory you can write",
-                               "%s %s: cannot create a file in %s: %s", flag, path, dir,
+                               "%s %s: cannot create a file in %s: %s", flag, path, which,
                                strerror(errno));
     close(fd);
     unlink(template);
