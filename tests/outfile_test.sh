@@ -126,6 +126,15 @@ names)
         --option cascade-threshold=${z}1000
     refused long
     check "says the name is too long" has long.err "^mmbench: error: run: a cell's name would be longer than 511 characters: 'churn/cpython/tiny/objects=0+64/window="
+    # Eight dimensions of 63-character values: before, the last one was written past the name
+    # (into the next cell, inside the same static array: memory corrupted silently).
+    w=${z}000
+    try eight "$mmbench" run --manager cpython --workload cross-gen --scale tiny \
+        --param old=${w}10 --param rounds=${w}10 --param young=${w}20 --param group=${w}4 \
+        --option threshold0=${w}70 --option threshold1=${w}10 --option threshold2=${w}10 \
+        --option cascade-threshold=${w}10
+    refused eight
+    check "eight: says the name is too long" has eight.err "^mmbench: error: run: a cell's name would be longer than 511 characters: 'cross-gen/cpython/tiny/old=0+10/"
     # 506 characters fit, and run; with a placement they would not (before: cut at 480 silently).
     c=${z%??????????????????????}1000
     set -- --manager cpython --workload churn --scale tiny --param objects=${z}64 \
