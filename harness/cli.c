@@ -17,6 +17,7 @@
 #include "build_info.h"
 #include "manager.h"
 #include "oracle.h"
+#include "outfile.h"
 #include "run.h"
 #include "calibrate.h"
 #include "topology.h"
@@ -456,22 +457,8 @@ static int cmd_replay(int argc, char **argv) {
     return status;
 }
 
-/* Writes the trace to path through a temporary file renamed into place, so a failure never leaves
- * a half-written trace. */
-static int emit_trace(const mmb_trace *t, const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out)
-        return fail_usage("stress", NULL, "--emit %s: cannot create: %s", path, strerror(errno));
-    int bad = mmb_trace_write(t, out);
-    bad |= fclose(out);
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return fail_usage("stress", NULL, "--emit %s: cannot write: %s", path, strerror(e));
-    }
-    return EXIT_OK;
+static int write_trace(FILE *out, void *t) {
+    return mmb_trace_write(t, out);
 }
 
 static int cmd_stress(int argc, char **argv) {
@@ -498,6 +485,8 @@ static int cmd_stress(int argc, char **argv) {
         status = fail_usage("stress", NULL, "--ops: at most %u operations", UINT32_MAX);
     if (status == EXIT_OK && p.emit_only && !p.emit)
         status = fail_usage("stress", "add --emit FILE", "--emit-only needs --emit");
+    if (status == EXIT_OK && p.emit)
+        status = mmb_outfile_check("stress", "--emit", p.emit);
     if (status == EXIT_OK && (!p.emit_only || p.run.manager))
         status = resolve_managers("stress", &p.run, list, &count, configs);
     if (status == EXIT_OK) {
@@ -505,7 +494,7 @@ static int cmd_stress(int argc, char **argv) {
         mmb_trace_init(&t);
         mmb_stress_generate(&t, p.seed, (mmb_shape)p.shape, p.ops);
         if (p.emit)
-            status = emit_trace(&t, p.emit);
+            status = mmb_outfile_write("stress", "--emit", p.emit, write_trace, &t);
         if (status == EXIT_OK && !p.emit_only) {
             char where[256];
             snprintf(where, sizeof where, "stress seed %" PRIu64 " shape %s%s%s", p.seed,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "build_info.h"
+#include "outfile.h"
 #include "run.h"
 
 #define merge_error(...) mmb_usage_error("merge", NULL, __VA_ARGS__)
@@ -86,6 +87,8 @@ int mmb_merge_main(int argc, char **argv) {
     int nfiles = argc - optind;
     if (nfiles < 1)
         return merge_error("no shard files given (hint: mmbench merge --help)");
+    if (out && mmb_outfile_check("merge", "--out", out) != EXIT_OK)
+        return EXIT_USAGE;
     json_t **docs = calloc((size_t)nfiles, sizeof *docs);
     int status = EXIT_OK;
     json_int_t count = 0, cells = 0;

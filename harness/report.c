@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "outfile.h"
 
 const mmb_report_column mmb_report_columns[MMB_COL_COUNT] = {
     [MMB_COL_THROUGHPUT] = {"work_units_per_second", "work units/s", +1, MMB_UNIT_RATE, false},
@@ -642,9 +643,13 @@ static const char report_help[] =
     "                    cell's value is its table's best, separated by spaces\n"
     "               html: one self-contained page (no network): the tables, the best value in\n"
     "                    bold, and SVG charts: pause percentile spectrum, MMU curves, throughput\n"
-    "  --out FILE   write to FILE (through a temporary file renamed into place), not stdout\n"
+    "  --out FILE   write to FILE (through a temporary file renamed into place), not stdout;\n"
+    "               checked first: a FILE that is not a regular file, or a directory where\n"
+    "               none can be created, is bad usage\n"
     "\n"
-    "Exit status: 0 ok, 1 the output could not be written, 2 bad usage or a bad results file.\n";
+    "Exit status: 0 ok, 1 the output could not be written, 2 bad usage (a bad --out included) or "
+    "a\n"
+    "bad results file.\n";
 
 enum { FORMAT_MD, FORMAT_CSV, FORMAT_HTML };
 
@@ -659,7 +664,17 @@ static int render(const mmb_report *r, int format, FILE *out) {
     }
 }
 
-/* Writes to path through a temporary file renamed into place, so a reader never sees half. */
+typedef struct render_job {
+    const mmb_report *r;
+    int format;
+} render_job;
+
+static int render_to(FILE *out, void *job) {
+    const render_job *j = job;
+    return render(j->r, j->format, out);
+}
+
+/* Writes to path atomically (outfile.h), so a reader never sees half; else to stdout. */
 static int write_out(const mmb_report *r, int format, const char *path) {
     if (!path) {
         if (render(r, format, stdout) != 0 || fflush(stdout) != 0) {
@@ -669,22 +684,8 @@ static int write_out(const mmb_report *r, int format, const char *path) {
         }
         return EXIT_OK;
     }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int e = errno;
-    if (f) {
-        int bad = render(r, format, f);
-        e = errno;
-        if (fclose(f) != 0 && !bad)
-            bad = -1, e = errno;
-        if (!bad && rename(tmp, path) == 0)
-            return EXIT_OK;
-        e = bad ? e : errno;
-        remove(tmp);
-    }
-    fprintf(stderr, "mmbench: error: report: --out %s: cannot write: %s\n", path, strerror(e));
-    return EXIT_FAILED;
+    render_job job = {r, format};
+    return mmb_outfile_write("report", "--out", path, render_to, &job);
 }
 
 static void free_report(mmb_report *r) {
@@ -738,6 +739,8 @@ int mmb_report_main(int argc, char **argv) {
     }
     if (optind == argc)
         return fail("report", hint, "no RESULTS.json given");
+    if (out && mmb_outfile_check("report", "--out", out) != EXIT_OK)
+        return EXIT_USAGE;
     int npaths = argc - optind;
     char **paths = argv + optind;
 

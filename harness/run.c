@@ -7,6 +7,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,13 +28,15 @@
 #include "gbench.h"
 #include "manager.h"
 #include "oracle.h"
+#include "outfile.h"
 #include "recorder.h"
 #include "topology.h"
 #include "workload.h"
 
-#define MAX_CELLS   4096
-#define MAX_DIMS    32
-#define MAX_THREADS 256 /* the largest `threads` a workload takes */
+#define MAX_CELLS       4096
+#define MAX_DIMS        32
+#define MAX_THREADS     256 /* the largest `threads` a workload takes */
+#define CELL_NAME_BYTES 512 /* a longer cell name is refused (name_too_long) */
 
 static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
 #define N_MMU (sizeof mmu_windows_ms / sizeof mmu_windows_ms[0])
@@ -60,7 +63,7 @@ typedef struct cell {
     int noptions;
     unsigned threads; /* the workload's `threads` parameter; 1 for a workload without one */
     int placement;    /* mmb_placement, or -1: threads are not bound */
-    char name[512];
+    char name[CELL_NAME_BYTES];
 } cell;
 
 typedef struct run_flags {
@@ -156,6 +159,77 @@ static void skip_cell(json_t *skipped, const char *name, const char *why) {
         json_array_append_new(skipped, json_pack("{ssss}", "cell", name, "reason", why));
 }
 
+/* The path of a cell's histogram file: DIR/CELL.WHAT.hgrm, the cell's name with '/', '=' and
+ * ',' made '_'. Never truncated: build_cells refused, before any cell ran, a path that does
+ * not fit (check_hgrm_path). Caller frees. */
+static char *hgrm_path(const char *dir, const char *cell_name, const char *what) {
+    size_t n = strlen(dir) + strlen(cell_name) + strlen(what) + sizeof "/..hgrm";
+    char *path = mmb_xrealloc(NULL, n);
+    size_t used = (size_t)snprintf(path, n, "%s/", dir);
+    for (const char *s = cell_name; *s; s++)
+        path[used++] = (*s == '/' || *s == '=' || *s == ',') ? '_' : *s;
+    snprintf(path + used, n - used, ".%s.hgrm", what);
+    return path;
+}
+
+/* The WHATs of hgrm_path: the pause kinds (MMB_EVENT_FULL, _YOUNG, _CASCADE), then the
+ * latencies; the last is the longest. */
+static const char *const hgrm_kinds[] = {"full", "young", "cascade", "latency",
+                                         "latency-uncorrected"};
+#define HGRM_LONGEST (sizeof hgrm_kinds / sizeof hgrm_kinds[0] - 1)
+
+/* Before any cell runs: every histogram path of the cell fits (none is truncated, so none can
+ * collide with another's), and none already names something that is not a regular file. */
+static int check_hgrm_path(const char *dir, const char *cell_name) {
+    char *path = hgrm_path(dir, cell_name, hgrm_kinds[HGRM_LONGEST]);
+    size_t bytes = strlen(path), name_bytes = strlen(strrchr(path, '/') + 1);
+    int status = EXIT_OK;
+    bool long_name = name_bytes > NAME_MAX;
+    if (bytes >= PATH_MAX || long_name)
+        status = usage_error("--hgrm %.100s%s: the histogram files of cell %s would not fit: %s "
+                             "of %zu characters, at most %d (hint: a shorter --hgrm directory, "
+                             "or shorter --param and --option values)",
+                             dir, strlen(dir) > 100 ? "..." : "", cell_name,
+                             long_name ? "a file name" : "a path", long_name ? name_bytes : bytes,
+                             long_name ? NAME_MAX : PATH_MAX - 1);
+    free(path);
+    for (size_t k = 0; status == EXIT_OK && k <= HGRM_LONGEST; k++) {
+        struct stat st;
+        path = hgrm_path(dir, cell_name, hgrm_kinds[k]);
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            status = mmb_outfile_check("run", "--hgrm", path);
+        free(path);
+    }
+    return status;
+}
+
+/* Appends to a cell's name (the name buffer of a cell, *used bytes of it taken); false when
+ * the result would not fit, which the caller refuses (name_too_long): a truncated name could
+ * make two cells one. */
+static bool append_name(char name[CELL_NAME_BYTES], size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool append_name(char name[CELL_NAME_BYTES], size_t *used, const char *fmt, ...) {
+    const size_t size = CELL_NAME_BYTES;
+    if (*used >= size)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(name + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size - *used) {
+        *used = size;
+        return false;
+    }
+    *used += (size_t)n;
+    return true;
+}
+
+static int name_too_long(const char *start) {
+    return usage_error("a cell's name would be longer than %zu characters: '%.100s...' (hint: "
+                       "fewer or shorter --param and --option values)",
+                       (size_t)CELL_NAME_BYTES - 1, start);
+}
+
 /* Turns the last cell into one cell per placement (or drops it, when it cannot run here): a
  * placement the topology lacks for the cell's thread count is skipped, with the reason. */
 static int place_cell(const run_flags *f, hwloc_topology_t topo, cell *cells, int *ncells,
@@ -178,8 +252,10 @@ static int place_cell(const run_flags *f, hwloc_topology_t topo, cell *cells, in
     (*ncells)--;
     for (int p = 0; p < f->nplacements; p++) {
         char name[sizeof base.name];
-        snprintf(name, sizeof name, "%.480s/placement=%s", base.name,
-                 mmb_placement_name((mmb_placement)f->placements[p]));
+        size_t used = 0;
+        if (!append_name(name, &used, "%s/placement=%s", base.name,
+                         mmb_placement_name((mmb_placement)f->placements[p])))
+            return name_too_long(name);
         int pus[MAX_THREADS];
         if (mmb_placement_plan(topo, (mmb_placement)f->placements[p], (int)base.threads, pus, why,
                                sizeof why) != 0) {
@@ -296,24 +372,25 @@ static int build_cells(const run_flags *f, hwloc_topology_t topo, cell *cells, i
                     c->manager = ms[mi];
                     c->workload = ws[wi];
                     c->scale = f->scales[si];
-                    int used = snprintf(c->name, sizeof c->name, "%s/%s/%s", ws[wi]->name,
-                                        ms[mi]->name, mmb_scale_names[f->scales[si]]);
+                    size_t used = 0;
+                    bool fits = append_name(c->name, &used, "%s/%s/%s", ws[wi]->name, ms[mi]->name,
+                                            mmb_scale_names[f->scales[si]]);
                     for (int d = 0; d < f->nparams; d++)
                         if (workload_has_param(ws[wi], f->params[d].key)) {
                             snprintf(c->kv_params[c->nparams++], sizeof c->kv_params[0], "%s=%s",
                                      f->params[d].key, f->params[d].values[idx[d]]);
-                            used +=
-                                snprintf(c->name + used, sizeof c->name - (size_t)used, "/%s=%s",
-                                         f->params[d].key, f->params[d].values[idx[d]]);
+                            fits = fits &&
+                                   append_name(c->name, &used, "/%s", c->kv_params[c->nparams - 1]);
                         }
                     for (int d = 0; d < f->noptions; d++)
                         if (manager_has_option(ms[mi], f->options[d].key)) {
                             snprintf(c->kv_options[c->noptions++], sizeof c->kv_options[0], "%s=%s",
                                      f->options[d].key, f->options[d].values[idx[MAX_DIMS + d]]);
-                            used += snprintf(c->name + used, sizeof c->name - (size_t)used,
-                                             "/%s=%s", f->options[d].key,
-                                             f->options[d].values[idx[MAX_DIMS + d]]);
+                            fits = fits && append_name(c->name, &used, "/%s",
+                                                       c->kv_options[c->noptions - 1]);
                         }
+                    if (!fits)
+                        return name_too_long(c->name);
                     /* Check the cell's values now, so bad input stops the run before it starts. */
                     char err[600];
                     mmb_heap_config cfg;
@@ -355,6 +432,9 @@ static int build_cells(const run_flags *f, hwloc_topology_t topo, cell *cells, i
                         break;
                 }
             }
+    for (int i = 0; f->hgrm && i < *ncells; i++)
+        if (check_hgrm_path(f->hgrm, cells[i].name) != EXIT_OK)
+            return EXIT_USAGE;
     return EXIT_OK;
 }
 
@@ -511,27 +591,15 @@ static void reset_peak_rss(void) {
     }
 }
 
-static void sanitize(const char *in, char *out, size_t n) {
-    size_t i = 0;
-    for (; in[i] && i + 1 < n; i++)
-        out[i] = (in[i] == '/' || in[i] == '=' || in[i] == ',') ? '_' : in[i];
-    out[i] = '\0';
+static int write_hist(FILE *out, void *h) {
+    return mmb_hist_write_hgrm(h, out, 1e3);
 }
 
 static int write_hgrm(const char *dir, const char *cell_name, const char *what, const mmb_hist *h) {
-    char base[512], path[1024], tmp[1100];
-    sanitize(cell_name, base, sizeof base);
-    snprintf(path, sizeof path, "%s/%s.%s.hgrm", dir, base, what);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out)
-        return -1;
-    int bad = mmb_hist_write_hgrm(h, out, 1e3) | fclose(out);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    char *path = hgrm_path(dir, cell_name, what);
+    int status = mmb_outfile_write("run", "--hgrm", path, write_hist, (void *)h);
+    free(path);
+    return status;
 }
 
 static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *err, size_t n) {
@@ -724,14 +792,20 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     json_array_append_new(st->details, d);
 
     if (st->f->hgrm) {
-        const char *kinds[] = {"full", "young", "cascade"};
+        bool bad = false;
         for (int k = 0; k < 3; k++)
-            if (r->pauses[k].count && write_hgrm(st->f->hgrm, c->name, kinds[k], &r->pauses[k]))
-                fprintf(stderr, "mmbench: warning: run: cannot write a histogram in %s: %s\n",
-                        st->f->hgrm, strerror(errno));
+            if (r->pauses[k].count)
+                bad |= write_hgrm(st->f->hgrm, c->name, hgrm_kinds[k], &r->pauses[k]) != EXIT_OK;
         if (r->latency_corrected.count) {
-            write_hgrm(st->f->hgrm, c->name, "latency", &r->latency_corrected);
-            write_hgrm(st->f->hgrm, c->name, "latency-uncorrected", &r->latency_uncorrected);
+            bad |=
+                write_hgrm(st->f->hgrm, c->name, hgrm_kinds[3], &r->latency_corrected) != EXIT_OK;
+            bad |=
+                write_hgrm(st->f->hgrm, c->name, hgrm_kinds[4], &r->latency_uncorrected) != EXIT_OK;
+        }
+        if (bad) {
+            snprintf(err, n, "--hgrm %s: a histogram could not be written (see above)",
+                     st->f->hgrm);
+            return -1;
         }
     }
     return 0;
@@ -1049,17 +1123,12 @@ void mmb_run_print_table(json_t *benchmarks) {
     }
 }
 
+static int dump_json(FILE *out, void *doc) {
+    return json_dumpf(doc, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+}
+
 int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
-        rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        fprintf(stderr, "mmbench: error: %s: --out %s: cannot write: %s\n", cmd, path, strerror(e));
-        return -1;
-    }
-    return 0;
+    return mmb_outfile_write(cmd, "--out", path, dump_json, doc) == EXIT_OK ? 0 : -1;
 }
 
 static const char run_help[] =
@@ -1520,6 +1589,12 @@ int mmb_run_main(int argc, char **argv) {
             return usage_error("--hgrm %s: cannot create the directory: %s", f.hgrm,
                                strerror(errno));
     }
+    /* The destinations are checked before the first cell runs (outfile.h); a --cell-index child
+     * (run by the parent, under valgrind) was checked there. */
+    if (f.cell_index < 0 &&
+        ((f.hgrm && mmb_outfile_check_dir("run", "--hgrm", f.hgrm) != EXIT_OK) ||
+         (f.out && mmb_outfile_check("run", "--out", f.out) != EXIT_OK)))
+        return EXIT_USAGE;
 
     /* This machine's topology goes into every result; placements are planned on it, or on the
      * --topology machine for a dry run. */
