@@ -345,7 +345,7 @@ static int parse_line(mmb_trace *t, field *f, int nf, uint32_t line, char *err, 
  * bytes or its last line has grown past MMB_TRACE_MAX_LINE_BYTES: what was read is then enough
  * for the parser to name the line where the input went wrong, and /dev/zero ends at once. */
 static char *slurp(int fd, size_t max, size_t *len) {
-    size_t cap = 1 << 16, line_start = 0;
+    size_t cap = max < (1 << 16) ? max + 1 : 1 << 16, line_start = 0; /* cap <= max + 1 */
     char *buf = mmb_xrealloc(NULL, cap);
     *len = 0;
     while (*len <= max && *len - line_start <= MMB_TRACE_MAX_LINE_BYTES) {
@@ -428,21 +428,18 @@ static int split_fields(const char *text, const char *end, field *f) {
     }
 }
 
-int mmb_trace_read(mmb_trace *t, const char *path, const mmb_trace_limits *limits, char *err,
-                   size_t err_bytes) {
-    const mmb_trace_limits defaults = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES,
-                                       MMB_TRACE_DEFAULT_MAX_TRACE_BYTES};
+static const mmb_trace_limits default_limits = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES,
+                                                MMB_TRACE_DEFAULT_MAX_TRACE_BYTES};
+
+int mmb_trace_parse(mmb_trace *t, const char *name, const char *buf, size_t len,
+                    const mmb_trace_limits *limits, char *err, size_t err_bytes) {
     if (!limits)
-        limits = &defaults;
-    input in;
-    if (open_input(path, limits->max_trace_bytes, &in, err, err_bytes) != 0)
-        return -1;
-    const char *buf = in.buf;
-    size_t len = in.len;
+        limits = &default_limits;
     /* Every operation takes at least 7 bytes ("drop 1\n") and every object at least 10
      * ("new 1 0 0\n"), so these reservations are never outgrown; untouched pages cost nothing. */
-    reserve(t, t->count + len / 7 + 16);
-    reserve_objects(t, t->objects + len / 10 + 16);
+    size_t used = len < limits->max_trace_bytes ? len : (size_t)limits->max_trace_bytes;
+    reserve(t, t->count + used / 7 + 16);
+    reserve_objects(t, t->objects + used / 10 + 16);
     uint64_t saved_cap = t->max_heap_bytes;
     t->max_heap_bytes = limits->max_heap_bytes;
 
@@ -478,10 +475,21 @@ int mmb_trace_read(mmb_trace *t, const char *path, const mmb_trace_limits *limit
             }
         }
         if (status != 0)
-            snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", path, line + 1, msg);
+            snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", name, line + 1, msg);
         pos = end + 1;
     }
     t->max_heap_bytes = saved_cap;
+    return status;
+}
+
+int mmb_trace_read(mmb_trace *t, const char *path, const mmb_trace_limits *limits, char *err,
+                   size_t err_bytes) {
+    if (!limits)
+        limits = &default_limits;
+    input in;
+    if (open_input(path, limits->max_trace_bytes, &in, err, err_bytes) != 0)
+        return -1;
+    int status = mmb_trace_parse(t, path, in.buf, in.len, limits, err, err_bytes);
     if (in.mapped)
         munmap(in.buf, in.len);
     else

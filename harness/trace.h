@@ -104,6 +104,12 @@ void mmb_trace_collect(mmb_trace *t, uint32_t line);
 int mmb_trace_read(mmb_trace *t, const char *path, const mmb_trace_limits *limits, char *err,
                    size_t err_bytes);
 
+/* The same over len bytes at buf (need not be NUL-terminated) that came from `name`: the
+ * reader's second half, and what a fuzzer drives. Input past max_trace_bytes is refused at the
+ * line where the cap is crossed. */
+int mmb_trace_parse(mmb_trace *t, const char *name, const char *buf, size_t len,
+                    const mmb_trace_limits *limits, char *err, size_t err_bytes);
+
 /* Writes the trace in the text format. Returns -1 on a write error (errno set). */
 int mmb_trace_write(const mmb_trace *t, FILE *out);
 

@@ -277,3 +277,25 @@ TEST(error_line_is_one_line_of_text) {
     remove(path);
     rmdir(dir);
 }
+
+/* The parser over a buffer (what a fuzzer drives): no NUL terminator needed, and bytes past
+ * max_trace_bytes refused at the line where the cap is crossed. */
+TEST(trace_parse_buffer_and_its_input_cap) {
+    static const char text[] = "new 1 0 0\ncollect\ndrop 1\nNOT PARSED";
+    size_t len = strlen("new 1 0 0\ncollect\ndrop 1"); /* stops in the middle of the buffer */
+    mmb_trace t;
+    mmb_trace_init(&t);
+    char err[512];
+    ASSERT_EQ(mmb_trace_parse(&t, "mem", text, len, NULL, err, sizeof err), 0);
+    ASSERT_EQ(t.count, 3);
+    mmb_trace_free(&t);
+    mmb_trace_limits small = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES, 18}; /* the first two lines */
+    mmb_trace_init(&t);
+    ASSERT_EQ(mmb_trace_parse(&t, "mem", text, 18, &small, err, sizeof err), 0);
+    mmb_trace_free(&t);
+    mmb_trace_init(&t);
+    ASSERT_EQ(mmb_trace_parse(&t, "mem", text, 19, &small, err, sizeof err), -1);
+    ASSERT_STR_CONTAINS(err, "mem:3: the input goes on past the cap of 18 bytes");
+    ASSERT_EQ(t.count, 2);
+    mmb_trace_free(&t);
+}
