@@ -45,6 +45,30 @@ static int parse_count(const char *cmd, const char *flag, const char *text, uint
     return EXIT_OK;
 }
 
+/* A size in bytes for replay's caps: digits, optionally K, M or G (powers of 1024), at least 1. */
+static int parse_bytes(const char *cmd, const char *flag, const char *text, uint64_t *out) {
+    uint64_t v = 0;
+    const char *s = text;
+    bool ok = *s >= '0' && *s <= '9';
+    for (; ok && *s >= '0' && *s <= '9'; s++) {
+        ok = v <= (UINT64_MAX - (uint64_t)(*s - '0')) / 10;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    int shift = *s == 'K' ? 10 : *s == 'M' ? 20 : *s == 'G' ? 30 : 0;
+    if (shift)
+        s++;
+    if (!ok || *s || v == 0 || v > UINT64_MAX >> shift) {
+        char hint[64];
+        snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
+        return fail_usage(cmd, hint,
+                          "%s: bad value '%s' (expected a number of bytes >= 1, optionally "
+                          "with K, M or G)",
+                          flag, text);
+    }
+    *out = v << shift;
+    return EXIT_OK;
+}
+
 /* ---- options shared by replay and stress ---------------------------------------------------- */
 
 typedef struct run_flags {
@@ -232,7 +256,8 @@ static void print_table_row(const mmb_manager *m, const mmb_trace *t, const run_
 
 static const char replay_help[] =
     "usage: mmbench replay --manager NAME [--verify] [--option KEY=VALUE]... [--format json|table]"
-    " FILE\n"
+    "\n"
+    "                      [--max-heap-bytes BYTES] [--max-trace-bytes BYTES] FILE\n"
     "\n"
     "Replays a trace (one operation a line; '#' starts a comment):\n"
     "  new ID NSLOTS PAYLOAD   a new object; the mutator holds one reference\n"
@@ -247,6 +272,13 @@ static const char replay_help[] =
     "  --verify              run under the oracle: safety, completeness and integrity checks\n"
     "  --option KEY=VALUE    a manager option; repeatable\n"
     "  --format json|table   output: one JSON object (default) or a readable table row\n"
+    "  --max-heap-bytes BYTES\n"
+    "                        refuse a trace whose objects need more (default 1G): each 'new'\n"
+    "                        counts 32 + 8 x NSLOTS + PAYLOAD bytes, freed or not\n"
+    "  --max-trace-bytes BYTES\n"
+    "                        refuse a longer input (default 1G; a pipe or a device is read up\n"
+    "                        to it). BYTES: digits, optionally with K, M or G (powers of 1024)\n"
+    "A line is at most 4096 bytes.\n"
     "\n"
     "Exit status: 0 ok, 1 the oracle found a violation, 2 bad usage or a bad trace.\n";
 
@@ -300,7 +332,9 @@ enum {
     OPT_OPS,
     OPT_SHAPE,
     OPT_EMIT,
-    OPT_EMIT_ONLY
+    OPT_EMIT_ONLY,
+    OPT_MAX_HEAP_BYTES,
+    OPT_MAX_TRACE_BYTES
 };
 
 static const struct option long_options[] = {
@@ -314,6 +348,8 @@ static const struct option long_options[] = {
     {"shape", required_argument, NULL, OPT_SHAPE},
     {"emit", required_argument, NULL, OPT_EMIT},
     {"emit-only", no_argument, NULL, OPT_EMIT_ONLY},
+    {"max-heap-bytes", required_argument, NULL, OPT_MAX_HEAP_BYTES},
+    {"max-trace-bytes", required_argument, NULL, OPT_MAX_TRACE_BYTES},
     {NULL, 0, NULL, 0},
 };
 
@@ -324,6 +360,7 @@ typedef struct parsed {
     bool have_seed, have_ops, emit_only;
     int shape;
     const char *emit;
+    mmb_trace_limits limits;
     bool help;
 } parsed;
 
@@ -389,6 +426,12 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
         case OPT_EMIT_ONLY:
             p->emit_only = true;
             break;
+        case OPT_MAX_HEAP_BYTES:
+            status = parse_bytes(cmd, "--max-heap-bytes", optarg, &p->limits.max_heap_bytes);
+            break;
+        case OPT_MAX_TRACE_BYTES:
+            status = parse_bytes(cmd, "--max-trace-bytes", optarg, &p->limits.max_trace_bytes);
+            break;
         }
         if (status != EXIT_OK)
             return status;
@@ -409,8 +452,11 @@ static int run_all(const mmb_manager **list, size_t count, mmb_heap_config *conf
         int s = run_trace(list[i], configs[i], t, f->verify, where, &r);
         if (count > 1 && isatty(STDERR_FILENO))
             fprintf(stderr, "\r%40s\r", "");
-        if (r.failed)
-            fprintf(stderr, "mmbench: %s: %s\n", f->verify ? "verify failed" : "error", r.failure);
+        if (r.failed) {
+            char shown[sizeof r.failure * 4]; /* r.failure names the trace file */
+            fprintf(stderr, "mmbench: %s: %s\n", f->verify ? "verify failed" : "error",
+                    mmb_escape(shown, sizeof shown, r.failure));
+        }
         if (f->table) {
             print_table_row(list[i], t, &r, f->verify);
         } else {
@@ -426,8 +472,9 @@ static int run_all(const mmb_manager **list, size_t count, mmb_heap_config *conf
 }
 
 static int cmd_replay(int argc, char **argv) {
-    static const int allowed[] = {OPT_MANAGER, OPT_OPTION, OPT_VERIFY, OPT_FORMAT, 0};
-    parsed p = {0};
+    static const int allowed[] = {OPT_MANAGER,        OPT_OPTION,          OPT_VERIFY, OPT_FORMAT,
+                                  OPT_MAX_HEAP_BYTES, OPT_MAX_TRACE_BYTES, 0};
+    parsed p = {.limits = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES, MMB_TRACE_DEFAULT_MAX_TRACE_BYTES}};
     int status = parse_flags("replay", allowed, argc, argv, &p);
     if (status == EXIT_OK && p.help) {
         fputs(replay_help, stdout);
@@ -442,11 +489,10 @@ static int cmd_replay(int argc, char **argv) {
         status = resolve_managers("replay", &p.run, list, &count, configs);
         if (status == EXIT_OK) {
             mmb_trace t;
-            char err[600];
+            char err[5120]; /* the path and a line's message */
             mmb_trace_init(&t);
-            if (mmb_trace_read(&t, argv[optind], err, sizeof err) != 0) {
-                fprintf(stderr, "mmbench: error: %s\n", err);
-                status = EXIT_USAGE;
+            if (mmb_trace_read(&t, argv[optind], &p.limits, err, sizeof err) != 0) {
+                status = mmb_usage_error(NULL, NULL, "%s", err); /* err: "FILE:LINE: what" */
             } else {
                 status = run_all(list, count, configs, &t, &p.run, argv[optind]);
             }

@@ -154,6 +154,15 @@ int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, 
                  MMB_MAX_PAYLOAD_BYTES);
         return -1;
     }
+    uint64_t bytes = MMB_TRACE_HEAP_BYTES(nslots, payload);
+    if (t->max_heap_bytes && t->heap_bytes + bytes > t->max_heap_bytes) {
+        snprintf(err, err_bytes,
+                 "the objects need more than the heap cap of %" PRIu64 " bytes (%" PRIu64
+                 " with this one, counting 32 + 8 x NSLOTS + PAYLOAD for each 'new', freed or "
+                 "not) (hint: replay --max-heap-bytes raises the cap)",
+                 t->max_heap_bytes, t->heap_bytes + bytes);
+        return -1;
+    }
     if (t->objects == UINT32_MAX - 1) {
         snprintf(err, err_bytes, "too many objects (at most %u)", UINT32_MAX - 1);
         return -1;
@@ -173,9 +182,10 @@ int mmb_trace_new(mmb_trace *t, uint64_t id, uint64_t nslots, uint64_t payload, 
                                   .held = 1,
                                   .nslots = (uint32_t)nslots,
                                   .born_line = line};
-    if (nslots)
-        memset(t->slots + t->slots_used, 0, nslots * sizeof *t->slots);
+    /* The new slots are null already: `slots` is only ever written below slots_used, and its
+     * fresh pages read as zero (touching them here would fault in the whole shadow). */
     t->slots_used += nslots;
+    t->heap_bytes += bytes;
     record_id(t, id, obj);
     append(t, MMB_OP_NEW, obj, (uint32_t)nslots, (uint32_t)payload, line);
     return 0;
@@ -331,14 +341,16 @@ static int parse_line(mmb_trace *t, field *f, int nf, uint32_t line, char *err, 
     }
 }
 
-/* Reads all of fd (a pipe, say) into a malloc'd buffer. */
-static char *slurp(int fd, size_t *len) {
-    size_t cap = 1 << 20;
+/* Reads fd (a pipe, a device) into a malloc'd buffer, stopping once it holds more than `max`
+ * bytes or its last line has grown past MMB_TRACE_MAX_LINE_BYTES: what was read is then enough
+ * for the parser to name the line where the input went wrong, and /dev/zero ends at once. */
+static char *slurp(int fd, size_t max, size_t *len) {
+    size_t cap = max < (1 << 16) ? max + 1 : 1 << 16, line_start = 0; /* cap <= max + 1 */
     char *buf = mmb_xrealloc(NULL, cap);
     *len = 0;
-    for (;;) {
+    while (*len <= max && *len - line_start <= MMB_TRACE_MAX_LINE_BYTES) {
         if (*len == cap)
-            buf = mmb_xrealloc(buf, cap *= 2);
+            buf = mmb_xrealloc(buf, cap = cap > max / 2 ? max + 1 : 2 * cap);
         ssize_t got = read(fd, buf + *len, cap - *len);
         if (got < 0 && errno == EINTR)
             continue;
@@ -347,83 +359,141 @@ static char *slurp(int fd, size_t *len) {
             return NULL;
         }
         if (got == 0)
-            return buf;
+            break;
+        const char *nl = memrchr(buf + *len, '\n', (size_t)got);
         *len += (size_t)got;
+        if (nl)
+            line_start = (size_t)(nl - buf) + 1;
     }
+    return buf;
 }
 
-int mmb_trace_read(mmb_trace *t, const char *path, char *err, size_t err_bytes) {
+/* The input as one buffer: a regular file mapped (a 10^7-operation trace is ~170 MB; a copy
+ * would double it), anything else read by slurp. */
+typedef struct input {
+    char *buf;
+    size_t len;
+    bool mapped;
+} input;
+
+static int open_input(const char *path, uint64_t max, input *in, char *err, size_t err_bytes) {
+    memset(in, 0, sizeof *in);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
         snprintf(err, err_bytes, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    /* A regular file is mapped rather than copied: a 10^7-operation trace is ~170 MB. */
     struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    bool mapped = false;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        len = (size_t)st.st_size;
-        buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (buf == MAP_FAILED)
-            buf = NULL;
-        else
-            mapped = true;
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && (uint64_t)st.st_size > max) {
+        snprintf(err, err_bytes,
+                 "%s: the trace is %" PRIu64 " bytes, more than the cap of %" PRIu64
+                 " (hint: replay --max-trace-bytes raises the cap)",
+                 path, (uint64_t)st.st_size, max);
+        close(fd);
+        return -1;
     }
-    if (!mapped)
-        buf = slurp(fd, &len);
+    if (regular && st.st_size > 0) {
+        in->len = (size_t)st.st_size;
+        in->buf = mmap(NULL, in->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        in->mapped = in->buf != MAP_FAILED;
+        if (!in->mapped)
+            in->buf = NULL;
+    }
+    if (!in->mapped)
+        in->buf = slurp(fd, max > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)max, &in->len);
     int read_errno = errno;
     close(fd);
-    if (!buf) {
+    if (!in->buf) {
         snprintf(err, err_bytes, "%s: read error: %s", path, strerror(read_errno));
         return -1;
     }
+    return 0;
+}
+
+/* Splits [text, end) into fields: runs of TOKEN bytes, up to a '#'. Returns how many there are,
+ * counting at most MAX_FIELDS + 1. */
+static int split_fields(const char *text, const char *end, field *f) {
+    int nf = 0;
+    for (;;) {
+        while (text < end && char_class[(unsigned char)*text] == SPACE)
+            text++;
+        if (text == end || char_class[(unsigned char)*text] != TOKEN)
+            return nf;
+        const char *start = text;
+        while (text < end && char_class[(unsigned char)*text] == TOKEN)
+            text++;
+        if (nf <= MAX_FIELDS)
+            f[nf++] = (field){start, (size_t)(text - start)};
+    }
+}
+
+static const mmb_trace_limits default_limits = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES,
+                                                MMB_TRACE_DEFAULT_MAX_TRACE_BYTES};
+
+int mmb_trace_parse(mmb_trace *t, const char *name, const char *buf, size_t len,
+                    const mmb_trace_limits *limits, char *err, size_t err_bytes) {
+    if (!limits)
+        limits = &default_limits;
     /* Every operation takes at least 7 bytes ("drop 1\n") and every object at least 10
      * ("new 1 0 0\n"), so these reservations are never outgrown; untouched pages cost nothing. */
-    reserve(t, t->count + len / 7 + 16);
-    reserve_objects(t, t->objects + len / 10 + 16);
+    size_t used = len < limits->max_trace_bytes ? len : (size_t)limits->max_trace_bytes;
+    reserve(t, t->count + used / 7 + 16);
+    reserve_objects(t, t->objects + used / 10 + 16);
+    uint64_t saved_cap = t->max_heap_bytes;
+    t->max_heap_bytes = limits->max_heap_bytes;
 
-    char msg[256];
+    char msg[512];
     uint32_t line = 0;
     int status = 0;
-    for (size_t pos = 0; pos < len && status == 0;) {
-        line++;
-        /* One pass: fields are runs of TOKEN bytes; the line ends at '\n' (or the file's end),
-         * and whatever follows '#' on it is skipped. */
-        field f[MAX_FIELDS + 1];
-        int nf = 0;
-        size_t i = pos;
-        for (;;) {
-            while (i < len && char_class[(unsigned char)buf[i]] == SPACE)
-                i++;
-            if (i == len || char_class[(unsigned char)buf[i]] != TOKEN)
-                break;
-            size_t start = i;
-            while (i < len && char_class[(unsigned char)buf[i]] == TOKEN)
-                i++;
-            if (nf <= MAX_FIELDS)
-                f[nf++] = (field){buf + start, i - start};
-        }
-        size_t end = i;
-        if (i < len && buf[i] == '#') {
-            const char *nl = memchr(buf + i, '\n', len - i);
-            end = nl ? (size_t)(nl - buf) : len;
-        }
-        if (nf > 0 && parse_line(t, f, nf, line, msg, sizeof msg) != 0) {
-            if (memchr(buf + pos, '\0', end - pos))
-                snprintf(err, err_bytes, "%s:%" PRIu32 ": NUL byte in line (not a text trace?)",
-                         path, line);
-            else
-                snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", path, line, msg);
+    for (size_t pos = 0; pos < len && status == 0; line++) {
+        /* The line is [pos, end); end is its '\n' or the input's end. */
+        size_t window =
+            len - pos < MMB_TRACE_MAX_LINE_BYTES + 1 ? len - pos : MMB_TRACE_MAX_LINE_BYTES + 1;
+        const char *nl = memchr(buf + pos, '\n', window);
+        size_t end = nl ? (size_t)(nl - buf) : pos + window;
+        if (line == UINT32_MAX - 1) {
+            snprintf(msg, sizeof msg, "too many lines (at most %u)", UINT32_MAX - 1);
             status = -1;
+        } else if (len > limits->max_trace_bytes && end >= limits->max_trace_bytes) {
+            snprintf(msg, sizeof msg,
+                     "the input goes on past the cap of %" PRIu64
+                     " bytes (hint: replay --max-trace-bytes raises the cap)",
+                     limits->max_trace_bytes);
+            status = -1;
+        } else if (end - pos > MMB_TRACE_MAX_LINE_BYTES) {
+            snprintf(msg, sizeof msg, "line longer than %u bytes (not a text trace?)",
+                     MMB_TRACE_MAX_LINE_BYTES);
+            status = -1;
+        } else {
+            field f[MAX_FIELDS + 1];
+            int nf = split_fields(buf + pos, buf + end, f);
+            if (nf > 0 && parse_line(t, f, nf, line + 1, msg, sizeof msg) != 0) {
+                if (memchr(buf + pos, '\0', end - pos))
+                    snprintf(msg, sizeof msg, "NUL byte in line (not a text trace?)");
+                status = -1;
+            }
         }
+        if (status != 0)
+            snprintf(err, err_bytes, "%s:%" PRIu32 ": %s", name, line + 1, msg);
         pos = end + 1;
     }
-    if (mapped)
-        munmap(buf, len);
+    t->max_heap_bytes = saved_cap;
+    return status;
+}
+
+int mmb_trace_read(mmb_trace *t, const char *path, const mmb_trace_limits *limits, char *err,
+                   size_t err_bytes) {
+    if (!limits)
+        limits = &default_limits;
+    input in;
+    if (open_input(path, limits->max_trace_bytes, &in, err, err_bytes) != 0)
+        return -1;
+    int status = mmb_trace_parse(t, path, in.buf, in.len, limits, err, err_bytes);
+    if (in.mapped)
+        munmap(in.buf, in.len);
     else
-        free(buf);
+        free(in.buf);
     return status;
 }
 
