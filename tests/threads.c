@@ -1012,12 +1012,15 @@ TEST(threads_two_threads_two_heaps_collect_apart) {
 /* The per-thread record cache matched on the heap's address alone: a heap destroyed and another
  * created at the same address handed a thread the destroyed heap's record (AddressSanitizer: a
  * heap-use-after-free in mmbi_mt_count; a plain build counted into freed memory). An allocator
- * that hands the destroyed heap's block straight back makes that certain. */
+ * that hands the destroyed heap's block straight back makes that certain; it frees nothing else
+ * until the end, so the old record cannot come back as the new one either. */
 typedef struct recycler {
     pthread_mutex_t mu;
     void *watched; /* the block to keep when freed */
     void *kept;
     size_t kept_bytes;
+    void **freed; /* every other block freed, for recycle_end */
+    size_t nfreed, cap;
 } recycler;
 
 static void *recycle_alloc(void *ctx, size_t bytes) {
@@ -1035,15 +1038,27 @@ static void *recycle_alloc(void *ctx, size_t bytes) {
 static void recycle_free(void *ctx, void *block, size_t bytes) {
     recycler *r = ctx;
     pthread_mutex_lock(&r->mu);
-    bool keep = block == r->watched;
-    if (keep) {
+    if (block == r->watched) {
         r->kept = block;
         r->kept_bytes = bytes;
         r->watched = NULL;
+    } else {
+        if (r->nfreed == r->cap) {
+            r->cap = r->cap ? 2 * r->cap : 64;
+            r->freed = realloc(r->freed, r->cap * sizeof *r->freed);
+            ASSERT_TRUE(r->freed != NULL);
+        }
+        r->freed[r->nfreed++] = block;
     }
     pthread_mutex_unlock(&r->mu);
-    if (!keep)
-        free(block);
+}
+
+static void recycle_end(recycler *r) {
+    for (size_t i = 0; i < r->nfreed; i++)
+        free(r->freed[i]);
+    free(r->freed);
+    free(r->kept);
+    pthread_mutex_destroy(&r->mu);
 }
 
 typedef struct recycled {
@@ -1099,6 +1114,6 @@ TEST(threads_heap_at_a_recycled_address_gets_its_own_record) {
         expect_empty(x.heap);
         m->destroy(x.heap);
         pthread_barrier_destroy(&x.turn);
-        pthread_mutex_destroy(&r.mu);
+        recycle_end(&r);
     }
 }
