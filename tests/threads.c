@@ -1,9 +1,10 @@
 /* Thread-safe managers under threads: every manager with MMB_CAP_THREAD_SAFE, four threads at a
  * time, on private churn with cycles, shared objects, handoffs between threads, collections set
  * off while others run, threads attaching and detaching over and over, and a heap handed over
- * without attaching. Payload tags catch an early free; exact final counts catch a lost or extra
- * count; a watchdog turns a deadlock into a failure. Run under ThreadSanitizer by the tsan preset
- * (`ctest --preset tsan -R threads`). */
+ * without attaching, several heaps per thread; and each misuse of the thread rules, in a child
+ * process, refused with one error line. Payload tags catch an early free; exact final counts
+ * catch a lost or extra count; a watchdog turns a deadlock into a failure. Run under
+ * ThreadSanitizer by the tsan preset (`ctest --preset tsan -R threads`). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
