@@ -530,13 +530,13 @@ void mmbi_mt_thread_detach(mmb_heap *heap) {
     drain_remote(h, self);
     if (h->cls->settle)
         h->cls->settle(h, self, self);
+    forget_mine(self); /* before the mutex hands the record to its next thread */
     lock(h);
     self->in_use = false;
     h->attached--;
     set_budget(h);
     pthread_cond_broadcast(&h->parked_cv);
     unlock(h);
-    forget_mine(self);
     if (mmbi_mt_tls.heap == h)
         mmbi_mt_tls = (mmbi_mt_current){NULL, 0, NULL};
 }
