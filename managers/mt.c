@@ -141,7 +141,7 @@ static void attach_locked(mmbi_mt_heap *h) {
     mine = r;
     h->attached++;
     set_budget(h);
-    mmbi_mt_tls = (mmbi_mt_current){h, h->generation, r};
+    mmbi_mt_tls = (mmbi_mt_current){h->generation, r};
 }
 
 /* The calling thread's own record of h; failing that, a thread that never attached gets the
@@ -159,7 +159,7 @@ mmbi_mt_record *mmbi_mt_self_slow(mmbi_mt_heap *h) {
     }
     if (!found)
         misuse(h, "mmb_thread_attach first", "a thread used a heap it is not attached to");
-    mmbi_mt_tls = (mmbi_mt_current){h, h->generation, found};
+    mmbi_mt_tls = (mmbi_mt_current){h->generation, found};
     return found;
 }
 
@@ -505,7 +505,7 @@ void mmbi_mt_thread_attach(mmb_heap *heap) {
     if (find_mine(h))
         misuse(h, "attach once; create attaches the creating thread",
                "a thread attached to a heap it is already attached to");
-    if (mmbi_mt_tls.heap == h && mmbi_mt_tls.generation == h->generation)
+    if (mmbi_mt_tls.generation == h->generation)
         misuse(h, "attach before the thread's first operation on the heap",
                "a thread attached to a heap it already uses unattached");
     watch_exit();
@@ -537,8 +537,8 @@ void mmbi_mt_thread_detach(mmb_heap *heap) {
     set_budget(h);
     pthread_cond_broadcast(&h->parked_cv);
     unlock(h);
-    if (mmbi_mt_tls.heap == h)
-        mmbi_mt_tls = (mmbi_mt_current){NULL, 0, NULL};
+    if (mmbi_mt_tls.generation == h->generation)
+        mmbi_mt_tls = (mmbi_mt_current){0, NULL};
 }
 
 int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_manager *m,
@@ -618,8 +618,8 @@ void mmbi_mt_destroy(mmb_heap *heap) {
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->parked_cv);
     pthread_cond_destroy(&h->resume_cv);
-    if (mmbi_mt_tls.heap == h)
-        mmbi_mt_tls = (mmbi_mt_current){NULL, 0, NULL};
+    if (mmbi_mt_tls.generation == h->generation)
+        mmbi_mt_tls = (mmbi_mt_current){0, NULL};
     mmb_allocator allocator = *a;
     allocator.free(allocator.ctx, h, h->heap_bytes);
 }

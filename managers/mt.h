@@ -137,9 +137,10 @@ struct mmbi_mt_heap {
     mmb_heap_config cfg;
     const mmbi_mt_class *cls;
     size_t header_bytes; /* cls->header_bytes, where the hot paths find it */
-    uint64_t generation; /* unique to this heap for the process's life, unlike its address */
-    size_t heap_bytes;   /* of the manager's heap struct, which starts with this one */
-    int64_t threshold;   /* option "threshold"; 0: no automatic collection */
+    uint64_t
+        generation;    /* unique to this heap for the process's life (from 1), unlike its address */
+    size_t heap_bytes; /* of the manager's heap struct, which starts with this one */
+    int64_t threshold; /* option "threshold"; 0: no automatic collection */
     /* Read at every operation's entry and allocation, written rarely: a line of their own. */
     char pad0[64];
     atomic_int stop;        /* a collector wants the world stopped, or has it stopped */
@@ -161,11 +162,10 @@ struct mmbi_mt_heap {
     mmbi_stack marks;
 };
 
-/* The calling thread's record, cached for the heap it used last. Keyed by the heap's generation
- * as well as its address: a heap destroyed and another created at the same address (a program's
- * allocator may well hand the block out again) misses, and finds its own record. */
+/* The calling thread's record, cached for the heap it used last. Keyed by the heap's generation,
+ * not its address: a heap destroyed and another created at the same address (a program's
+ * allocator may well hand the block out again) misses, and finds its own record. 0: none. */
 typedef struct mmbi_mt_current {
-    const mmbi_mt_heap *heap;
     uint64_t generation;
     mmbi_mt_record *record;
 } mmbi_mt_current;
@@ -175,7 +175,7 @@ void mmbi_mt_park(mmbi_mt_heap *h);
 mmbi_mt_record *mmbi_mt_self_slow(mmbi_mt_heap *h);
 
 static inline mmbi_mt_record *mmbi_mt_self(mmbi_mt_heap *h) {
-    if (mmbi_mt_tls.heap == h && mmbi_mt_tls.generation == h->generation)
+    if (mmbi_mt_tls.generation == h->generation)
         return mmbi_mt_tls.record;
     return mmbi_mt_self_slow(h);
 }
