@@ -147,18 +147,26 @@ static void attach_locked(mmbi_mt_heap *h) {
 /* The calling thread's own record of h; failing that, a thread that never attached gets the
  * record of the only attached thread: the heap was handed over as a single-threaded heap is (with
  * the happens-before of a thread start or join), e.g. by a wrapper that does not pass attach and
- * detach on. The record stays its attached thread's (on that thread's list). */
+ * detach on. The record stays its attached thread's (on that thread's list).
+ *
+ * At the start of an operation, after the safepoint. The mutex also orders after the thread's
+ * return whatever a collection of h did while the thread counted as parked on h from another heap
+ * (park_elsewhere): the safepoint's relaxed load of `stop` cannot, and unpark_elsewhere empties
+ * the cache so that the next operation on h comes here. A collection still under way parks the
+ * thread here. */
 mmbi_mt_record *mmbi_mt_self_slow(mmbi_mt_heap *h) {
     mmbi_mt_record *found = find_mine(h);
-    if (!found) {
-        lock(h);
-        for (uint32_t i = 0; i < h->nrecords && h->attached == 1 && !found; i++)
-            if (h->records[i]->in_use)
-                found = h->records[i];
-        unlock(h);
-    }
+    bool own = found != NULL;
+    lock(h);
+    bool stopped = atomic_load_explicit(&h->stop, memory_order_relaxed);
+    for (uint32_t i = 0; i < h->nrecords && h->attached == 1 && !found; i++)
+        if (h->records[i]->in_use)
+            found = h->records[i];
+    unlock(h);
     if (!found)
         misuse(h, "mmb_thread_attach first", "a thread used a heap it is not attached to");
+    if (stopped && own)
+        mmbi_mt_park(h);
     mmbi_mt_tls = (mmbi_mt_current){h->generation, found};
     return found;
 }
@@ -183,9 +191,13 @@ static void wait_while_stopped(mmbi_mt_heap *h) {
  * attach). Meanwhile it is in no operation on any other heap it is attached to, so it counts as
  * parked there: collectors of those heaps need not wait for it. Otherwise two threads attached to
  * two heaps, each stopping one heap's world, would each wait for the other to park, for ever.
- * Coming back (unpark_elsewhere) it just leaves those counts: should a collection of another heap
- * be under way, the thread saw `stop` set through that heap's mutex, so its next operation there
- * parks at the safepoint. One mutex at a time, never nested. A thread on one heap skips it all. */
+ * Coming back (unpark_elsewhere) it leaves those counts, and goes on with its operation on h,
+ * which touches no other heap (the mutator meanwhile only reads slots, which a collector does
+ * not write). A collection of another heap x may still be under way, writing this thread's record
+ * there, and end with a `stop` cleared that the safepoint's relaxed load does not synchronize
+ * with: so the thread empties its record cache if it holds x's, and its next operation on x finds
+ * its record through mmbi_mt_self_slow, under x's mutex, parking there if x is still stopped. One
+ * mutex at a time, never nested. A thread on one heap skips it all. */
 static void park_elsewhere(const mmbi_mt_heap *h) {
     for (mmbi_mt_record *r = mine; r; r = r->next_mine) {
         mmbi_mt_heap *x = r->heap;
@@ -205,6 +217,9 @@ static void unpark_elsewhere(const mmbi_mt_heap *h) {
             continue;
         lock(x);
         x->parked--;
+        if (atomic_load_explicit(&x->stop, memory_order_relaxed) &&
+            mmbi_mt_tls.generation == x->generation)
+            mmbi_mt_tls = (mmbi_mt_current){0, NULL};
         unlock(x);
     }
 }
