@@ -166,12 +166,18 @@ typedef struct mmb_heap mmb_heap;
  * heap over with the happens-before of a thread start or join is fine). A thread-safe manager is
  * used by any number of threads at once, under these rules:
  * - create attaches the calling thread. Every other thread calls thread_attach before its first
- *   operation on the heap and thread_detach after its last; destroy is called by an attached
- *   thread when no other thread is attached. A thread attaches to a heap at most once at a time.
+ *   operation on the heap and thread_detach after its last (before it ends); destroy is called by
+ *   an attached thread when no other thread is attached. A thread attaches to a heap at most once
+ *   at a time. A thread may be attached to several heaps, of one manager or several.
+ * - The bundled thread-safe managers check these rules on their slow paths: destroy while another
+ *   thread is attached, a second attach, a detach without attach and a thread that ends attached
+ *   each stop the process with one `mmbench: error:` line (abort), rather than a use after free or
+ *   a collection that waits for ever.
  * - A collection may stop the world: it waits until every other attached thread has entered an
- *   operation (or attach, or detach), and holds it there. So an attached thread must reach its
- *   next operation in bounded time: a thread about to block (on a queue, a lock, a join)
- *   detaches first and attaches again afterwards.
+ *   operation (or attach, or detach), and holds it there; a thread waiting inside an operation on
+ *   another heap counts as held. So an attached thread must reach its next operation in bounded
+ *   time: a thread about to block (on a queue, a lock, a join) detaches first and attaches again
+ *   afterwards. The event and phase hooks must not call into another heap.
  * - References belong to the program, not to threads: a thread may hand an object it holds a
  *   reference to to another thread (through its own synchronisation, which must order the two),
  *   and the receiver then releases it. Slots are read and written by any thread, but a slot

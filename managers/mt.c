@@ -1,11 +1,18 @@
 /* The shared machinery of the thread-safe managers (mt.h): records, attach and detach, stopping
  * the world, remote frees and the stop-the-world cycle collector. Design: managers/README.md. */
 #include <assert.h>
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "mt.h"
 
 _Thread_local mmbi_mt_current mmbi_mt_tls;
+
+/* The calling thread's records, one per heap it is attached to (mt.h, "thread records"). */
+static _Thread_local mmbi_mt_record *mine;
+
+/* Heap generations handed out so far: the next heap takes the next one. */
+static atomic_uint_fast64_t generations;
 
 #define GC_COLLECTING ((uintptr_t)1)
 #define GC_REACHABLE  ((uintptr_t)2)
@@ -17,6 +24,71 @@ static void lock(mmbi_mt_heap *h) {
 }
 static void unlock(mmbi_mt_heap *h) {
     pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- misuse ---------------------------------------------------------------------------------- */
+
+/* A broken thread rule (manager.h, "Threads"): the one line, then the end. The program has no way
+ * to go on: what follows would be a use after free or a collection waiting for ever. One fprintf,
+ * so the line reaches stderr in one piece. */
+__attribute__((format(printf, 3, 4))) static _Noreturn void
+misuse(const mmbi_mt_heap *h, const char *hint, const char *what, ...) {
+    char text[256];
+    va_list ap;
+    va_start(ap, what);
+    vsnprintf(text, sizeof text, what, ap);
+    va_end(ap);
+    fprintf(stderr, "mmbench: error: %s: %s (hint: %s)\n", h->base.manager->name, text, hint);
+    abort();
+}
+
+/* ---- the calling thread's records ------------------------------------------------------------ */
+
+static mmbi_mt_record *find_mine(const mmbi_mt_heap *h) {
+    for (mmbi_mt_record *r = mine; r; r = r->next_mine)
+        if (r->heap == h)
+            return r;
+    return NULL;
+}
+
+static void forget_mine(mmbi_mt_record *r) {
+    for (mmbi_mt_record **p = &mine; *p; p = &(*p)->next_mine)
+        if (*p == r) {
+            *p = r->next_mine;
+            r->next_mine = NULL;
+            return;
+        }
+}
+
+/* A thread that ends attached would hold its records for ever: every collection would wait for
+ * it to park, and detach could never give its objects to another thread. So that is misuse too,
+ * caught here, as the thread ends (a pthread key's destructor runs at pthread_exit or the return
+ * from the thread's function; exit() runs none, so a process may end with threads attached). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool exit_watched;
+
+static void on_thread_exit(void *value) {
+    (void)value;
+    if (mine)
+        misuse(mine->heap, "call mmb_thread_detach before the thread returns",
+               "a thread ended while still attached to a heap");
+}
+
+static void make_exit_key(void) {
+    if (pthread_key_create(&exit_key, on_thread_exit) != 0) {
+        fprintf(stderr, "mmbench: error: threads: cannot watch thread exits (pthread_key_create "
+                        "failed) (hint: the process has used up its thread-specific keys)\n");
+        abort();
+    }
+}
+
+static void watch_exit(void) {
+    if (exit_watched)
+        return;
+    pthread_once(&exit_key_once, make_exit_key);
+    pthread_setspecific(exit_key, &exit_watched); /* any non-null value: the destructor runs */
+    exit_watched = true;
 }
 
 /* ---- records --------------------------------------------------------------------------------- */
@@ -43,13 +115,9 @@ static mmbi_mt_record *take_record(mmbi_mt_heap *h) {
     for (uint32_t i = 0; i < h->nrecords; i++)
         if (!h->records[i]->in_use)
             return h->records[i];
-    if (h->nrecords == MMBI_MT_MAX_RECORDS) {
-        fprintf(stderr,
-                "mmbench: error: %s: more than %d threads attached at once (hint: raise "
-                "MMBI_MT_MAX_RECORDS in managers/mt.h)\n",
-                h->base.manager->name, MMBI_MT_MAX_RECORDS);
-        abort();
-    }
+    if (h->nrecords == MMBI_MT_MAX_RECORDS)
+        misuse(h, "raise MMBI_MT_MAX_RECORDS in managers/mt.h",
+               "more than %d threads attached at once", MMBI_MT_MAX_RECORDS);
     mmbi_mt_record *r = mmbi_alloc_or_die(&h->cfg.allocator, sizeof *r);
     memset(r, 0, sizeof *r);
     mmbi_list_init(&r->tracked);
@@ -62,45 +130,44 @@ static mmbi_mt_record *take_record(mmbi_mt_heap *h) {
     return r;
 }
 
-/* Mutex held. */
+/* Mutex held, the calling thread not attached to h: gives it a record. */
 static void attach_locked(mmbi_mt_heap *h) {
     while (atomic_load_explicit(&h->stop, memory_order_relaxed))
         pthread_cond_wait(&h->resume_cv, &h->mu);
     mmbi_mt_record *r = take_record(h);
     r->in_use = true;
-    r->thread = pthread_self();
+    r->heap = h;
+    r->next_mine = mine;
+    mine = r;
     h->attached++;
     set_budget(h);
-    mmbi_mt_tls = (mmbi_mt_current){h, r};
+    mmbi_mt_tls = (mmbi_mt_current){h->generation, r};
 }
 
-/* A thread that never attached gets the record of the only attached thread: the heap was
- * handed over as a single-threaded heap is (with the happens-before of a thread start or join),
- * e.g. by a wrapper such as the oracle that does not pass attach and detach on. */
+/* The calling thread's own record of h; failing that, a thread that never attached gets the
+ * record of the only attached thread: the heap was handed over as a single-threaded heap is (with
+ * the happens-before of a thread start or join), e.g. by a wrapper that does not pass attach and
+ * detach on. The record stays its attached thread's (on that thread's list).
+ *
+ * At the start of an operation, after the safepoint. The mutex also orders after the thread's
+ * return whatever a collection of h did while the thread counted as parked on h from another heap
+ * (park_elsewhere): the safepoint's relaxed load of `stop` cannot, and unpark_elsewhere empties
+ * the cache so that the next operation on h comes here. A collection still under way parks the
+ * thread here. */
 mmbi_mt_record *mmbi_mt_self_slow(mmbi_mt_heap *h) {
-    mmbi_mt_record *found = NULL, *only = NULL;
-    pthread_t me = pthread_self();
+    mmbi_mt_record *found = find_mine(h);
+    bool own = found != NULL;
     lock(h);
-    for (uint32_t i = 0; i < h->nrecords && !found; i++) {
-        mmbi_mt_record *r = h->records[i];
-        if (r->in_use && pthread_equal(r->thread, me))
-            found = r;
-        else if (r->in_use)
-            only = r;
-    }
-    if (!found && h->attached == 1 && only) {
-        only->thread = me;
-        found = only;
-    }
+    bool stopped = atomic_load_explicit(&h->stop, memory_order_relaxed);
+    for (uint32_t i = 0; i < h->nrecords && h->attached == 1 && !found; i++)
+        if (h->records[i]->in_use)
+            found = h->records[i];
     unlock(h);
-    if (!found) {
-        fprintf(stderr,
-                "mmbench: error: %s: a thread used a heap it is not attached to (hint: "
-                "mmb_thread_attach first)\n",
-                h->base.manager->name);
-        abort();
-    }
-    mmbi_mt_tls = (mmbi_mt_current){h, found};
+    if (!found)
+        misuse(h, "mmb_thread_attach first", "a thread used a heap it is not attached to");
+    if (stopped && own)
+        mmbi_mt_park(h);
+    mmbi_mt_tls = (mmbi_mt_current){h->generation, found};
     return found;
 }
 
@@ -120,10 +187,49 @@ static void wait_while_stopped(mmbi_mt_heap *h) {
     }
 }
 
+/* The calling thread is about to wait on h's mutex (to park, to stop h's world and collect, or to
+ * attach). Meanwhile it is in no operation on any other heap it is attached to, so it counts as
+ * parked there: collectors of those heaps need not wait for it. Otherwise two threads attached to
+ * two heaps, each stopping one heap's world, would each wait for the other to park, for ever.
+ * Coming back (unpark_elsewhere) it leaves those counts, and goes on with its operation on h,
+ * which touches no other heap (the mutator meanwhile only reads slots, which a collector does
+ * not write). A collection of another heap x may still be under way, writing this thread's record
+ * there, and end with a `stop` cleared that the safepoint's relaxed load does not synchronize
+ * with: so the thread empties its record cache if it holds x's, and its next operation on x finds
+ * its record through mmbi_mt_self_slow, under x's mutex, parking there if x is still stopped. One
+ * mutex at a time, never nested. A thread on one heap skips it all. */
+static void park_elsewhere(const mmbi_mt_heap *h) {
+    for (mmbi_mt_record *r = mine; r; r = r->next_mine) {
+        mmbi_mt_heap *x = r->heap;
+        if (x == h)
+            continue;
+        lock(x);
+        x->parked++;
+        pthread_cond_broadcast(&x->parked_cv);
+        unlock(x);
+    }
+}
+
+static void unpark_elsewhere(const mmbi_mt_heap *h) {
+    for (mmbi_mt_record *r = mine; r; r = r->next_mine) {
+        mmbi_mt_heap *x = r->heap;
+        if (x == h)
+            continue;
+        lock(x);
+        x->parked--;
+        if (atomic_load_explicit(&x->stop, memory_order_relaxed) &&
+            mmbi_mt_tls.generation == x->generation)
+            mmbi_mt_tls = (mmbi_mt_current){0, NULL};
+        unlock(x);
+    }
+}
+
 void mmbi_mt_park(mmbi_mt_heap *h) {
+    park_elsewhere(h);
     lock(h);
     wait_while_stopped(h);
     unlock(h);
+    unpark_elsewhere(h);
 }
 
 /* Stops the world for `self`: every other attached thread waits at its next safepoint. When
@@ -338,10 +444,12 @@ static void collect_stopped(mmbi_mt_heap *h, mmbi_mt_record *self) {
 }
 
 static void collect(mmbi_mt_heap *h, mmbi_mt_record *self, bool forced) {
-    if (!stop_world(h, self, forced))
-        return;
-    collect_stopped(h, self);
-    resume_world(h, self);
+    park_elsewhere(h);
+    if (stop_world(h, self, forced)) {
+        collect_stopped(h, self);
+        resume_world(h, self);
+    }
+    unpark_elsewhere(h);
 }
 
 /* ---- operations ------------------------------------------------------------------------------ */
@@ -405,11 +513,22 @@ void mmbi_mt_stats(mmb_heap *heap, mmb_stats *out) {
     out->header_bytes = h->header_bytes;
 }
 
+/* A second record for a thread already attached (or using the heap as handed over) would never
+ * park while the thread waits in the other: every collection would wait for it. */
 void mmbi_mt_thread_attach(mmb_heap *heap) {
     mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
+    if (find_mine(h))
+        misuse(h, "attach once; create attaches the creating thread",
+               "a thread attached to a heap it is already attached to");
+    if (mmbi_mt_tls.generation == h->generation)
+        misuse(h, "attach before the thread's first operation on the heap",
+               "a thread attached to a heap it already uses unattached");
+    watch_exit();
+    park_elsewhere(h);
     lock(h);
     attach_locked(h);
     unlock(h);
+    unpark_elsewhere(h);
 }
 
 /* The leaving thread settles its own stacks first (others may push more later: the record's next
@@ -417,18 +536,24 @@ void mmbi_mt_thread_attach(mmb_heap *heap) {
  * out when `attached` drops. */
 void mmbi_mt_thread_detach(mmb_heap *heap) {
     mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
-    mmbi_mt_record *self = mmbi_mt_enter(h);
+    mmbi_mt_record *self = find_mine(h);
+    if (!self)
+        misuse(h, "detach once, after the thread's own attach (or create)",
+               "a thread detached from a heap it is not attached to");
+    if (atomic_load_explicit(&h->stop, memory_order_relaxed))
+        mmbi_mt_park(h);
     drain_remote(h, self);
     if (h->cls->settle)
         h->cls->settle(h, self, self);
+    forget_mine(self); /* before the mutex hands the record to its next thread */
     lock(h);
     self->in_use = false;
     h->attached--;
     set_budget(h);
     pthread_cond_broadcast(&h->parked_cv);
     unlock(h);
-    if (mmbi_mt_tls.heap == h)
-        mmbi_mt_tls = (mmbi_mt_current){NULL, NULL};
+    if (mmbi_mt_tls.generation == h->generation)
+        mmbi_mt_tls = (mmbi_mt_current){0, NULL};
 }
 
 int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_manager *m,
@@ -441,6 +566,7 @@ int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_mana
     h->cls = cls;
     h->header_bytes = cls->header_bytes;
     h->heap_bytes = heap_bytes;
+    h->generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed) + 1;
     h->threshold = threshold;
     atomic_init(&h->stop, 0);
     atomic_init(&h->budget, INT64_MAX);
@@ -454,6 +580,7 @@ int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_mana
     pthread_cond_init(&h->parked_cv, NULL);
     pthread_cond_init(&h->resume_cv, NULL);
     mmbi_stack_init(&h->marks, &h->cfg.allocator);
+    watch_exit();
     lock(h);
     attach_locked(h);
     unlock(h);
@@ -479,10 +606,21 @@ static void free_list(mmbi_mt_heap *h, mmbi_link *head) {
 }
 
 /* Every object, live, dead or garbage, is on some record's list (the stacks only thread through
- * objects that are), so freeing the lists frees each block once. */
+ * objects that are), so freeing the lists frees each block once. Any other thread still attached
+ * would use the freed heap at its next operation, and keep the record on its list: refused. */
 void mmbi_mt_destroy(mmb_heap *heap) {
     mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
     const mmb_allocator *a = &h->cfg.allocator;
+    mmbi_mt_record *self = find_mine(h);
+    lock(h);
+    unsigned others = h->attached - (self ? 1 : 0);
+    unlock(h);
+    if (others)
+        misuse(h, "every other thread calls mmb_thread_detach before the heap is destroyed",
+               "destroy while %u other thread%s still attached", others,
+               others == 1 ? " is" : "s are");
+    if (self)
+        forget_mine(self);
     for (uint32_t i = 0; i < h->nrecords; i++) {
         mmbi_mt_record *r = h->records[i];
         free_list(h, &r->tracked);
@@ -495,8 +633,8 @@ void mmbi_mt_destroy(mmb_heap *heap) {
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->parked_cv);
     pthread_cond_destroy(&h->resume_cv);
-    if (mmbi_mt_tls.heap == h)
-        mmbi_mt_tls = (mmbi_mt_current){NULL, NULL};
+    if (mmbi_mt_tls.generation == h->generation)
+        mmbi_mt_tls = (mmbi_mt_current){0, NULL};
     mmb_allocator allocator = *a;
     allocator.free(allocator.ctx, h, h->heap_bytes);
 }

@@ -81,8 +81,15 @@ static inline bool mmbi_mt_stack_empty(mmbi_mt_stack *s) {
  * lists, stacks and counters, and the next attaching thread takes it over: attach and detach both
  * go through the heap's mutex, which orders the two threads' use. So the objects a record owns
  * (and, in rc-biased, the local counts biased to it) always have at most one thread. Records are
- * never freed before destroy, so an object's owner index stays valid. */
+ * never freed before destroy, so an object's owner index stays valid.
+ *
+ * A thread's records, one per heap it attached to (create included), are on a list of its own
+ * (`next_mine`), which only that thread reads and writes. Every record on it is alive: destroy is
+ * refused while a thread other than the caller is attached, and a thread that ends attached stops
+ * the process (mt.c), so no list outlives its records and no record outlives its thread. */
 #define MMBI_MT_MAX_RECORDS 1024
+
+typedef struct mmbi_mt_heap mmbi_mt_heap;
 
 typedef struct mmbi_mt_record {
     /* The record's thread's; a collector's too, while it has the world stopped. */
@@ -96,7 +103,10 @@ typedef struct mmbi_mt_record {
     mmbi_mt_counters stats;
     /* Under the heap's mutex. */
     bool in_use;
-    pthread_t thread;
+    /* The attached thread's: a thread finds its records through its own list, never by
+     * pthread_self() (which a thread started after another ended may share). */
+    mmbi_mt_heap *heap;
+    struct mmbi_mt_record *next_mine; /* the thread's next record, on another heap */
     /* Pushed to by other threads: each on a cache line of its own. */
     char pad0[64];
     mmbi_mt_stack remote; /* dead objects of this record's lists that other threads freed */
@@ -106,8 +116,6 @@ typedef struct mmbi_mt_record {
 } mmbi_mt_record;
 
 /* ---- the heap -------------------------------------------------------------------------------- */
-
-typedef struct mmbi_mt_heap mmbi_mt_heap;
 
 /* What the shared machinery needs from a manager. */
 typedef struct mmbi_mt_class {
@@ -129,15 +137,18 @@ struct mmbi_mt_heap {
     mmb_heap_config cfg;
     const mmbi_mt_class *cls;
     size_t header_bytes; /* cls->header_bytes, where the hot paths find it */
-    size_t heap_bytes;   /* of the manager's heap struct, which starts with this one */
-    int64_t threshold;   /* option "threshold"; 0: no automatic collection */
+    uint64_t
+        generation;    /* unique to this heap for the process's life (from 1), unlike its address */
+    size_t heap_bytes; /* of the manager's heap struct, which starts with this one */
+    int64_t threshold; /* option "threshold"; 0: no automatic collection */
     /* Read at every operation's entry and allocation, written rarely: a line of their own. */
     char pad0[64];
     atomic_int stop;        /* a collector wants the world stopped, or has it stopped */
     _Atomic int64_t budget; /* net tracked allocations a thread makes before it collects */
     char pad1[64];
     /* Under the mutex. Invariant: parked <= attached; while stop is set, the world is stopped
-     * exactly when parked == attached - 1 (everyone but the collector waits in park). */
+     * exactly when parked == attached - 1 (everyone but the collector waits in park, or is in an
+     * operation on another heap that waits: see park_elsewhere in mt.c). */
     pthread_mutex_t mu;
     pthread_cond_t parked_cv; /* parked grew or attached shrank: the collector re-checks */
     pthread_cond_t resume_cv; /* a collection ended (epoch moved, stop cleared) */
@@ -151,9 +162,11 @@ struct mmbi_mt_heap {
     mmbi_stack marks;
 };
 
-/* The calling thread's record, cached for the heap it used last. */
+/* The calling thread's record, cached for the heap it used last. Keyed by the heap's generation,
+ * not its address: a heap destroyed and another created at the same address (a program's
+ * allocator may well hand the block out again) misses, and finds its own record. 0: none. */
 typedef struct mmbi_mt_current {
-    const mmbi_mt_heap *heap;
+    uint64_t generation;
     mmbi_mt_record *record;
 } mmbi_mt_current;
 extern _Thread_local mmbi_mt_current mmbi_mt_tls;
@@ -162,7 +175,7 @@ void mmbi_mt_park(mmbi_mt_heap *h);
 mmbi_mt_record *mmbi_mt_self_slow(mmbi_mt_heap *h);
 
 static inline mmbi_mt_record *mmbi_mt_self(mmbi_mt_heap *h) {
-    if (mmbi_mt_tls.heap == h)
+    if (mmbi_mt_tls.generation == h->generation)
         return mmbi_mt_tls.record;
     return mmbi_mt_self_slow(h);
 }
@@ -255,7 +268,10 @@ mmb_obj *mmbi_mt_alloc(mmbi_mt_heap *h, uint32_t nslots, uint32_t payload_bytes,
 /* The option table: options[0] is the threshold to pass to mmbi_mt_create. */
 extern const mmb_option_spec mmbi_mt_options[];
 
-/* The rest of the manager table, as they are. */
+/* The rest of the manager table, as they are. Misuse of the thread rules (manager.h, "Threads")
+ * is checked on these slow paths and stops the process with one `mmbench: error:` line: destroy
+ * while another thread is attached, attach by a thread already attached (or already using the
+ * heap), detach by a thread not attached, and a thread ending while attached. */
 void mmbi_mt_destroy(mmb_heap *heap);
 void mmbi_mt_collect(mmb_heap *heap);
 void mmbi_mt_stats(mmb_heap *heap, mmb_stats *out);

@@ -1,13 +1,15 @@
 /* Thread-safe managers under threads: every manager with MMB_CAP_THREAD_SAFE, four threads at a
  * time, on private churn with cycles, shared objects, handoffs between threads, collections set
  * off while others run, threads attaching and detaching over and over, and a heap handed over
- * without attaching. Payload tags catch an early free; exact final counts catch a lost or extra
- * count; a watchdog turns a deadlock into a failure. Run under ThreadSanitizer by the tsan preset
- * (`ctest --preset tsan -R threads`). */
+ * without attaching, several heaps per thread; and each misuse of the thread rules, in a child
+ * process, refused with one error line. Payload tags catch an early free; exact final counts
+ * catch a lost or extra count; a watchdog turns a deadlock into a failure. Run under
+ * ThreadSanitizer by the tsan preset (`ctest --preset tsan -R threads`). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -623,27 +625,496 @@ static void *stay_attached(void *p) {
     return NULL;
 }
 
+/* ---- thread rules, checked
+ * ------------------------------------------------------------------------
+ *
+ * Each misuse runs in a child process, its stderr in a pipe, under an alarm: it must end the child
+ * with one `mmbench: error:` line and SIGABRT, never a hang (the alarm's SIGALRM), a clean exit or
+ * a use after free (a sanitizer's report is more output than the one line). */
+
+#define CHILD_SECONDS 60
+
+typedef void (*child_fn)(const mmb_manager *m);
+
+typedef struct child_result {
+    int status;     /* from waitpid */
+    char err[2048]; /* the child's stderr, cut short if longer */
+} child_result;
+
+static void run_child(child_fn fn, const mmb_manager *m, child_result *out) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core); /* an expected abort leaves no core file behind */
+        alarm(CHILD_SECONDS);
+        fn(m);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t used = 0;
+    char rest[256];
+    for (ssize_t n = 1; n > 0;) {
+        size_t room = sizeof out->err - 1 - used;
+        n = room ? read(fds[0], out->err + used, room) : read(fds[0], rest, sizeof rest);
+        if (n > 0 && room)
+            used += (size_t)n;
+    }
+    out->err[used] = '\0';
+    close(fds[0]);
+    ASSERT_EQ(waitpid(pid, &out->status, 0), pid);
+}
+
+static void show_child(const char *expected, const child_result *r) {
+    fprintf(stderr, "child status %#x (%s %d), expected \"%s\"; its stderr:\n%s\n", r->status,
+            WIFSIGNALED(r->status) ? "signal" : "exit",
+            WIFSIGNALED(r->status) ? WTERMSIG(r->status) : WEXITSTATUS(r->status), expected,
+            r->err);
+}
+
+/* fn, run under m, stops the process with exactly one line `mmbench: error: M: ...what... (hint:
+ * ...)` and SIGABRT. */
+static void expect_refused(child_fn fn, const mmb_manager *m, const char *what) {
+    child_result r;
+    run_child(fn, m, &r);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "mmbench: error: %s: ", m->name);
+    size_t len = strlen(r.err);
+    bool ok = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGABRT &&
+              strncmp(r.err, prefix, strlen(prefix)) == 0 && strstr(r.err, what) &&
+              strstr(r.err, " (hint: ") && len > 0 && strchr(r.err, '\n') == r.err + len - 1;
+    if (!ok)
+        show_child(what, &r);
+    ASSERT_TRUE(!(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGALRM)); /* not a hang */
+    ASSERT_TRUE(ok);
+}
+
+/* fn, run under m, ends cleanly and says nothing. */
+static void expect_clean(child_fn fn, const mmb_manager *m) {
+    child_result r;
+    run_child(fn, m, &r);
+    bool ok = WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && r.err[0] == '\0';
+    if (!ok)
+        show_child("a clean exit", &r);
+    ASSERT_TRUE(!(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGALRM)); /* not a hang */
+    ASSERT_TRUE(ok);
+}
+
+static void third_uses_unattached(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    intruder x = {.heap = open_heap(m, NULL, &cfg)};
+    pthread_barrier_init(&x.attached, NULL, 2);
+    pthread_barrier_init(&x.done, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, stay_attached, &x);
+    pthread_barrier_wait(&x.attached);
+    pthread_create(&t, NULL, use_unattached, x.heap);
+    pthread_join(t, NULL);
+}
+
 /* With two threads attached, a third that never attached is refused, with one line saying so. */
 TEST(threads_unattached_thread_is_refused) {
     FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        fflush(NULL);
-        pid_t pid = fork();
-        ASSERT_TRUE(pid >= 0);
-        if (pid == 0) {
-            mmb_heap_config cfg;
-            intruder x = {.heap = open_heap(m, NULL, &cfg)};
-            pthread_barrier_init(&x.attached, NULL, 2);
-            pthread_barrier_init(&x.done, NULL, 2);
-            pthread_t t;
-            pthread_create(&t, NULL, stay_attached, &x);
-            pthread_barrier_wait(&x.attached);
-            pthread_create(&t, NULL, use_unattached, x.heap);
-            pthread_join(t, NULL);
-            _exit(0); /* not reached */
+        expect_refused(third_uses_unattached, m, "a thread used a heap it is not attached to");
+    }
+}
+
+/* destroy while another thread is still attached: that thread's next operation would use the
+ * freed heap (it did: a heap-use-after-free in its decref, and the oracle said ok). */
+typedef struct pair {
+    mmb_heap *heap;
+    pthread_barrier_t ready, go;
+    mmb_obj *obj;
+} pair;
+
+static void *attach_and_hold(void *p) {
+    pair *x = p;
+    mmb_thread_attach(x->heap);
+    x->obj = tagged(x->heap, 1, 1);
+    pthread_barrier_wait(&x->ready);
+    pthread_barrier_wait(&x->go);
+    mmb_decref(x->heap, x->obj);
+    mmb_thread_detach(x->heap);
+    return NULL;
+}
+
+static void destroy_with_other_attached(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    pair x = {.heap = open_heap(m, NULL, &cfg)};
+    pthread_barrier_init(&x.ready, NULL, 2);
+    pthread_barrier_init(&x.go, NULL, 2);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
+    pthread_barrier_wait(&x.ready);
+    m->destroy(x.heap);
+    pthread_barrier_wait(&x.go);
+    pthread_join(t, NULL);
+}
+
+/* As above, by a thread that detached first: the other is still attached. */
+static void destroy_detached_with_other_attached(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    pair x = {.heap = open_heap(m, NULL, &cfg)};
+    pthread_barrier_init(&x.ready, NULL, 2);
+    pthread_barrier_init(&x.go, NULL, 2);
+    mmb_thread_detach(x.heap);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
+    pthread_barrier_wait(&x.ready);
+    m->destroy(x.heap);
+    pthread_barrier_wait(&x.go);
+    pthread_join(t, NULL);
+}
+
+TEST(threads_destroy_while_another_is_attached_is_refused) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(destroy_with_other_attached, m,
+                       "destroy while 1 other thread is still attached");
+        expect_refused(destroy_detached_with_other_attached, m,
+                       "destroy while 1 other thread is still attached");
+    }
+}
+
+/* A thread that ends attached: every later collection (explicit, or set off by an allocation)
+ * used to wait for it to park, for ever. It is caught as it ends. */
+static void *attach_and_leave(void *p) {
+    mmb_heap *h = p;
+    mmb_thread_attach(h);
+    mmb_obj *a = tagged(h, 1, 1);
+    mmb_store(h, a, 0, a);
+    mmb_decref(h, a);
+    return NULL; /* no detach */
+}
+
+static void end_attached_then_collect(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
+    pthread_join(t, NULL);
+    mmb_collect(h);
+}
+
+static void end_attached_then_allocate(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
+    pthread_join(t, NULL);
+    for (uint64_t i = 0; i < 1000; i++) /* sets off collections */
+        mmb_decref(h, tagged(h, 1, i));
+}
+
+TEST(threads_thread_ending_attached_is_refused) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(end_attached_then_collect, m,
+                       "a thread ended while still attached to a heap");
+        expect_refused(end_attached_then_allocate, m,
+                       "a thread ended while still attached to a heap");
+    }
+}
+
+/* The creating thread attaching again took a second record, and its next collection waited for
+ * that record's thread, itself, for ever. */
+static void creator_attaches_again(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_thread_attach(h);
+    mmb_collect(h);
+}
+
+TEST(threads_creator_attaching_again_is_refused) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(creator_attaches_again, m,
+                       "a thread attached to a heap it is already attached to");
+    }
+}
+
+/* A worker attaching twice was counted twice but parked once: a collection waited for ever. */
+static void *attach_twice(void *p) {
+    mmb_heap *h = p;
+    mmb_thread_attach(h);
+    mmb_thread_attach(h);
+    mmb_collect(h);
+    mmb_thread_detach(h);
+    mmb_thread_detach(h);
+    return NULL;
+}
+
+static void worker_attaches_twice(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_thread_detach(h);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, attach_twice, h), 0);
+    pthread_join(t, NULL);
+}
+
+/* A thread that used the heap as handed over (no attach: it took the only record) and then
+ * attaches would hold two records, one of them never parked. */
+static void *use_then_attach(void *p) {
+    mmb_heap *h = p;
+    mmb_decref(h, tagged(h, 0, 1));
+    mmb_thread_attach(h);
+    mmb_collect(h);
+    return NULL;
+}
+
+static void handed_over_then_attaches(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, use_then_attach, h), 0);
+    pthread_join(t, NULL);
+}
+
+TEST(threads_worker_attaching_twice_is_refused) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(worker_attaches_twice, m,
+                       "a thread attached to a heap it is already attached to");
+        expect_refused(handed_over_then_attaches, m,
+                       "a thread attached to a heap it already uses unattached");
+    }
+}
+
+/* A thread that never attached detaching would have taken the only record, the creator's, and
+ * given it back under the creator's feet. */
+static void *detach_only(void *p) {
+    mmb_thread_detach(p);
+    return NULL;
+}
+
+static void unattached_detaches(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, detach_only, h), 0);
+    pthread_join(t, NULL);
+    mmb_collect(h);
+}
+
+TEST(threads_detach_without_attach_is_refused) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(unattached_detaches, m,
+                       "a thread detached from a heap it is not attached to");
+    }
+}
+
+/* Records used to be matched by pthread_self(), and a thread started after an attached one ended
+ * usually gets its pthread_t (glibc reuses the descriptor): it was handed the dead thread's record
+ * and its objects, silently. Now a thread finds only records on its own list, and the attached
+ * thread's end is itself caught: the new thread never runs. */
+static void *use_heap(void *p) {
+    mmb_heap *h = p;
+    mmb_obj *a = tagged(h, 1, 7);
+    ASSERT_EQ(tag_key(a), 7);
+    mmb_decref(h, a);
+    fprintf(stderr, "the new thread used the dead thread's record\n");
+    return NULL;
+}
+
+static void new_thread_after_attached_one_ended(const mmb_manager *m) {
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    pthread_t dead, fresh;
+    ASSERT_EQ(pthread_create(&dead, NULL, attach_and_leave, h), 0);
+    pthread_join(dead, NULL);
+    ASSERT_EQ(pthread_create(&fresh, NULL, use_heap, h), 0);
+    pthread_join(fresh, NULL);
+}
+
+TEST(threads_reused_pthread_t_gets_no_record) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        expect_refused(new_thread_after_attached_one_ended, m,
+                       "a thread ended while still attached to a heap");
+    }
+}
+
+/* Two threads, each attached to two heaps, each collecting a different one: each used to wait in
+ * stop_world for the other to park (9 runs in 10 deadlocked). A thread waiting to stop one heap's
+ * world counts as parked on its others. The heaps may be of two managers: the machinery is
+ * shared. */
+#define CROSS_ROUNDS 300
+
+typedef struct cross {
+    mmb_heap *heaps[2];
+    pthread_barrier_t start;
+} cross;
+
+typedef struct crosser {
+    cross *x;
+    unsigned index; /* collects heaps[index] */
+} crosser;
+
+static void *cross_collect(void *p) {
+    crosser *c = p;
+    mmb_heap *mine = c->x->heaps[c->index], *other = c->x->heaps[1 - c->index];
+    mmb_thread_attach(c->x->heaps[0]);
+    mmb_thread_attach(c->x->heaps[1]);
+    pthread_barrier_wait(&c->x->start); /* both attached to both before either collects */
+    for (uint64_t i = 0; i < CROSS_ROUNDS; i++) {
+        for (int k = 0; k < 2; k++) {
+            mmb_heap *h = k ? other : mine;
+            mmb_obj *a = tagged(h, 1, i), *b = tagged(h, 1, i);
+            mmb_store(h, a, 0, b);
+            mmb_store(h, b, 0, a);
+            mmb_decref(h, a);
+            mmb_decref(h, b);
         }
-        int status;
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        ASSERT_TRUE(WIFSIGNALED(status));
-        ASSERT_EQ(WTERMSIG(status), SIGABRT);
+        mmb_collect(mine);
+    }
+    mmb_thread_detach(c->x->heaps[1]);
+    mmb_thread_detach(c->x->heaps[0]);
+    return NULL;
+}
+
+static const mmb_manager *cross_second;
+
+static void two_threads_two_heaps(const mmb_manager *m) {
+    mmb_heap_config cfg[2];
+    cross x = {.heaps = {open_heap(m, "threshold=50", &cfg[0]),
+                         open_heap(cross_second, "threshold=50", &cfg[1])}};
+    pthread_barrier_init(&x.start, NULL, 2);
+    mmb_thread_detach(x.heaps[0]);
+    mmb_thread_detach(x.heaps[1]);
+    crosser cs[2] = {{&x, 0}, {&x, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, cross_collect, &cs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        mmb_thread_attach(x.heaps[i]);
+        mmb_stats s;
+        mmb_stats_get(x.heaps[i], &s);
+        ASSERT_TRUE(s.collections_full >= CROSS_ROUNDS);
+        expect_empty(x.heaps[i]);
+        x.heaps[i]->manager->destroy(x.heaps[i]);
+    }
+    pthread_barrier_destroy(&x.start);
+}
+
+TEST(threads_two_threads_two_heaps_collect_apart) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        for (size_t k = 0; k < mmb_manager_count(); k++) {
+            cross_second = mmb_manager_at(k);
+            if (cross_second->caps & MMB_CAP_THREAD_SAFE)
+                expect_clean(two_threads_two_heaps, m);
+        }
+    }
+}
+
+/* The per-thread record cache matched on the heap's address alone: a heap destroyed and another
+ * created at the same address handed a thread the destroyed heap's record (AddressSanitizer: a
+ * heap-use-after-free in mmbi_mt_count; a plain build counted into freed memory). An allocator
+ * that hands the destroyed heap's block straight back makes that certain; it frees nothing else
+ * until the end, so the old record cannot come back as the new one either. */
+typedef struct recycler {
+    pthread_mutex_t mu;
+    void *watched; /* the block to keep when freed */
+    void *kept;
+    size_t kept_bytes;
+    void **freed; /* every other block freed, for recycle_end */
+    size_t nfreed, cap;
+} recycler;
+
+static void *recycle_alloc(void *ctx, size_t bytes) {
+    recycler *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    void *block = NULL;
+    if (r->kept && r->kept_bytes == bytes) {
+        block = r->kept;
+        r->kept = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return block ? block : malloc(bytes);
+}
+
+static void recycle_free(void *ctx, void *block, size_t bytes) {
+    recycler *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    if (block == r->watched) {
+        r->kept = block;
+        r->kept_bytes = bytes;
+        r->watched = NULL;
+    } else {
+        if (r->nfreed == r->cap) {
+            r->cap = r->cap ? 2 * r->cap : 64;
+            r->freed = realloc(r->freed, r->cap * sizeof *r->freed);
+            ASSERT_TRUE(r->freed != NULL);
+        }
+        r->freed[r->nfreed++] = block;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void recycle_end(recycler *r) {
+    for (size_t i = 0; i < r->nfreed; i++)
+        free(r->freed[i]);
+    free(r->freed);
+    free(r->kept);
+    pthread_mutex_destroy(&r->mu);
+}
+
+typedef struct recycled {
+    mmb_heap *heap; /* whichever heap is current: written by the main thread between barriers */
+    pthread_barrier_t turn;
+} recycled;
+
+/* Uses each heap as handed over (never attached: the only record is taken, and cached). */
+static void *use_each_heap(void *p) {
+    recycled *x = p;
+    for (int round = 0; round < 2; round++) {
+        pthread_barrier_wait(&x->turn); /* the heap is ours */
+        mmb_obj *a = tagged(x->heap, 1, (uint64_t)round);
+        ASSERT_EQ(tag_key(a), (uint64_t)round);
+        mmb_decref(x->heap, a);
+        pthread_barrier_wait(&x->turn); /* and back */
+    }
+    return NULL;
+}
+
+static mmb_heap *open_recycled(const mmb_manager *m, recycler *r) {
+    mmb_heap_config cfg;
+    char err[512];
+    ASSERT_EQ(mmb_options_parse(m, NULL, 0, &cfg, err, sizeof err), 0);
+    cfg.allocator = (mmb_allocator){"recycler", r, recycle_alloc, recycle_free};
+    mmb_heap *h = NULL;
+    ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
+    return h;
+}
+
+TEST(threads_heap_at_a_recycled_address_gets_its_own_record) {
+    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+        recycler r = {.watched = NULL};
+        pthread_mutex_init(&r.mu, NULL);
+        recycled x = {.heap = open_recycled(m, &r)};
+        pthread_barrier_init(&x.turn, NULL, 2);
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, use_each_heap, &x), 0);
+        pthread_barrier_wait(&x.turn);
+        pthread_barrier_wait(&x.turn); /* the thread has the first heap's record cached */
+        mmb_heap *first = x.heap;
+        r.watched = first;
+        m->destroy(first);
+        x.heap = open_recycled(m, &r);
+        ASSERT_TRUE(x.heap == first); /* the same address */
+        pthread_barrier_wait(&x.turn);
+        pthread_barrier_wait(&x.turn); /* the thread used the second heap */
+        pthread_join(t, NULL);
+        mmb_stats s;
+        mmb_stats_get(x.heap, &s);
+        ASSERT_EQ(s.objects_allocated, 1); /* counted in the second heap's record */
+        ASSERT_EQ(s.objects_freed, 1);
+        expect_empty(x.heap);
+        m->destroy(x.heap);
+        pthread_barrier_destroy(&x.turn);
+        recycle_end(&r);
     }
 }
