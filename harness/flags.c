@@ -35,9 +35,6 @@ int mmb_flag_u64(const char *cmd, const char *flag, const char *text, uint64_t m
         return EXIT_OK;
     char hint[64];
     snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
-    if (max == UINT64_MAX)
-        return mmb_usage_error(cmd, hint, "%s: bad value '%s' (expected an integer >= %" PRIu64 ")",
-                               flag, text, min);
     return mmb_usage_error(cmd, hint,
                            "%s: bad value '%s' (expected an integer in %" PRIu64 "..%" PRIu64 ")",
                            flag, text, min, max);
@@ -60,8 +57,8 @@ static const struct gb_flag {
     {"report_aggregates_only", GB_BOOL, NULL},
     {"display_aggregates_only", GB_BOOL, NULL},
     {"counters_tabular", GB_BOOL, NULL},
-    {"color", GB_WORD, "auto, true, false, yes, no, on, off, 1, 0"},
-    {"time_unit", GB_WORD, "ns, us, ms, s"},
+    {"color", GB_WORD, "one of auto, true, false, yes, no, on, off, 1, 0"},
+    {"time_unit", GB_WORD, "one of ns, us, ms, s"},
     {"context", GB_KEY_VALUES, NULL},
     {"perf_counters", GB_TEXT, NULL},
     {"out", GB_OURS, "--out"},
@@ -71,7 +68,7 @@ static const struct gb_flag {
     {"list_tests", GB_OURS, "--topology for a dry run"},
 };
 
-static const char bool_words[] = "true, false, yes, no, on, off, 1, 0";
+static const char bool_words[] = "one of true, false, yes, no, on, off, 1, 0";
 
 /* Whether WORD is one of LIST ("a, b, c"). */
 static bool is_word(const char *list, const char *word) {

@@ -831,6 +831,9 @@ static json_t *load_gb_json(const char *path, json_error_t *jerr) {
 
 /* Runs one cell in this (child) process; writes {context, benchmarks} to `path`. */
 static int run_cell(const cell *c, const run_flags *f, const char *path) {
+    char where[sizeof c->name + 8];
+    snprintf(where, sizeof where, "run: %s", c->name);
+    mmb_set_oom_where(where);
     char gb_out[600];
     snprintf(gb_out, sizeof gb_out, "%s.gb", path);
     static cell_state st;
@@ -1078,7 +1081,7 @@ int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
 static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
-    "                   [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
+    "                   [--resume FILE] [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
     "                   [--counters LIST] [--placement LIST] [--topology SPEC] [--format "
     "table|json|none]\n"
     "                   [--benchmark_*...]\n"
@@ -1091,20 +1094,26 @@ static const char run_help[] =
     "  --workload LIST       names, families (many-small, cycle-heavy, pause-sensitive,\n"
     "                        threaded), globs, or all (default: all)\n"
     "  --scale LIST          tiny, small, default or large (default: default)\n"
-    "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension\n"
-    "  --option KEY=V[,V]    a manager option; several values make a matrix dimension\n"
-    "  --seed S              the workloads' seed (default 1)\n"
-    "  --repetitions N       repetitions of each cell (default 1)\n"
+    "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension (each\n"
+    "                        KEY once: a repeated KEY is refused)\n"
+    "  --option KEY=V[,V]    a manager option; several values make a matrix dimension (each\n"
+    "                        KEY once)\n"
+    "  --seed S              the workloads' seed, 0..18446744073709551615 (default 1); recorded\n"
+    "                        as a JSON integer, or as a decimal string from 2^63 up\n"
+    "  --repetitions N       repetitions of each cell, 1..64 (default 1)\n"
     "  --fresh-process       each repetition in a process of its own (default: a cell's\n"
     "                        repetitions share one); comparisons across builds need this\n"
     "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
+    "  --resume FILE         finish a run that was stopped: with the same flags and build, run\n"
+    "                        only the cells FILE lacks and write the whole result to --out, or\n"
+    "                        back to FILE\n"
     "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
     "  --verify              run every cell under the oracle (slow; for checking managers)\n"
     "  --instructions        count each cell's instructions exactly, under valgrind's callgrind\n"
     "                        with instrumentation on only while the workload runs (about 40x\n"
     "                        slower; use --repetitions 1: with more, the count is their sum)\n"
-    "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
-    "                        N results with mmbench merge\n"
+    "  --shard K/N           run only cells K, K+N, K+2N... (1-based, 1 <= K <= N <= 2^31-1)\n"
+    "                        of the matrix; combine the N results with mmbench merge\n"
     "  --counters LIST       count events per phase (mutator, cascade, collector): default\n"
     "                        (cycles, instructions, l1d-misses, llc-misses, dtlb-misses),\n"
     "                        task-clock, page-faults, context-switches, cpu-migrations, PAPI_*\n"
@@ -1115,9 +1124,23 @@ static const char run_help[] =
     "  --topology SPEC       dry run: plan the cells' placements on another machine\n"
     "                        (synthetic:DESC or a hwloc FILE.xml) and print them; runs nothing\n"
     "  --format F            standard output: table (default), json, or none\n"
-    "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
+    "  --benchmark_*=VALUE   checked, then passed to Google Benchmark: min_time and\n"
+    "                        min_warmup_time (seconds), enable_random_interleaving,\n"
+    "                        report_aggregates_only, display_aggregates_only, counters_tabular\n"
+    "                        (true or false), color, time_unit (ns, us, ms, s), context\n"
+    "                        (KEY=V,...), perf_counters; --benchmark_repetitions=N is\n"
+    "                        --repetitions N; mmbench sets _out, _format and _filter itself\n"
+    "\n";
+
+/* The rest of run's --help (one string would pass the length C compilers must support). */
+static const char run_help_end[] =
+    "SIGINT or SIGTERM stops the run: the running cell's processes are killed, the cells that\n"
+    "finished are written to --out with \"complete\": false and the cells not run in\n"
+    "context.mmbench (finish them with --resume), and run exits 130 or 143; a second signal\n"
+    "exits at once. Temporary files go to $TMPDIR (default /tmp) and are removed.\n"
     "\n"
-    "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage.\n";
+    "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage,\n"
+    "130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 /* In a forked child: becomes `valgrind --tool=callgrind mmbench run ARGS --cell-index i`, with
  * instrumentation off until the cell's CALLGRIND_START_INSTRUMENTATION. */
@@ -1577,6 +1600,7 @@ static int parse_flags(int argc, char **argv, run_flags *f) {
     while ((c = getopt_long(nours, ours, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(run_help, stdout);
+            fputs(run_help_end, stdout);
             return RUN_HELP;
         }
         if (c == ':')
