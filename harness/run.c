@@ -1669,10 +1669,16 @@ static int load_resume(const run_flags *f, run_state *st) {
     json_t *shard = json_object_get(mm, "shard");
     int k = (int)json_integer_value(json_object_get(shard, "index"));
     int n = (int)json_integer_value(json_object_get(shard, "count"));
-    if (k != f->shard_k || n != f->shard_n)
+    if (k != f->shard_k || n != f->shard_n) {
+        char theirs[32] = "none", these[32] = "none";
+        if (n)
+            snprintf(theirs, sizeof theirs, "%d/%d", k, n);
+        if (f->shard_n)
+            snprintf(these, sizeof these, "%d/%d", f->shard_k, f->shard_n);
         return mmb_usage_error("run", "give the --shard of the interrupted run",
-                               "--resume %s: another shard (%d/%d, these flags %d/%d)", file, k, n,
-                               f->shard_k, f->shard_n);
+                               "--resume %s: another shard (%s, these flags %s)", file, theirs,
+                               these);
+    }
     size_t i;
     json_t *b;
     json_array_foreach(benchmarks, i, b) {
