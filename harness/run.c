@@ -1951,10 +1951,10 @@ static int emit_results(const run_flags *f, run_state *st, int argc, char **argv
     int sig = mmb_stop_signal();
     if (sig)
         fprintf(stderr,
-                "mmbench: error: run: stopped by %s: %d cells not run%s%s (hint: mmbench run "
+                "mmbench: error: run: stopped by %s: %d %s not run%s%s (hint: mmbench run "
                 "... --resume %s runs only those)\n",
-                sig == SIGINT ? "SIGINT" : "SIGTERM", not_run, out ? ", the others are in " : "",
-                out ? out : "", out ? out : "FILE");
+                sig == SIGINT ? "SIGINT" : "SIGTERM", not_run, not_run == 1 ? "cell" : "cells",
+                out ? ", the others are in " : "", out ? out : "", out ? out : "FILE");
     return EXIT_OK;
 }
 
