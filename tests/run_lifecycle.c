@@ -325,6 +325,7 @@ static void sigterm_to_parent(bool instructions) {
         sandbox_close(&s);
         exit(77);
     }
+    fprintf(stderr, "the run's standard error:\n%s", slurp(s.err)); /* shown when a check fails */
     ASSERT_EQ(WEXITSTATUS(ws), 143);
     ASSERT_TRUE(!alive(second));
     ASSERT_EQ(processes_now(&s), 0);
