@@ -1384,7 +1384,8 @@ enum { RUN_HELP = -1 }; /* parse_flags: --help was printed */
 /* Everything a run holds from planning to its end, released in one place (run_cleanup). */
 typedef struct run_state {
     hwloc_topology_t here, plan_on;
-    cell cells[MAX_CELLS];
+    cell *cells; /* the matrix (a static array: its untouched pages stay out of every cell's
+                  * peak RSS, which a forked child inherits) */
     int ncells;
     json_t *skipped;         /* cells left out of the matrix, and why */
     json_t *instr_info;      /* --instructions: valgrind found or not */
@@ -1989,8 +1990,10 @@ int mmb_run_main(int argc, char **argv) {
     }
 
     /* From here on every path goes through run_cleanup. */
+    static cell cells[MAX_CELLS];
     static run_state st;
     memset(&st, 0, sizeof st);
+    st.cells = cells;
     st.start_ns = mmb_now_ns();
     bool finished = false;
     status = plan_run(&f, &st, &finished);
