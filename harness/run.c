@@ -1146,7 +1146,7 @@ static const char run_help_end[] =
  * instrumentation off until the cell's CALLGRIND_START_INSTRUMENTATION. */
 static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
                                  const char *cg_path) {
-    char exe[4096], cg_flag[256], index[32];
+    char exe[4096], cg_flag[700], index[32];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0)
         _exit(EXIT_FAILED);
@@ -1159,6 +1159,8 @@ static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
     args[n++] = "--tool=callgrind";
     args[n++] = "--instr-atstart=no";
     args[n++] = "--quiet";
+    /* No gdbserver: its FIFOs in $TMPDIR would outlive a cell killed by a stop signal. */
+    args[n++] = "--vgdb=no";
     args[n++] = cg_flag;
     args[n++] = exe;
     args[n++] = "run";
@@ -1172,6 +1174,15 @@ static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
     /* hwloc's x86 backend reads CPUID, which valgrind emulates: it says so on every start and
      * disables itself. Leave it out; the OS backend gives the same topology. */
     setenv("HWLOC_COMPONENTS", "-x86", 1);
+    /* Anything else valgrind puts in $TMPDIR goes into the run's own directory, removed at its
+     * end whatever happens to the cell. */
+    char tmpdir[700];
+    snprintf(tmpdir, sizeof tmpdir, "%s", out);
+    char *slash = strrchr(tmpdir, '/');
+    if (slash) {
+        *slash = '\0';
+        setenv("TMPDIR", tmpdir, 1);
+    }
     execvp("valgrind", args);
     fprintf(stderr, "mmbench: error: run: cannot run valgrind: %s\n", strerror(errno));
     _exit(EXIT_FAILED);
@@ -1614,7 +1625,7 @@ static int parse_flags(int argc, char **argv, run_flags *f) {
     }
     if (optind < nours)
         return usage_error("unexpected argument '%s' (hint: mmbench run --help)", ours[optind]);
-    if (f->resume && (f->topology || f->cell_index >= 0))
+    if (f->resume && f->topology)
         return usage_error("--resume does not go with --topology (hint: mmbench run --help)");
     if (!f->nmanagers)
         f->managers[f->nmanagers++] = "all";

@@ -337,6 +337,24 @@ static void sigterm_to_parent(bool instructions) {
                   json_array_size(json_object_get(doc, "benchmarks")),
               4);
     json_decref(doc);
+    /* The same flags with --resume (the cells' processes get them too, under valgrind). */
+    char args[1024];
+    snprintf(args, sizeof args,
+             "--manager rc,cpython,bacon-rajan,marksweep --workload churn --scale tiny --param %s "
+             "%s --resume '%s'",
+             objects, instructions ? "--instructions" : "", s.out);
+    ASSERT_EQ(run(&s, "", args), 0);
+    ASSERT_EQ(tmp_entries(&s), 0);
+    doc = load(s.out);
+    ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
+    ASSERT_EQ(json_array_size(json_object_get(doc, "benchmarks")), 4);
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {
+        ASSERT_TRUE(!json_is_true(json_object_get(b, "error_occurred")));
+        ASSERT_TRUE(!instructions || json_integer_value(json_object_get(b, "instructions")) > 0);
+    }
+    json_decref(doc);
     sandbox_close(&s);
 }
 
