@@ -271,6 +271,10 @@ static pid_t child_of(pid_t parent) {
 /* A real SIGTERM from outside, to the parent only, while its second cell runs (under valgrind
  * with --instructions): the cell's process dies with its run, the first cell is kept. */
 static void sigterm_to_parent(bool instructions) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    if (instructions)
+        exit(77); /* a sanitized mmbench does not run under valgrind */
+#endif
     if (instructions && system("valgrind --version >/dev/null 2>&1") != 0)
         exit(77); /* no valgrind here */
     sandbox s;
