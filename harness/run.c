@@ -1802,8 +1802,8 @@ static json_t *died_entry(const cell *c, const run_flags *f, int ws, bool tty) {
 }
 
 /* Runs cell i in child processes (one, or one per repetition with --fresh-process): its results
- * document in *root, NULL when the cell's process died. EXIT_USAGE when a child refused a flag;
- * a stop signal ends it early. */
+ * document in *root, NULL when the cell's process died or a stop signal came before the cell
+ * finished (a cell that finished first is kept). EXIT_USAGE when a child refused a flag. */
 static int run_cell_processes(const run_flags *f, run_state *st, int i, int argc, char **argv,
                               json_t **root, int *ws) {
     char path[600], cg_path[600];
@@ -1837,6 +1837,11 @@ static int run_cell_processes(const run_flags *f, run_state *st, int i, int argc
         }
         append_repetition(root, part, (json_int_t)r, (json_int_t)f->repetitions);
     }
+    if (mmb_stop_signal() && json_array_size(json_object_get(*root, "benchmarks")) <
+                                 (size_t)f->repetitions) { /* stopped between repetitions */
+        json_decref(*root);
+        *root = NULL;
+    }
     return EXIT_OK;
 }
 
@@ -1862,10 +1867,8 @@ static int run_cells(const run_flags *f, run_state *st, int argc, char **argv) {
         int ws = 0;
         json_t *root = NULL;
         int status = run_cell_processes(f, st, i, argc, argv, &root, &ws);
-        if (mmb_stop_signal()) { /* the cell was stopped: it is not done */
-            json_decref(root);
-            break;
-        }
+        if (mmb_stop_signal() && !root)
+            break;                /* the cell was stopped: it is not done */
         if (status == EXIT_USAGE) /* a flag the child refused: the child said which */
             return EXIT_USAGE;
         if (!root) {

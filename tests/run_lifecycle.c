@@ -231,6 +231,31 @@ TEST(run_sigint_exits_130) {
     sandbox_close(&s);
 }
 
+/* --fresh-process: a cell stopped between its repetitions is not done, and --resume runs it
+ * again whole. */
+TEST(run_stop_between_fresh_repetitions) {
+    sandbox s;
+    sandbox_open(&s);
+    char args[1024];
+    snprintf(args, sizeof args, "%s --fresh-process --repetitions 3 --out '%s'", matrix, s.out);
+    /* Children 0-2 are the first cell's repetitions, 3 and 4 the second's. */
+    ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=TERM:4", args), 143);
+    ASSERT_EQ(tmp_entries(&s), 0);
+    json_t *doc = load(s.out);
+    ASSERT_EQ(entries_of(doc, cells[0]), 3);
+    ASSERT_EQ(entries_of(doc, cells[1]), 0);
+    ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")), 3);
+    json_decref(doc);
+    snprintf(args, sizeof args, "%s --fresh-process --repetitions 3 --resume '%s'", matrix, s.out);
+    ASSERT_EQ(run(&s, "", args), 0);
+    doc = load(s.out);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(entries_of(doc, cells[i]), 3);
+    ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
+    json_decref(doc);
+    sandbox_close(&s);
+}
+
 /* Whether pid is still a process (a zombie counts as gone: it no longer runs). */
 static bool alive(pid_t pid) {
     char path[64], state = 0;
