@@ -35,6 +35,12 @@ int mmb_usage_error(const char *where, const char *hint, const char *fmt, ...)
  * bookkeeping has no sensible way to go on without it. */
 void *mmb_xrealloc(void *p, size_t bytes);
 void *mmb_xcalloc(size_t n, size_t size);
+/* Names what this process does ("run: churn/rc/tiny") in their out-of-memory line,
+ * "mmbench: error: WHERE: out of memory allocating N bytes under LIMIT (hint: ...)", which says
+ * the address-space limit in force (ulimit -v). NULL: "mmbench". */
+void mmb_set_oom_where(const char *where);
+/* Prints that line for a failed allocation of `bytes` and ends the process (status 1). */
+_Noreturn void mmb_out_of_memory(size_t bytes);
 
 /* Copies `in` to `out` (always NUL-terminated; cut only between whole escapes) with what a
  * terminal could act on written as text: C0 controls, DEL and backslash as \n \r \t \\ or \xHH,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "flags.h"
 #include "manager.h"
 #include "oracle.h"
 #include "outfile.h"
@@ -30,18 +31,17 @@
 
 #define fail_usage mmb_usage_error
 
-static int parse_count(const char *cmd, const char *flag, const char *text, uint64_t min,
-                       uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*text < '0' || *text > '9' || *end || errno || v < min) {
-        char hint[64];
-        snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
-        return fail_usage(cmd, hint, "%s: bad value '%s' (expected an integer >= %" PRIu64 ")",
-                          flag, text, min);
-    }
-    *out = v;
+/* The most operations `stress --ops` generates: far past what fits in memory, short of
+ * overflowing the trace's counts. */
+#define MMB_MAX_OPS 1000000000000ull
+
+/* A repeated --option KEY=... would silently keep one of the values: refused, naming the key. */
+static int check_option_key(const char *cmd, const char **options, size_t n, const char *kv) {
+    size_t len = strcspn(kv, "=");
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(options[i], kv, len) == 0 && strcspn(options[i], "=") == len)
+            return fail_usage(cmd, "give each option once", "--option: key '%.*s' given twice",
+                              (int)len, kv);
     return EXIT_OK;
 }
 
@@ -393,6 +393,7 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
             p->run.manager = optarg;
             break;
         case OPT_OPTION:
+            status = check_option_key(cmd, p->run.options, p->run.noptions, optarg);
             p->run.options[p->run.noptions++] = optarg;
             break;
         case OPT_VERIFY:
@@ -405,11 +406,11 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
             p->run.table = strcmp(optarg, "table") == 0;
             break;
         case OPT_SEED:
-            status = parse_count(cmd, "--seed", optarg, 0, &p->seed);
+            status = mmb_flag_u64(cmd, "--seed", optarg, 0, UINT64_MAX, &p->seed);
             p->have_seed = true;
             break;
         case OPT_OPS:
-            status = parse_count(cmd, "--ops", optarg, 1, &p->ops);
+            status = mmb_flag_u64(cmd, "--ops", optarg, 1, MMB_MAX_OPS, &p->ops);
             p->have_ops = true;
             break;
         case OPT_SHAPE:

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <jansson.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -24,7 +26,9 @@
 #include <valgrind/callgrind.h>
 
 #include "build_info.h"
+#include "child.h"
 #include "counters.h"
+#include "flags.h"
 #include "gbench.h"
 #include "manager.h"
 #include "oracle.h"
@@ -94,6 +98,9 @@ typedef struct run_flags {
     mmb_counters_plan *counters; /* --counters, probed in the parent; NULL: none */
     int cell_index;              /* internal: run only this cell, here (under valgrind) */
     const char *cell_out;        /* internal: where that cell's results go */
+    const char *resume;          /* --resume FILE: finish that incomplete run */
+    char text[16384];            /* the names of --manager, --workload, ... lists */
+    size_t text_used;
 } run_flags;
 
 static int parse_dim(const char *flag, const char *text, dim *d) {
@@ -811,6 +818,12 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     return 0;
 }
 
+/* A seed as JSON: an integer, or a decimal string from 2^63 up (JSON readers take integers as
+ * signed 64-bit), so that `--seed` takes back exactly what a result records. */
+static json_t *seed_json(uint64_t seed) {
+    return seed <= INT64_MAX ? json_integer((json_int_t)seed) : json_sprintf("%" PRIu64, seed);
+}
+
 static json_t *cell_json(const cell *c, const run_flags *f) {
     json_t *params = json_object(), *options = json_object();
     mmb_workload_env env;
@@ -832,10 +845,10 @@ static json_t *cell_json(const cell *c, const run_flags *f) {
     json_t *placement = c->placement >= 0
                             ? json_string(mmb_placement_name((mmb_placement)c->placement))
                             : json_null();
-    return json_pack("{sssisssssssssososIsbsssiso}", "cell", c->name, "cell_index", c->index,
+    return json_pack("{sssisssssssssosososbsssiso}", "cell", c->name, "cell_index", c->index,
                      "manager", c->manager->name, "workload", c->workload->name, "family",
                      c->workload->family, "scale", mmb_scale_names[c->scale], "params", params,
-                     "options", options, "seed", (json_int_t)f->seed, "verify", f->verify,
+                     "options", options, "seed", seed_json(f->seed), "verify", f->verify,
                      "git_revision", MMB_GIT_REVISION, "thread_count", (int)c->threads, "placement",
                      placement);
 }
@@ -892,6 +905,9 @@ static json_t *load_gb_json(const char *path, json_error_t *jerr) {
 
 /* Runs one cell in this (child) process; writes {context, benchmarks} to `path`. */
 static int run_cell(const cell *c, const run_flags *f, const char *path) {
+    char where[sizeof c->name + 8];
+    snprintf(where, sizeof where, "run: %s", c->name);
+    mmb_set_oom_where(where);
     char gb_out[600];
     snprintf(gb_out, sizeof gb_out, "%s.gb", path);
     static cell_state st;
@@ -1134,7 +1150,7 @@ int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
 static const char run_help[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
-    "                   [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
+    "                   [--resume FILE] [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
     "                   [--counters LIST] [--placement LIST] [--topology SPEC] [--format "
     "table|json|none]\n"
     "                   [--benchmark_*...]\n"
@@ -1147,20 +1163,26 @@ static const char run_help[] =
     "  --workload LIST       names, families (many-small, cycle-heavy, pause-sensitive,\n"
     "                        threaded), globs, or all (default: all)\n"
     "  --scale LIST          tiny, small, default or large (default: default)\n"
-    "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension\n"
-    "  --option KEY=V[,V]    a manager option; several values make a matrix dimension\n"
-    "  --seed S              the workloads' seed (default 1)\n"
-    "  --repetitions N       repetitions of each cell (default 1)\n"
+    "  --param KEY=V[,V]     a workload parameter; several values make a matrix dimension (each\n"
+    "                        KEY once: a repeated KEY is refused)\n"
+    "  --option KEY=V[,V]    a manager option; several values make a matrix dimension (each\n"
+    "                        KEY once)\n"
+    "  --seed S              the workloads' seed, 0..18446744073709551615 (default 1); recorded\n"
+    "                        as a JSON integer, or as a decimal string from 2^63 up\n"
+    "  --repetitions N       repetitions of each cell, 1..64 (default 1)\n"
     "  --fresh-process       each repetition in a process of its own (default: a cell's\n"
     "                        repetitions share one); comparisons across builds need this\n"
     "  --out FILE            write all results as JSON (Google Benchmark's schema + mmbench)\n"
+    "  --resume FILE         finish a run that was stopped: with the same flags and build, run\n"
+    "                        only the cells FILE lacks and write the whole result to --out, or\n"
+    "                        back to FILE\n"
     "  --hgrm DIR            write each pause and latency histogram as HdrHistogram .hgrm text\n"
     "  --verify              run every cell under the oracle (slow; for checking managers)\n"
     "  --instructions        count each cell's instructions exactly, under valgrind's callgrind\n"
     "                        with instrumentation on only while the workload runs (about 40x\n"
     "                        slower; use --repetitions 1: with more, the count is their sum)\n"
-    "  --shard K/N           run only cells K, K+N, K+2N... (1-based) of the matrix; combine the\n"
-    "                        N results with mmbench merge\n"
+    "  --shard K/N           run only cells K, K+N, K+2N... (1-based, 1 <= K <= N <= 2^31-1)\n"
+    "                        of the matrix; combine the N results with mmbench merge\n"
     "  --counters LIST       count events per phase (mutator, cascade, collector): default\n"
     "                        (cycles, instructions, l1d-misses, llc-misses, dtlb-misses),\n"
     "                        task-clock, page-faults, context-switches, cpu-migrations, PAPI_*\n"
@@ -1171,15 +1193,29 @@ static const char run_help[] =
     "  --topology SPEC       dry run: plan the cells' placements on another machine\n"
     "                        (synthetic:DESC or a hwloc FILE.xml) and print them; runs nothing\n"
     "  --format F            standard output: table (default), json, or none\n"
-    "  --benchmark_*         passed to Google Benchmark (e.g. --benchmark_min_warmup_time=0.1)\n"
+    "  --benchmark_*=VALUE   checked, then passed to Google Benchmark: min_time and\n"
+    "                        min_warmup_time (seconds), enable_random_interleaving,\n"
+    "                        report_aggregates_only, display_aggregates_only, counters_tabular\n"
+    "                        (true or false), color, time_unit (ns, us, ms, s), context\n"
+    "                        (KEY=V,...), perf_counters; --benchmark_repetitions=N is\n"
+    "                        --repetitions N; mmbench sets _out, _format and _filter itself\n"
+    "\n";
+
+/* The rest of run's --help (one string would pass the length C compilers must support). */
+static const char run_help_end[] =
+    "SIGINT or SIGTERM stops the run: the running cell's processes are killed, the cells that\n"
+    "finished are written to --out with \"complete\": false and the cells not run in\n"
+    "context.mmbench (finish them with --resume), and run exits 130 or 143; a second signal\n"
+    "exits at once. Temporary files go to $TMPDIR (default /tmp) and are removed.\n"
     "\n"
-    "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage.\n";
+    "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage,\n"
+    "130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 /* In a forked child: becomes `valgrind --tool=callgrind mmbench run ARGS --cell-index i`, with
  * instrumentation off until the cell's CALLGRIND_START_INSTRUMENTATION. */
 static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
                                  const char *cg_path) {
-    char exe[4096], cg_flag[256], index[32];
+    char exe[4096], cg_flag[700], index[32];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0)
         _exit(EXIT_FAILED);
@@ -1192,6 +1228,8 @@ static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
     args[n++] = "--tool=callgrind";
     args[n++] = "--instr-atstart=no";
     args[n++] = "--quiet";
+    /* No gdbserver: its FIFOs in $TMPDIR would outlive a cell killed by a stop signal. */
+    args[n++] = "--vgdb=no";
     args[n++] = cg_flag;
     args[n++] = exe;
     args[n++] = "run";
@@ -1205,6 +1243,15 @@ static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
     /* hwloc's x86 backend reads CPUID, which valgrind emulates: it says so on every start and
      * disables itself. Leave it out; the OS backend gives the same topology. */
     setenv("HWLOC_COMPONENTS", "-x86", 1);
+    /* Anything else valgrind puts in $TMPDIR goes into the run's own directory, removed at its
+     * end whatever happens to the cell. */
+    char tmpdir[700];
+    snprintf(tmpdir, sizeof tmpdir, "%s", out);
+    char *slash = strrchr(tmpdir, '/');
+    if (slash) {
+        *slash = '\0';
+        setenv("TMPDIR", tmpdir, 1);
+    }
     execvp("valgrind", args);
     fprintf(stderr, "mmbench: error: run: cannot run valgrind: %s\n", strerror(errno));
     _exit(EXIT_FAILED);
@@ -1239,22 +1286,25 @@ static void add_instruction_counts(json_t *root, const char *cg_path, const char
 }
 
 /* Runs one cell in a forked child (under callgrind with --instructions) and waits: EXIT_USAGE
- * when the child rejected a flag, else EXIT_OK; the child's status is in *ws. */
+ * when the child rejected a flag, EXIT_FAILED when no child could start, else EXIT_OK; the
+ * child's status is in *ws. A stop signal kills the child (child.h). */
 static int cell_in_child(const cell *c, const run_flags *f, int argc, char **argv, const char *path,
                          const char *cg_path, int *ws) {
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = fork();
+    *ws = 0;
+    pid_t pid = mmb_child_fork();
     if (pid < 0) {
-        *ws = 0;
+        fprintf(stderr, "mmbench: error: run: %s: cannot start the cell's process: %s\n", c->name,
+                strerror(errno));
         return EXIT_FAILED;
     }
     if (pid == 0 && f->instructions)
         exec_under_callgrind(argc, argv, c->index, path, cg_path);
     if (pid == 0)
         _exit(run_cell(c, f, path));
-    while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
-        ;
+    if (mmb_child_wait(pid, ws) != 0)
+        return EXIT_FAILED;
     return WIFEXITED(*ws) && WEXITSTATUS(*ws) == EXIT_USAGE ? EXIT_USAGE : EXIT_OK;
 }
 
@@ -1307,15 +1357,23 @@ static const char *matrix_fingerprint(const run_flags *f, const cell *cells, int
     return out;
 }
 
-static int split_list(const char *text, const char **out, int *n, int max, char **owned) {
-    char *copy = strdup(text);
-    if (!copy)
-        return -1;
-    *owned = copy;
-    for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
-        if (*n < max)
-            out[(*n)++] = tok;
-    return 0;
+/* Splits a comma-separated LIST into out[*n...], the names copied into f's own text, so nothing
+ * needs freeing. */
+static int split_list(run_flags *f, const char *flag, const char *text, const char **out, int *n,
+                      int max) {
+    size_t len = strlen(text);
+    if (len >= sizeof f->text - f->text_used)
+        return usage_error("%s: the lists are too long (more than %zu bytes in all)", flag,
+                           sizeof f->text);
+    char *copy = memcpy(f->text + f->text_used, text, len + 1);
+    f->text_used += len + 1;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (*n == max)
+            return usage_error("%s: more than %d names", flag, max);
+        out[(*n)++] = tok;
+    }
+    return EXIT_OK;
 }
 
 /* --topology: prints each cell's plan for that machine and runs nothing. */
@@ -1398,24 +1456,187 @@ static void add_scaling(json_t *benchmarks) {
     }
 }
 
-int mmb_run_main(int argc, char **argv) {
-    static run_flags f;
-    memset(&f, 0, sizeof f);
-    f.seed = 1;
-    f.repetitions = 1;
-    f.cell_index = -1;
-    static char *owned[256];
-    int nowned = 0;
-    /* Google Benchmark's flags pass through untouched. */
-    char *ours[256];
-    int nours = 0;
-    for (int i = 0; i < argc && nours < 255; i++) {
-        if (strncmp(argv[i], "--benchmark_", 12) == 0 && f.ngb < 60)
-            f.gb_args[f.ngb++] = argv[i];
-        else
-            ours[nours++] = argv[i];
+/* ---- the command: parse, plan, run, emit, one cleanup ------------------------------------------
+ */
+
+enum { RUN_HELP = -1 }; /* parse_flags: --help was printed */
+
+/* Everything a run holds from planning to its end, released in one place (run_cleanup). */
+typedef struct run_state {
+    hwloc_topology_t here, plan_on;
+    cell *cells; /* the matrix (a static array: its untouched pages stay out of every cell's
+                  * peak RSS, which a forked child inherits) */
+    int ncells;
+    json_t *skipped;         /* cells left out of the matrix, and why */
+    json_t *instr_info;      /* --instructions: valgrind found or not */
+    char dir[512];           /* the temporary directory, "" when none */
+    json_t *done[MAX_CELLS]; /* per cell: its entries (an array); NULL: not run */
+    json_t *gb_context;      /* Google Benchmark's context, from the first cell that ran */
+    json_t *resumed;         /* --resume: the document being finished */
+    uint64_t start_ns;
+    int failed; /* a cell failed, or the results could not be written */
+} run_state;
+
+static int parse_dim_flag(run_flags *f, bool param, const char *text) {
+    const char *flag = param ? "--param" : "--option";
+    dim *dims = param ? f->params : f->options;
+    int *n = param ? &f->nparams : &f->noptions;
+    if (*n == MAX_DIMS)
+        return usage_error("too many %s flags (at most %d)", flag, MAX_DIMS);
+    if (parse_dim(flag, text, &dims[*n]))
+        return EXIT_USAGE;
+    for (int k = 0; k < *n; k++)
+        if (strcmp(dims[k].key, dims[*n].key) == 0)
+            return mmb_usage_error("run", "give every value in one flag: KEY=V1,V2",
+                                   "%s: key '%s' given twice", flag, dims[*n].key);
+    (*n)++;
+    return EXIT_OK;
+}
+
+/* --shard K/N: 1 <= K <= N <= INT_MAX. */
+static int parse_shard(run_flags *f, const char *text) {
+    const char *slash = strchr(text, '/');
+    char k_text[32];
+    uint64_t k = 0, n = 0;
+    if (!slash || (size_t)(slash - text) >= sizeof k_text)
+        k_text[0] = '\0';
+    else
+        snprintf(k_text, sizeof k_text, "%.*s", (int)(slash - text), text);
+    if (!slash || !mmb_parse_u64(k_text, 1, INT_MAX, &k) ||
+        !mmb_parse_u64(slash + 1, 1, INT_MAX, &n) || k > n)
+        return usage_error("--shard: bad value '%s' (expected K/N with 1 <= K <= N <= %d)", text,
+                           INT_MAX);
+    f->shard_k = (int)k;
+    f->shard_n = (int)n;
+    return EXIT_OK;
+}
+
+/* Google Benchmark's flags: checked here, before anything runs, then passed through (gbench.cc);
+ * --benchmark_repetitions=N is --repetitions N. */
+static int take_gb_flag(run_flags *f, char *arg) {
+    static const char reps[] = "--benchmark_repetitions";
+    if (strncmp(arg, reps, sizeof reps - 1) == 0 &&
+        (arg[sizeof reps - 1] == '=' || arg[sizeof reps - 1] == '\0'))
+        return mmb_flag_u64("run", reps, arg[sizeof reps - 1] ? arg + sizeof reps : "", 1, 64,
+                            &f->repetitions);
+    if (mmb_gb_flag_check(arg) != EXIT_OK)
+        return EXIT_USAGE;
+    if (f->ngb == (int)(sizeof f->gb_args / sizeof f->gb_args[0]))
+        return usage_error("too many --benchmark_ flags");
+    f->gb_args[f->ngb++] = arg;
+    return EXIT_OK;
+}
+
+static int parse_option(run_flags *f, int c, const char *arg) {
+    uint64_t v;
+    switch (c) {
+    case 'm':
+        return split_list(f, "--manager", arg, f->managers, &f->nmanagers, 64);
+    case 'w':
+        return split_list(f, "--workload", arg, f->workloads, &f->nworkloads, 64);
+    case 's': {
+        const char *names[8];
+        int n = 0;
+        if (split_list(f, "--scale", arg, names, &n, 8) != EXIT_OK)
+            return EXIT_USAGE;
+        for (int i = 0; i < n; i++) {
+            int s = 0;
+            while (s < MMB_SCALE_COUNT && strcmp(names[i], mmb_scale_names[s]))
+                s++;
+            if (s == MMB_SCALE_COUNT)
+                return usage_error("--scale: unknown scale '%s' (hint: tiny, small, default "
+                                   "or large)",
+                                   names[i]);
+            if (f->nscales < MMB_SCALE_COUNT)
+                f->scales[f->nscales++] = (mmb_scale)s;
+        }
+        return EXIT_OK;
     }
-    ours[nours] = NULL;
+    case 'p':
+    case 'o':
+        return parse_dim_flag(f, c == 'p', arg);
+    case 'S':
+        return mmb_flag_u64("run", "--seed", arg, 0, UINT64_MAX, &f->seed);
+    case 'r':
+        return mmb_flag_u64("run", "--repetitions", arg, 1, 64, &f->repetitions);
+    case 'O':
+        f->out = arg;
+        return EXIT_OK;
+    case 'H':
+        f->hgrm = arg;
+        return EXIT_OK;
+    case 'R':
+        f->resume = arg;
+        return EXIT_OK;
+    case 'v':
+        f->verify = true;
+        return EXIT_OK;
+    case 'I':
+        f->instructions = true;
+        return EXIT_OK;
+    case 'F':
+        f->fresh_process = true;
+        return EXIT_OK;
+    case 'X':
+        if (mmb_flag_u64("run", "--cell-index", arg, 0, MAX_CELLS - 1, &v) != EXIT_OK)
+            return EXIT_USAGE;
+        f->cell_index = (int)v;
+        return EXIT_OK;
+    case 'Y':
+        f->cell_out = arg;
+        return EXIT_OK;
+    case 'K':
+        return parse_shard(f, arg);
+    case 'P': {
+        const char *names[MMB_PLACE_COUNT + 1];
+        int n = 0;
+        if (split_list(f, "--placement", arg, names, &n, MMB_PLACE_COUNT + 1) != EXIT_OK)
+            return EXIT_USAGE;
+        for (int i = 0; i < n; i++) {
+            int k = mmb_placement_parse(names[i]);
+            if (k < 0)
+                return usage_error("--placement: unknown placement '%s' (hint: compact, "
+                                   "spread, smt-pair, same-l3, cross-l3, cross-numa or "
+                                   "cross-package)",
+                                   names[i]);
+            bool dup = false;
+            for (int j = 0; j < f->nplacements; j++)
+                dup |= f->placements[j] == k;
+            if (!dup)
+                f->placements[f->nplacements++] = k;
+        }
+        return EXIT_OK;
+    }
+    case 'T':
+        f->topology = arg;
+        return EXIT_OK;
+    case 'C': {
+        static mmb_counters_plan plan;
+        char err[600];
+        if (mmb_counters_parse(arg, &plan, err, sizeof err) != 0)
+            return usage_error("--counters: %s", err);
+        f->counters = &plan;
+        return EXIT_OK;
+    }
+    case 'f':
+        f->format = strcmp(arg, "table") == 0  ? 0
+                    : strcmp(arg, "json") == 0 ? 1
+                    : strcmp(arg, "none") == 0 ? 2
+                                               : -1;
+        if (f->format < 0)
+            return usage_error("--format: bad value '%s' (expected table, json or none)", arg);
+        return EXIT_OK;
+    }
+    return usage_error("unknown flag (hint: mmbench run --help)");
+}
+
+/* Reads the flags into f (defaults for what is not given). EXIT_OK, EXIT_USAGE, or RUN_HELP
+ * when --help was printed. Allocates nothing. */
+static int parse_flags(int argc, char **argv, run_flags *f) {
+    memset(f, 0, sizeof *f);
+    f->seed = 1;
+    f->repetitions = 1;
+    f->cell_index = -1;
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {"manager", required_argument, NULL, 'm'},
@@ -1427,6 +1648,7 @@ int mmb_run_main(int argc, char **argv) {
         {"repetitions", required_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'O'},
         {"hgrm", required_argument, NULL, 'H'},
+        {"resume", required_argument, NULL, 'R'},
         {"verify", no_argument, NULL, 'v'},
         {"shard", required_argument, NULL, 'K'},
         {"instructions", no_argument, NULL, 'I'},
@@ -1439,149 +1661,409 @@ int mmb_run_main(int argc, char **argv) {
         {"topology", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
+    /* Google Benchmark's flags are checked now and passed through; getopt sees the rest. */
+    static char *ours[256];
+    int nours = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strncmp(argv[i], "--benchmark_", 12) == 0) {
+            if (take_gb_flag(f, argv[i]) != EXIT_OK)
+                return EXIT_USAGE;
+        } else if (nours == 255) {
+            return usage_error("too many arguments");
+        } else {
+            ours[nours++] = argv[i];
+        }
+    }
+    ours[nours] = NULL;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(nours, ours, ":h", opts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'h':
+        if (c == 'h') {
             fputs(run_help, stdout);
-            return EXIT_OK;
-        case 'm':
-            split_list(optarg, f.managers, &f.nmanagers, 64, &owned[nowned++]);
-            break;
-        case 'w':
-            split_list(optarg, f.workloads, &f.nworkloads, 64, &owned[nowned++]);
-            break;
-        case 's': {
-            const char *names[8];
-            int n = 0;
-            split_list(optarg, names, &n, 8, &owned[nowned++]);
-            for (int i = 0; i < n; i++) {
-                int s = 0;
-                while (s < MMB_SCALE_COUNT && strcmp(names[i], mmb_scale_names[s]))
-                    s++;
-                if (s == MMB_SCALE_COUNT)
-                    return usage_error("--scale: unknown scale '%s' (hint: tiny, small, default "
-                                       "or large)",
-                                       names[i]);
-                if (f.nscales < MMB_SCALE_COUNT)
-                    f.scales[f.nscales++] = (mmb_scale)s;
-            }
-            break;
+            fputs(run_help_end, stdout);
+            return RUN_HELP;
         }
-        case 'p':
-            if (f.nparams == MAX_DIMS)
-                return usage_error("too many --param flags");
-            if (parse_dim("--param", optarg, &f.params[f.nparams++]))
-                return EXIT_USAGE;
-            break;
-        case 'o':
-            if (f.noptions == MAX_DIMS)
-                return usage_error("too many --option flags");
-            if (parse_dim("--option", optarg, &f.options[f.noptions++]))
-                return EXIT_USAGE;
-            break;
-        case 'S':
-        case 'r': {
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (!*optarg || *optarg == '-' || *end || errno || (c == 'r' && (v < 1 || v > 64)))
-                return usage_error("%s: bad value '%s' (expected %s)",
-                                   c == 'S' ? "--seed" : "--repetitions", optarg,
-                                   c == 'S' ? "an integer >= 0" : "an integer in 1..64");
-            if (c == 'S')
-                f.seed = v;
-            else
-                f.repetitions = v;
-            break;
-        }
-        case 'O':
-            f.out = optarg;
-            break;
-        case 'H':
-            f.hgrm = optarg;
-            break;
-        case 'v':
-            f.verify = true;
-            break;
-        case 'I':
-            f.instructions = true;
-            break;
-        case 'F':
-            f.fresh_process = true;
-            break;
-        case 'X':
-            f.cell_index = atoi(optarg);
-            break;
-        case 'Y':
-            f.cell_out = optarg;
-            break;
-        case 'K': {
-            int k = 0, nn = 0, used = 0;
-            if (sscanf(optarg, "%d/%d%n", &k, &nn, &used) != 2 || optarg[used] != '\0' || nn < 1 ||
-                k < 1 || k > nn)
-                return usage_error("--shard: bad value '%s' (expected K/N with 1 <= K <= N)",
-                                   optarg);
-            f.shard_k = k;
-            f.shard_n = nn;
-            break;
-        }
-        case 'P': {
-            const char *names[MMB_PLACE_COUNT + 1];
-            int n = 0;
-            split_list(optarg, names, &n, MMB_PLACE_COUNT + 1, &owned[nowned++]);
-            for (int i = 0; i < n; i++) {
-                int k = mmb_placement_parse(names[i]);
-                if (k < 0)
-                    return usage_error("--placement: unknown placement '%s' (hint: compact, "
-                                       "spread, smt-pair, same-l3, cross-l3, cross-numa or "
-                                       "cross-package)",
-                                       names[i]);
-                bool dup = false;
-                for (int j = 0; j < f.nplacements; j++)
-                    dup |= f.placements[j] == k;
-                if (!dup)
-                    f.placements[f.nplacements++] = k;
-            }
-            break;
-        }
-        case 'T':
-            f.topology = optarg;
-            break;
-        case 'C': {
-            static mmb_counters_plan plan;
-            char err[600];
-            if (mmb_counters_parse(optarg, &plan, err, sizeof err) != 0)
-                return usage_error("--counters: %s", err);
-            f.counters = &plan;
-            break;
-        }
-        case 'f':
-            f.format = strcmp(optarg, "table") == 0  ? 0
-                       : strcmp(optarg, "json") == 0 ? 1
-                       : strcmp(optarg, "none") == 0 ? 2
-                                                     : -1;
-            if (f.format < 0)
-                return usage_error("--format: bad value '%s' (expected table, json or none)",
-                                   optarg);
-            break;
-        case ':':
+        if (c == ':')
             return usage_error("flag '%s' needs a value (hint: mmbench run --help)",
                                ours[optind - 1]);
-        default:
+        if (c == '?')
             return usage_error("unknown flag '%s' (hint: mmbench run --help)", ours[optind - 1]);
-        }
+        if (parse_option(f, c, optarg) != EXIT_OK)
+            return EXIT_USAGE;
     }
     if (optind < nours)
         return usage_error("unexpected argument '%s' (hint: mmbench run --help)", ours[optind]);
-    if (!f.nmanagers)
-        f.managers[f.nmanagers++] = "all";
-    if (!f.nworkloads)
-        f.workloads[f.nworkloads++] = "all";
-    if (!f.nscales)
-        f.scales[f.nscales++] = MMB_SCALE_DEFAULT;
+    if (f->resume && f->topology)
+        return usage_error("--resume does not go with --topology (hint: mmbench run --help)");
+    if (!f->nmanagers)
+        f->managers[f->nmanagers++] = "all";
+    if (!f->nworkloads)
+        f->workloads[f->nworkloads++] = "all";
+    if (!f->nscales)
+        f->scales[f->nscales++] = MMB_SCALE_DEFAULT;
+    return EXIT_OK;
+}
+
+/* The build a results document says made it, as "KEY VALUE" for the first field that differs
+ * from this build; NULL when it is this build. */
+static const char *other_build(json_t *mm, char *buf, size_t n) {
+    const char *keys[] = {"version", "git_revision", "build_type", "sanitizers"};
+    const char *ours[] = {MMB_VERSION, MMB_GIT_REVISION, MMB_BUILD_TYPE, MMB_SANITIZERS};
+    for (size_t i = 0; i < 4; i++) {
+        const char *theirs = json_string_value(json_object_get(mm, keys[i]));
+        if (!theirs || strcmp(theirs, ours[i]) != 0) {
+            snprintf(buf, n, "%s %s, this build's %s", keys[i], theirs ? theirs : "(none)",
+                     ours[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* --resume FILE: checks that FILE is a run of this matrix by this build, and takes its cells
+ * as done. */
+static int load_resume(const run_flags *f, run_state *st) {
+    const char *file = f->resume;
+    json_error_t jerr;
+    st->resumed = json_load_file(file, 0, &jerr);
+    if (!st->resumed)
+        return usage_error("--resume %s: cannot read: %s", file, jerr.text);
+    json_t *context = json_object_get(st->resumed, "context");
+    json_t *mm = json_object_get(context, "mmbench");
+    json_t *benchmarks = json_object_get(st->resumed, "benchmarks");
+    const char *fp =
+        json_string_value(json_object_get(json_object_get(mm, "matrix"), "fingerprint"));
+    if (!fp || !json_is_array(benchmarks))
+        return usage_error("--resume %s: not a results file of mmbench run (no "
+                           "context.mmbench.matrix)",
+                           file);
+    char why[300];
+    if (other_build(mm, why, sizeof why))
+        return mmb_usage_error("run", "resume with the build that started the run",
+                               "--resume %s: made by another build (%s)", file, why);
+    const char *ours = matrix_fingerprint(f, st->cells, st->ncells);
+    if (strcmp(fp, ours) != 0)
+        return mmb_usage_error(
+            "run", "give the flags of the interrupted run, in context.mmbench.command",
+            "--resume %s: another matrix (fingerprint %s, these flags make %s)", file, fp, ours);
+    json_t *shard = json_object_get(mm, "shard");
+    int k = (int)json_integer_value(json_object_get(shard, "index"));
+    int n = (int)json_integer_value(json_object_get(shard, "count"));
+    if (k != f->shard_k || n != f->shard_n) {
+        char theirs[32] = "none", these[32] = "none";
+        if (n)
+            snprintf(theirs, sizeof theirs, "%d/%d", k, n);
+        if (f->shard_n)
+            snprintf(these, sizeof these, "%d/%d", f->shard_k, f->shard_n);
+        return mmb_usage_error("run", "give the --shard of the interrupted run",
+                               "--resume %s: another shard (%s, these flags %s)", file, theirs,
+                               these);
+    }
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        json_t *cm = json_object_get(b, "mmbench");
+        const char *name = json_string_value(json_object_get(cm, "cell"));
+        json_int_t ci = json_integer_value(json_object_get(cm, "cell_index"));
+        if (!name || ci < 0 || ci >= st->ncells || strcmp(st->cells[ci].name, name) != 0 ||
+            !in_shard(f, (int)ci))
+            return usage_error("--resume %s: entry %zu (cell %s) is not a cell of this matrix",
+                               file, i, name ? name : "(none)");
+        if (!st->done[ci])
+            st->done[ci] = json_array();
+        json_array_append(st->done[ci], b);
+        if (json_is_true(json_object_get(b, "error_occurred")))
+            st->failed = 1; /* the whole run's status counts the cells run before */
+    }
+    st->gb_context = json_deep_copy(context);
+    json_object_del(st->gb_context, "mmbench");
+    return EXIT_OK;
+}
+
+/* Loads the topologies and expands the matrix; handles the dry run (--topology) and the one-cell
+ * mode (--cell-index) here. *finished: nothing is left to run. */
+static int plan_run(run_flags *f, run_state *st, bool *finished) {
+    char topo_err[300];
+    *finished = false;
+    st->skipped = json_array();
+    /* This machine's topology goes into every result; placements are planned on it, or on the
+     * --topology machine for a dry run. */
+    if (mmb_topology_load(NULL, &st->here, topo_err, sizeof topo_err) != 0)
+        return usage_error("%s", topo_err);
+    if (f->topology && mmb_topology_load(f->topology, &st->plan_on, topo_err, sizeof topo_err) != 0)
+        return usage_error("--topology: %s", topo_err);
+    int status =
+        build_cells(f, st->plan_on ? st->plan_on : st->here, st->cells, &st->ncells, st->skipped);
+    if (status != EXIT_OK)
+        return status;
+    if (f->topology) {
+        *finished = true;
+        return dry_run(f, st->plan_on, st->cells, st->ncells, st->skipped);
+    }
+    if (f->cell_index >= 0) { /* one cell, in this process: the parent runs us under valgrind */
+        f->counters = NULL;   /* under callgrind nothing is counted for real */
+        *finished = true;
+        return f->cell_index < st->ncells && f->cell_out
+                   ? run_cell(&st->cells[f->cell_index], f, f->cell_out)
+                   : usage_error("bad internal --cell-index");
+    }
+    size_t k;
+    json_t *s;
+    json_array_foreach(st->skipped, k, s) fprintf(stderr, "mmbench: note: run: skipping %s: %s\n",
+                                                  json_string_value(json_object_get(s, "cell")),
+                                                  json_string_value(json_object_get(s, "reason")));
+    if (st->ncells == 0)
+        return usage_error("every cell of the matrix was skipped (see the notes above)");
+    if (f->resume && load_resume(f, st) != EXIT_OK)
+        return EXIT_USAGE;
+    /* Counters are probed once, here, before any cell forks; without hardware counters say so
+     * once and record why. Under callgrind nothing real is counted, so not then. */
+    if (f->counters && f->instructions) {
+        fprintf(stderr, "mmbench: warning: run: --counters is ignored with --instructions (under "
+                        "valgrind nothing is counted for real)\n");
+        f->counters = NULL;
+    }
+    if (f->counters) {
+        mmb_counters_probe(f->counters);
+        mmb_counters_note(f->counters, stderr);
+    }
+    /* --instructions needs valgrind; without it, say so once and record why. */
+    if (f->instructions) {
+        char version[128] = "";
+        FILE *v = popen("valgrind --version 2>/dev/null", "r");
+        bool ok = v && fgets(version, sizeof version, v) && strncmp(version, "valgrind", 8) == 0;
+        if (v)
+            pclose(v);
+        version[strcspn(version, "\n")] = '\0';
+        if (ok) {
+            st->instr_info =
+                json_pack("{sbssss}", "available", 1, "tool", "callgrind", "version", version);
+        } else {
+            fprintf(stderr, "mmbench: warning: run: --instructions: valgrind not found on PATH; "
+                            "running without instruction counts (hint: apt-get install "
+                            "valgrind)\n");
+            st->instr_info =
+                json_pack("{sbss}", "available", 0, "reason", "valgrind not found on PATH");
+            f->instructions = false;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* The entry that stands for a cell whose process died (a crash in the manager, say). */
+static json_t *died_entry(const cell *c, const run_flags *f, int ws, bool tty) {
+    char why[128];
+    if (WIFSIGNALED(ws))
+        snprintf(why, sizeof why, "the cell's process was killed by signal %d (%s)", WTERMSIG(ws),
+                 strsignal(WTERMSIG(ws)));
+    else
+        snprintf(why, sizeof why, "the cell's process exited with status %d", WEXITSTATUS(ws));
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "mmbench: error: run: %s: %s\n", c->name, why);
+    json_t *entry =
+        json_pack("{sssssbssso}", "name", c->name, "run_type", "iteration", "error_occurred", 1,
+                  "error_message", why, "mmbench", cell_json(c, f));
+    json_t *list = json_array();
+    json_array_append_new(list, entry);
+    return list;
+}
+
+/* Runs cell i in child processes (one, or one per repetition with --fresh-process): its results
+ * document in *root, NULL when the cell's process died or a stop signal came before the cell
+ * finished (a cell that finished first is kept). EXIT_USAGE when a child refused a flag. */
+static int run_cell_processes(const run_flags *f, run_state *st, int i, int argc, char **argv,
+                              json_t **root, int *ws) {
+    char path[600], cg_path[600];
+    snprintf(path, sizeof path, "%s/cell-%d.json", st->dir, i);
+    snprintf(cg_path, sizeof cg_path, "%s/callgrind-%d.out", st->dir, i);
+    const cell *c = &st->cells[i];
+    json_error_t jerr;
+    *root = NULL;
+    if (!f->fresh_process || f->instructions) {
+        int status = cell_in_child(c, f, argc, argv, path, cg_path, ws);
+        if (status == EXIT_OK && !mmb_stop_signal())
+            *root = json_load_file(path, 0, &jerr);
+        unlink(path);
+        if (*root && f->instructions)
+            add_instruction_counts(*root, cg_path, c->name);
+        return status;
+    }
+    /* Each repetition in a process of its own: the spread then includes what differs between
+     * processes (memory layout, allocator state), which is what a comparison across builds must
+     * be tested against. */
+    run_flags one = *f;
+    one.repetitions = 1;
+    for (uint64_t r = 0; r < f->repetitions && !mmb_stop_signal(); r++) {
+        int status = cell_in_child(c, &one, argc, argv, path, cg_path, ws);
+        json_t *part = status == EXIT_OK ? json_load_file(path, 0, &jerr) : NULL;
+        unlink(path);
+        if (!part) {
+            json_decref(*root);
+            *root = NULL;
+            return status;
+        }
+        append_repetition(root, part, (json_int_t)r, (json_int_t)f->repetitions);
+    }
+    if (mmb_stop_signal() && json_array_size(json_object_get(*root, "benchmarks")) <
+                                 (size_t)f->repetitions) { /* stopped between repetitions */
+        json_decref(*root);
+        *root = NULL;
+    }
+    return EXIT_OK;
+}
+
+/* Runs every cell of the shard that is not done yet, each in a child, until a stop signal. */
+static int run_cells(const run_flags *f, run_state *st, int argc, char **argv) {
+    char why[300];
+    if (mmb_tempdir_create("mmbench-run", st->dir, sizeof st->dir, why, sizeof why) != 0)
+        return usage_error("%s", why);
+    bool tty = isatty(STDERR_FILENO);
+    int todo = 0, started = 0;
+    for (int i = 0; i < st->ncells; i++)
+        todo += in_shard(f, i) && !st->done[i];
+    for (int i = 0; i < st->ncells && !mmb_stop_signal(); i++) {
+        if (!in_shard(f, i) || st->done[i])
+            continue;
+        started++;
+        if (tty) {
+            double elapsed = (double)(mmb_now_ns() - st->start_ns) * 1e-9;
+            double left = started > 1 ? elapsed / (started - 1) * (todo - started + 1) : 0;
+            fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", started, todo,
+                    st->cells[i].name, left);
+        }
+        int ws = 0;
+        json_t *root = NULL;
+        int status = run_cell_processes(f, st, i, argc, argv, &root, &ws);
+        if (mmb_stop_signal() && !root)
+            break;                /* the cell was stopped: it is not done */
+        if (status == EXIT_USAGE) /* a flag the child refused: the child said which */
+            return EXIT_USAGE;
+        if (!root) {
+            st->done[i] = died_entry(&st->cells[i], f, ws, tty);
+            st->failed = 1;
+            continue;
+        }
+        if (!st->gb_context)
+            st->gb_context = json_incref(json_object_get(root, "context"));
+        st->done[i] = json_array();
+        size_t k;
+        json_t *b;
+        json_array_foreach(json_object_get(root, "benchmarks"), k, b) {
+            if (json_is_true(json_object_get(b, "error_occurred"))) {
+                if (tty)
+                    fprintf(stderr, "\r\033[K");
+                fprintf(stderr, "mmbench: error: run: %s: %s\n", st->cells[i].name,
+                        json_string_value(json_object_get(b, "error_message")));
+                st->failed = 1;
+            }
+            json_array_append(st->done[i], b);
+        }
+        json_decref(root);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    return EXIT_OK;
+}
+
+/* The results document: every cell that ran, in matrix order, and the context; `complete` says
+ * whether every cell of the shard ran, and `not_run` lists those that did not. */
+static json_t *results_doc(const run_flags *f, run_state *st, int argc, char **argv, int *not_run) {
+    json_t *merged = json_array(), *missing = json_array();
+    for (int i = 0; i < st->ncells; i++) {
+        if (!in_shard(f, i))
+            continue;
+        if (st->done[i])
+            json_array_extend(merged, st->done[i]);
+        else
+            json_array_append_new(missing, json_string(st->cells[i].name));
+    }
+    *not_run = (int)json_array_size(missing);
+    json_t *context = st->gb_context ? json_deep_copy(st->gb_context) : json_object();
+    json_t *mm = machine_context(argc, argv);
+    json_object_set_new(context, "mmbench", mm);
+    json_object_set_new(mm, "complete", json_boolean(*not_run == 0));
+    json_object_set_new(mm, "not_run", missing);
+    json_object_set_new(mm, "matrix",
+                        json_pack("{sisssoso}", "cells", st->ncells, "fingerprint",
+                                  matrix_fingerprint(f, st->cells, st->ncells), "seed",
+                                  seed_json(f->seed), "repetitions",
+                                  json_integer((json_int_t)f->repetitions)));
+    if (st->instr_info)
+        json_object_set(mm, "instructions", st->instr_info);
+    if (f->counters)
+        json_object_set_new(mm, "counters", mmb_counters_context_json(f->counters));
+    if (f->shard_n)
+        json_object_set_new(mm, "shard",
+                            json_pack("{sisi}", "index", f->shard_k, "count", f->shard_n));
+    json_t *topo = mmb_topology_json(st->here);
+    json_object_set_new(topo, "placements", placements_json(st->here, st->cells, st->ncells));
+    json_object_set_new(mm, "topology", topo);
+    json_object_set(mm, "skipped", st->skipped);
+    add_scaling(merged);
+    double wall = (double)(mmb_now_ns() - st->start_ns) * 1e-9;
+    if (st->resumed) {
+        json_t *before = json_object_get(json_object_get(st->resumed, "context"), "mmbench");
+        wall += json_number_value(json_object_get(before, "wall_seconds"));
+        json_object_set_new(mm, "resumed",
+                            json_pack("{sssO}", "file", f->resume, "command",
+                                      json_object_get(before, "command")
+                                          ? json_object_get(before, "command")
+                                          : json_null()));
+    }
+    json_object_set_new(mm, "wall_seconds", json_real(wall));
+    return json_pack("{soso}", "context", context, "benchmarks", merged);
+}
+
+/* Writes the results (--out, or back to the --resume file) and prints them (--format). */
+static int emit_results(const run_flags *f, run_state *st, int argc, char **argv) {
+    int not_run = 0;
+    json_t *doc = results_doc(f, st, argc, argv, &not_run);
+    const char *out = f->out ? f->out : f->resume;
+    if (out && mmb_write_json_atomically(doc, out, "run") != 0)
+        st->failed = 1;
+    json_t *benchmarks = json_object_get(doc, "benchmarks");
+    if (f->format == 0) {
+        mmb_run_print_table(benchmarks);
+        mmb_run_print_threads_table(benchmarks);
+    } else if (f->format == 1) {
+        json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    }
+    json_decref(doc);
+    int sig = mmb_stop_signal();
+    if (sig)
+        fprintf(stderr,
+                "mmbench: error: run: stopped by %s: %d %s not run%s%s (hint: mmbench run "
+                "... --resume %s runs only those)\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM", not_run, not_run == 1 ? "cell" : "cells",
+                out ? ", the others are in " : "", out ? out : "", out ? out : "FILE");
+    return EXIT_OK;
+}
+
+static void run_cleanup(run_state *st) {
+    mmb_tempdir_remove(st->dir);
+    st->dir[0] = '\0';
+    mmb_stop_signals_restore();
+    if (st->here)
+        hwloc_topology_destroy(st->here);
+    if (st->plan_on)
+        hwloc_topology_destroy(st->plan_on);
+    for (int i = 0; i < st->ncells; i++)
+        json_decref(st->done[i]);
+    json_decref(st->skipped);
+    json_decref(st->instr_info);
+    json_decref(st->gb_context);
+    json_decref(st->resumed);
+    memset(st, 0, sizeof *st);
+}
+
+int mmb_run_main(int argc, char **argv) {
+    static run_flags f;
+    int status = parse_flags(argc, argv, &f);
+    if (status != EXIT_OK)
+        return status == RUN_HELP ? EXIT_OK : status;
     if (f.hgrm) {
         struct stat sb;
         if (mkdir(f.hgrm, 0777) != 0 &&
@@ -1593,220 +2075,29 @@ int mmb_run_main(int argc, char **argv) {
      * (run by the parent, under valgrind) was checked there. */
     if (f.cell_index < 0 &&
         ((f.hgrm && mmb_outfile_check_dir("run", "--hgrm", f.hgrm) != EXIT_OK) ||
-         (f.out && mmb_outfile_check("run", "--out", f.out) != EXIT_OK)))
+         (f.out && mmb_outfile_check("run", "--out", f.out) != EXIT_OK) ||
+         (!f.out && f.resume && mmb_outfile_check("run", "--resume", f.resume) != EXIT_OK)))
         return EXIT_USAGE;
 
-    /* This machine's topology goes into every result; placements are planned on it, or on the
-     * --topology machine for a dry run. */
-    char topo_err[300];
-    hwloc_topology_t here = NULL, plan_on = NULL;
-    if (mmb_topology_load(NULL, &here, topo_err, sizeof topo_err) != 0)
-        return usage_error("%s", topo_err);
-    if (f.topology && mmb_topology_load(f.topology, &plan_on, topo_err, sizeof topo_err) != 0) {
-        hwloc_topology_destroy(here);
-        return usage_error("--topology: %s", topo_err);
-    }
+    /* From here on every path goes through run_cleanup. */
     static cell cells[MAX_CELLS];
-    int ncells = 0;
-    json_t *skipped = json_array();
-    int status = build_cells(&f, plan_on ? plan_on : here, cells, &ncells, skipped);
-    if (status != EXIT_OK) {
-        hwloc_topology_destroy(here);
-        if (plan_on)
-            hwloc_topology_destroy(plan_on);
-        json_decref(skipped);
-        return status;
+    static run_state st;
+    memset(&st, 0, sizeof st);
+    st.cells = cells;
+    st.start_ns = mmb_now_ns();
+    bool finished = false;
+    status = plan_run(&f, &st, &finished);
+    if (status == EXIT_OK && !finished) {
+        mmb_stop_signals_install();
+        status = run_cells(&f, &st, argc, argv);
+        if (status == EXIT_OK)
+            status = emit_results(&f, &st, argc, argv);
+        int sig = mmb_stop_signal();
+        if (sig)
+            status = 128 + sig;
+        else if (status == EXIT_OK && st.failed)
+            status = EXIT_FAILED;
     }
-    if (f.topology) {
-        status = dry_run(&f, plan_on, cells, ncells, skipped);
-        hwloc_topology_destroy(here);
-        hwloc_topology_destroy(plan_on);
-        json_decref(skipped);
-        return status;
-    }
-    if (f.cell_index < 0) {
-        size_t k;
-        json_t *s;
-        json_array_foreach(skipped, k, s) fprintf(stderr, "mmbench: note: run: skipping %s: %s\n",
-                                                  json_string_value(json_object_get(s, "cell")),
-                                                  json_string_value(json_object_get(s, "reason")));
-        if (ncells == 0) {
-            hwloc_topology_destroy(here);
-            json_decref(skipped);
-            return usage_error("every cell of the matrix was skipped (see the notes above)");
-        }
-    }
-    if (f.cell_index >= 0) { /* one cell, in this process: the parent runs us under valgrind */
-        f.counters = NULL;   /* under callgrind nothing is counted for real */
-        hwloc_topology_destroy(here);
-        json_decref(skipped);
-        return f.cell_index < ncells && f.cell_out ? run_cell(&cells[f.cell_index], &f, f.cell_out)
-                                                   : usage_error("bad internal --cell-index");
-    }
-    /* Counters are probed once, here, before any cell forks; without hardware counters say so
-     * once and record why. Under callgrind nothing real is counted, so not then. */
-    if (f.counters && f.instructions) {
-        fprintf(stderr, "mmbench: warning: run: --counters is ignored with --instructions (under "
-                        "valgrind nothing is counted for real)\n");
-        f.counters = NULL;
-    }
-    if (f.counters) {
-        mmb_counters_probe(f.counters);
-        mmb_counters_note(f.counters, stderr);
-    }
-    /* --instructions needs valgrind; without it, say so once and record why. */
-    json_t *instr_info = NULL;
-    if (f.instructions) {
-        char version[128] = "";
-        FILE *v = popen("valgrind --version 2>/dev/null", "r");
-        bool ok = v && fgets(version, sizeof version, v) && strncmp(version, "valgrind", 8) == 0;
-        if (v)
-            pclose(v);
-        version[strcspn(version, "\n")] = '\0';
-        if (ok) {
-            instr_info =
-                json_pack("{sbssss}", "available", 1, "tool", "callgrind", "version", version);
-        } else {
-            fprintf(stderr, "mmbench: warning: run: --instructions: valgrind not found on PATH; "
-                            "running without instruction counts (hint: apt-get install "
-                            "valgrind)\n");
-            instr_info =
-                json_pack("{sbss}", "available", 0, "reason", "valgrind not found on PATH");
-            f.instructions = false;
-        }
-    }
-
-    char dir[] = "/tmp/mmbench-run-XXXXXX";
-    if (!mkdtemp(dir))
-        return usage_error("cannot create a temporary directory: %s", strerror(errno));
-    json_t *merged = json_array(), *context = NULL;
-    bool tty = isatty(STDERR_FILENO);
-    uint64_t start = mmb_now_ns();
-    int failed = 0;
-    int todo = 0, done = 0;
-    for (int i = 0; i < ncells; i++)
-        todo += in_shard(&f, i);
-    for (int i = 0; i < ncells; i++) {
-        if (!in_shard(&f, i))
-            continue;
-        done++;
-        if (tty) {
-            double elapsed = (double)(mmb_now_ns() - start) * 1e-9;
-            double left = done > 1 ? elapsed / (done - 1) * (todo - done + 1) : 0;
-            fprintf(stderr, "\r\033[Kmmbench: cell %d of %d: %s (%.0f s left)", done, todo,
-                    cells[i].name, left);
-        }
-        char path[128];
-        snprintf(path, sizeof path, "%s/cell-%d.json", dir, i);
-        char cg_path[160];
-        snprintf(cg_path, sizeof cg_path, "%s/callgrind-%d.out", dir, i);
-        int ws = 0;
-        json_t *root = NULL;
-        if (f.fresh_process && !f.instructions) {
-            /* Each repetition in a process of its own: the spread then includes what differs
-             * between processes (memory layout, allocator state), which is what a comparison
-             * across builds must be tested against. */
-            run_flags one = f;
-            one.repetitions = 1;
-            for (uint64_t r = 0; r < f.repetitions; r++) {
-                if (cell_in_child(&cells[i], &one, argc, argv, path, cg_path, &ws) == EXIT_USAGE) {
-                    json_decref(merged);
-                    json_decref(root);
-                    return EXIT_USAGE;
-                }
-                json_error_t jerr;
-                json_t *part = json_load_file(path, 0, &jerr);
-                unlink(path);
-                if (!part) {
-                    json_decref(root);
-                    root = NULL;
-                    break;
-                }
-                append_repetition(&root, part, (json_int_t)r, (json_int_t)f.repetitions);
-            }
-        } else {
-            if (cell_in_child(&cells[i], &f, argc, argv, path, cg_path, &ws) == EXIT_USAGE) {
-                json_decref(merged);
-                return EXIT_USAGE; /* a bad --benchmark_ flag: the child said which */
-            }
-            json_error_t jerr;
-            root = json_load_file(path, 0, &jerr);
-            unlink(path);
-        }
-        if (!root) {
-            /* The cell died (a crash in the manager, say): record it, go on. */
-            char why[128];
-            if (WIFSIGNALED(ws))
-                snprintf(why, sizeof why, "the cell's process was killed by signal %d (%s)",
-                         WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-            else
-                snprintf(why, sizeof why, "the cell's process exited with status %d",
-                         WEXITSTATUS(ws));
-            if (tty)
-                fprintf(stderr, "\r\033[K");
-            fprintf(stderr, "mmbench: error: run: %s: %s\n", cells[i].name, why);
-            json_t *entry = json_pack("{sssssbssso}", "name", cells[i].name, "run_type",
-                                      "iteration", "error_occurred", 1, "error_message", why,
-                                      "mmbench", cell_json(&cells[i], &f));
-            json_array_append_new(merged, entry);
-            failed = 1;
-            continue;
-        }
-        if (f.instructions)
-            add_instruction_counts(root, cg_path, cells[i].name);
-        if (!context)
-            context = json_incref(json_object_get(root, "context"));
-        size_t k;
-        json_t *b;
-        json_array_foreach(json_object_get(root, "benchmarks"), k, b) {
-            if (json_is_true(json_object_get(b, "error_occurred"))) {
-                if (tty)
-                    fprintf(stderr, "\r\033[K");
-                fprintf(stderr, "mmbench: error: run: %s: %s\n", cells[i].name,
-                        json_string_value(json_object_get(b, "error_message")));
-                failed = 1;
-            }
-            json_array_append(merged, b);
-        }
-        json_decref(root);
-    }
-    if (tty)
-        fprintf(stderr, "\r\033[K");
-    rmdir(dir);
-    if (!context)
-        context = json_object();
-    json_object_set_new(context, "mmbench", machine_context(argc, argv));
-    json_t *matrix = json_pack("{sisssI}", "cells", ncells, "fingerprint",
-                               matrix_fingerprint(&f, cells, ncells), "seed", (json_int_t)f.seed);
-    json_object_set_new(json_object_get(context, "mmbench"), "matrix", matrix);
-    if (instr_info)
-        json_object_set_new(json_object_get(context, "mmbench"), "instructions", instr_info);
-    if (f.counters)
-        json_object_set_new(json_object_get(context, "mmbench"), "counters",
-                            mmb_counters_context_json(f.counters));
-    if (f.shard_n)
-        json_object_set_new(json_object_get(context, "mmbench"), "shard",
-                            json_pack("{sisi}", "index", f.shard_k, "count", f.shard_n));
-    json_t *topo = mmb_topology_json(here);
-    json_object_set_new(topo, "placements", placements_json(here, cells, ncells));
-    json_object_set_new(json_object_get(context, "mmbench"), "topology", topo);
-    hwloc_topology_destroy(here);
-    json_object_set_new(json_object_get(context, "mmbench"), "skipped", skipped);
-    add_scaling(merged);
-    json_object_set_new(json_object_get(context, "mmbench"), "wall_seconds",
-                        json_real((double)(mmb_now_ns() - start) * 1e-9));
-    json_t *doc = json_pack("{soso}", "context", context, "benchmarks", merged);
-    if (f.out && mmb_write_json_atomically(doc, f.out, "run") != 0)
-        failed = 1;
-    if (f.format == 0) {
-        mmb_run_print_table(merged);
-        mmb_run_print_threads_table(merged);
-    } else if (f.format == 1) {
-        json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-    }
-    json_decref(doc);
-    for (int i = 0; i < nowned; i++)
-        free(owned[i]);
-    return failed ? EXIT_FAILED : EXIT_OK;
+    run_cleanup(&st);
+    return status;
 }

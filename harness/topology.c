@@ -3,6 +3,9 @@
  * ../shared/PLATFORM.md ("hwloc") describes; binding threads is not done here. */
 #include "topology.h"
 
+#include "build_info.h"
+#include "flags.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -322,13 +325,9 @@ int mmb_topology_main(int argc, char **argv) {
         if (is_topology) {
             spec = value;
         } else {
-            char *end;
-            errno = 0;
-            long t = strtol(value, &end, 10);
-            if (errno || end == value || *end || t < 1 || t > 1 << 20) {
-                fprintf(stderr, "mmbench: error: topology: --threads: bad value '%s'\n", value);
+            uint64_t t;
+            if (mmb_flag_u64("topology", "--threads", value, 1, 1 << 20, &t) != EXIT_OK)
                 return 2;
-            }
             threads = (int)t;
         }
     }

@@ -22,8 +22,7 @@ static void *big_realloc(void *p, size_t old_bytes, size_t new_bytes) {
                 : mmap(NULL, new_bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (q == MAP_FAILED) {
-        fprintf(stderr, "mmbench: error: out of memory (%zu bytes)\n", new_bytes);
-        exit(1);
+        mmb_out_of_memory(new_bytes);
     }
     madvise(q, new_bytes, MADV_HUGEPAGE);
     return q;
