@@ -880,7 +880,9 @@ static void md_cell(const char *s) {
 /* The gate's holes: a comparison that checked nothing fails whatever its rows say, and so does
  * one where NEW lacks cells of BASE, or metrics that BASE gates, unless --allow-missing. */
 static bool checked_nothing(const report *rep) {
-    return rep->cells_compared == 0 || rep->metrics_compared == 0;
+    /* Cells that failed in NEW are regressions already, not "nothing compared". */
+    return rep->cells_compared == 0 ||
+           (rep->metrics_compared == 0 && count_rows(rep).regressions == 0);
 }
 
 static const char *nothing_reason(const report *rep) {
