@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "build_info.h"
+#include "metrics.h"
 
 /* ---- the Mann-Whitney U test -------------------------------------------------------------------
  *
@@ -183,17 +184,6 @@ static void add_value(cell *c, const char *name, double v) {
     s->values[s->count++] = v;
 }
 
-/* Google Benchmark's numeric fields that are not measurements. */
-static bool is_bookkeeping(const char *key) {
-    static const char *const keys[] = {"family_index", "per_family_instance_index",
-                                       "repetitions",  "repetition_index",
-                                       "threads",      "iterations"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strcmp(key, keys[i]) == 0)
-            return true;
-    return false;
-}
-
 static int time_unit_ns(const char *unit, double *ns) {
     static const struct {
         const char *name;
@@ -242,7 +232,7 @@ static int add_entry(results *res, json_t *b, size_t index) {
     const char *key;
     json_t *v;
     json_object_foreach(b, key, v) {
-        if (!json_is_number(v) || is_bookkeeping(key))
+        if (!json_is_number(v) || mmb_metric_is_bookkeeping(key))
             continue;
         bool is_time = strcmp(key, "real_time") == 0 || strcmp(key, "cpu_time") == 0;
         add_value(c, key, json_number_value(v) * (is_time ? unit_ns : 1));
@@ -304,42 +294,15 @@ static const series *find_series(const cell *c, const char *name) {
 
 /* ---- metrics and limits -------------------------------------------------------------------- */
 
-typedef enum direction { LOWER_IS_BETTER, HIGHER_IS_BETTER, EITHER_IS_WORSE } direction;
+/* A metric's row in the registry (metrics.h), and its position there (the report's order). A
+ * metric without a row is compared as lower is better, not exact, with a warning. */
+static const mmb_metric unregistered = {"", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, -1, ""};
 
-/* What each metric is; the first matching pattern applies. Exact metrics are the deterministic
- * counters: identical in every repetition for a seed, so any change is real and untested. */
-static const struct metric_kind {
-    const char *pattern;
-    direction better;
-    bool exact;
-} metric_kinds[] = {
-    {"real_time", LOWER_IS_BETTER, false},
-    {"cpu_time", LOWER_IS_BETTER, false},
-    {"work_units_per_second", HIGHER_IS_BETTER, false},
-    {"mmu_*", HIGHER_IS_BETTER, false},
-    {"increments", LOWER_IS_BETTER, true},
-    {"decrements", LOWER_IS_BETTER, true},
-    {"objects_traversed", LOWER_IS_BETTER, true},
-    {"collections_full", LOWER_IS_BETTER, true},
-    {"collections_young", LOWER_IS_BETTER, true},
-    {"objects_allocated", LOWER_IS_BETTER, true},
-    {"freed_by_rc", LOWER_IS_BETTER, true},
-    {"freed_by_gc", LOWER_IS_BETTER, true},
-    {"header_bytes", LOWER_IS_BETTER, true},
-    {"instructions", LOWER_IS_BETTER, true}, /* callgrind's counts repeat exactly */
-    {"work_units", EITHER_IS_WORSE, true},   /* the workload's size: a change is different work */
-    {"*", LOWER_IS_BETTER, false},           /* pauses, latencies, RSS, memory lag, ... */
-};
-
-static const struct metric_kind *kind_of(const char *metric, size_t *order) {
-    size_t n = sizeof metric_kinds / sizeof metric_kinds[0];
-    for (size_t i = 0; i < n; i++)
-        if (fnmatch(metric_kinds[i].pattern, metric, 0) == 0) {
-            if (order)
-                *order = i;
-            return &metric_kinds[i];
-        }
-    return &metric_kinds[n - 1];
+static const mmb_metric *kind_of(const char *metric, size_t *order) {
+    const mmb_metric *m = mmb_metric_find(metric);
+    if (order)
+        *order = m ? (size_t)(m - mmb_metrics) : mmb_metric_count;
+    return m ? m : &unregistered;
 }
 
 /* One line of a thresholds file. */
@@ -358,24 +321,35 @@ typedef struct limits {
     size_t count, cap;
 } limits;
 
-/* The default limits, in the thresholds file's own format (and shown as such by --help). */
-static const char default_limits[] = "  real_time               +5%\n"
-                                     "  cpu_time                +5%\n"
-                                     "  work_units_per_second   +5%\n"
-                                     "  pause_p99_ns            +10%\n"
-                                     "  pause_max_ns            +10%\n"
-                                     "  latency_p99_ns          +10%\n"
-                                     "  peak_rss_bytes          +10%\n"
-                                     "  increments              +0%\n"
-                                     "  decrements              +0%\n"
-                                     "  objects_traversed       +0%\n"
-                                     "  collections_full        +0%\n"
-                                     "  collections_young       +0%\n"
-                                     "  objects_allocated       +0%\n"
-                                     "  freed_by_rc             +0%\n"
-                                     "  freed_by_gc             +0%\n"
-                                     "  header_bytes            +0%\n"
-                                     "  instructions            +0%\n";
+/* The default limits, in the thresholds file's own format (and shown as such by --help): the
+ * registry's rows that have one. The caller frees the text. */
+static char *default_limits(void) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < mmb_metric_count; i++)
+        if (mmb_metrics[i].limit_percent >= 0)
+            fprintf(f, "  %-28s +%g%%\n", mmb_metrics[i].name, mmb_metrics[i].limit_percent);
+    return fclose(f) == 0 ? text : NULL;
+}
+
+/* The registry's metrics of one kind after `lead`, comma separated and wrapped, for --help. */
+static void print_metric_names(const char *lead, bool exact, int better) {
+    size_t col = (size_t)printf("%s", lead);
+    bool first = true;
+    for (size_t i = 0; i < mmb_metric_count; i++) {
+        if (exact ? !mmb_metrics[i].exact : (int)mmb_metrics[i].better != better)
+            continue;
+        bool wrap = !first && col + 2 + strlen(mmb_metrics[i].name) > 92;
+        printf("%s", first ? " " : wrap ? ",\n  " : ", ");
+        col = wrap ? 2 : col + (first ? 1 : 2);
+        col += (size_t)printf("%s", mmb_metrics[i].name);
+        first = false;
+    }
+    printf(".\n");
+}
 
 static bool valid_pattern(const char *s) {
     if (!*s)
@@ -558,6 +532,10 @@ typedef struct report {
     char **warnings;
     size_t nwarnings, wcap;
     size_t cells_compared, untested_cells;
+    size_t metrics_compared;
+    size_t missing_cells;   /* cells of BASE not in NEW */
+    size_t missing_metrics; /* metrics with a limit in a compared cell of BASE, not in NEW */
+    bool allow_missing;
 } report;
 
 static void warn(report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -649,12 +627,28 @@ static void compare_cell_setup(report *rep, const cell *a, const cell *b) {
         snprintf(what, sizeof what, "cell %s: %s", a->name, keys[i]);
         compare_field(rep, what, json_object_get(a->mm, keys[i]), json_object_get(b->mm, keys[i]));
     }
+    /* Results written before the headline pauses counted every kind have no pauses.all: their
+     * pause_p99_ns and pause_max_ns are collections only. */
+    json_t *pa = json_object_get(a->mm, "pauses"), *pb = json_object_get(b->mm, "pauses");
+    if (pa && pb && !json_object_get(pa, "all") != !json_object_get(pb, "all"))
+        warn(rep,
+             "cell %s: pause_p99_ns and pause_max_ns count collections only in %s (written before "
+             "they counted every pause): not like for like",
+             a->name, json_object_get(pa, "all") ? "NEW" : "BASE");
 }
 
 static void compare_metric(report *rep, const cell *a, const cell *b, const series *sa,
                            const series *sb) {
     size_t order = 0;
-    const struct metric_kind *kind = kind_of(sa->name, &order);
+    const mmb_metric *kind = kind_of(sa->name, &order);
+    bool first = true;
+    for (size_t i = 0; i < rep->nrows && first; i++)
+        first = strcmp(rep->rows[i].metric, sa->name) != 0;
+    if (kind == &unregistered && first)
+        warn(rep,
+             "metric %s has no row in the metric registry (harness/metrics.c): compared as lower "
+             "is better, not exact",
+             sa->name);
     row *r = add_row(rep);
     r->base = a;
     r->next = b;
@@ -686,9 +680,9 @@ static void compare_metric(report *rep, const cell *a, const cell *b, const seri
         }
     }
     bool significant = r->exact ? r->change != 0 : r->tested && r->p < rep->alpha;
-    double worse = kind->better == HIGHER_IS_BETTER  ? -r->change
-                   : kind->better == LOWER_IS_BETTER ? r->change
-                                                     : fabs(r->change);
+    double worse = kind->better == MMB_HIGHER_IS_BETTER  ? -r->change
+                   : kind->better == MMB_LOWER_IS_BETTER ? r->change
+                                                         : fabs(r->change);
     if (r->change == 0)
         r->v = V_SAME;
     else if (!r->limit)
@@ -728,10 +722,14 @@ static void compare_cells(report *rep) {
         for (size_t k = 0; k < a->nmetrics; k++) {
             const series *sb = find_series(b, a->metrics[k].name);
             if (!sb) {
-                warn(rep, "cell %s: metric %s only in BASE", a->name, a->metrics[k].name);
+                bool gated = limit_for(rep->lim, a->metrics[k].name, a) != NULL;
+                rep->missing_metrics += gated;
+                warn(rep, "cell %s: metric %s only in BASE%s", a->name, a->metrics[k].name,
+                     gated ? ": missing from NEW, and it has a limit" : "");
                 continue;
             }
             compare_metric(rep, a, b, &a->metrics[k], sb);
+            rep->metrics_compared++;
             untested |=
                 !kind_of(sb->name, NULL)->exact && (a->metrics[k].count < 3 || sb->count < 3);
         }
@@ -741,8 +739,10 @@ static void compare_cells(report *rep) {
         rep->untested_cells += untested;
     }
     for (size_t i = 0; i < rep->base->ncells; i++)
-        if (!rep->base->cells[i].matched)
+        if (!rep->base->cells[i].matched) {
+            rep->missing_cells++;
             warn(rep, "cell %s only in BASE: not compared", rep->base->cells[i].name);
+        }
     for (size_t i = 0; i < rep->next->ncells; i++)
         if (!rep->next->cells[i].matched)
             warn(rep, "cell %s only in NEW: not compared", rep->next->cells[i].name);
@@ -751,10 +751,10 @@ static void compare_cells(report *rep) {
 /* ---- output -------------------------------------------------------------------------------- */
 
 static void fmt_value(const char *metric, double v, char *buf, size_t n) {
+    const mmb_metric *m = mmb_metric_find(metric); /* else the name's unit suffix */
     size_t len = strlen(metric);
-    bool ns = strcmp(metric, "real_time") == 0 || strcmp(metric, "cpu_time") == 0 ||
-              (len > 3 && strcmp(metric + len - 3, "_ns") == 0);
-    bool bytes = len > 6 && strcmp(metric + len - 6, "_bytes") == 0;
+    bool ns = m ? m->unit == MMB_UNIT_NS : len > 3 && strcmp(metric + len - 3, "_ns") == 0;
+    bool bytes = m ? m->unit == MMB_UNIT_BYTES : len > 6 && strcmp(metric + len - 6, "_bytes") == 0;
     double a = fabs(v);
     if (ns && a >= 1e9)
         snprintf(buf, n, "%.4gs", v / 1e9);
@@ -866,6 +866,47 @@ static tally count_rows(const report *rep) {
     return t;
 }
 
+/* Markdown table cells: '|' and newlines would break the row. */
+static void md_cell(const char *s) {
+    for (; *s; s++)
+        if (*s == '|')
+            fputs("\\|", stdout);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', stdout);
+        else
+            fputc(*s, stdout);
+}
+
+/* The gate's holes: a comparison that checked nothing fails whatever its rows say, and so does
+ * one where NEW lacks cells of BASE, or metrics that BASE gates, unless --allow-missing. */
+static bool checked_nothing(const report *rep) {
+    /* Cells that failed in NEW are regressions already, not "nothing compared". */
+    return rep->cells_compared == 0 ||
+           (rep->metrics_compared == 0 && count_rows(rep).regressions == 0);
+}
+
+static const char *nothing_reason(const report *rep) {
+    return rep->cells_compared == 0
+               ? "nothing compared: BASE and NEW have no cell in common (mmbench.cell, else name)"
+               : "nothing compared: the cells in common have no metric measured on both sides";
+}
+
+static bool missing_fails(const report *rep) {
+    return !rep->allow_missing && (rep->missing_cells || rep->missing_metrics);
+}
+
+/* "2 cells of BASE", "1 metric with a limit", or both. */
+static void missing_text(const report *rep, char *buf, size_t n) {
+    int len = 0;
+    buf[0] = '\0';
+    if (rep->missing_cells)
+        len = snprintf(buf, n, "%zu cell%s of BASE", rep->missing_cells,
+                       rep->missing_cells == 1 ? "" : "s");
+    if (rep->missing_metrics && len >= 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, "%s%zu metric%s with a limit", len ? " and " : "",
+                 rep->missing_metrics, rep->missing_metrics == 1 ? "" : "s");
+}
+
 static void print_summary(const report *rep, const tally *t, bool md) {
     size_t only_base = 0, only_new = 0;
     for (size_t i = 0; i < rep->base->ncells; i++)
@@ -883,6 +924,26 @@ static void print_summary(const report *rep, const tally *t, bool md) {
         printf("%s%zu cell%s had fewer than 3 repetitions in BASE or NEW: not enough repetitions "
                "for a U test, so none of their statistical metrics can count as a regression\n",
                md ? "\n" : "note: ", rep->untested_cells, rep->untested_cells == 1 ? "" : "s");
+    if (checked_nothing(rep)) {
+        printf("%s%s%s\n", md ? "\n**FAILED:** " : "FAILED: ", nothing_reason(rep), md ? "." : "");
+    } else if (missing_fails(rep)) {
+        char what[128];
+        missing_text(rep, what, sizeof what);
+        printf("%sNEW lacks %s (--allow-missing accepts a deliberate subset):\n",
+               md ? "\n**FAILED:** " : "FAILED: ", what);
+        for (size_t i = 0; i < rep->base->ncells; i++)
+            if (!rep->base->cells[i].matched) {
+                printf(md ? "- missing: `" : "  missing: ");
+                if (md)
+                    md_cell(rep->base->cells[i].name);
+                else
+                    fputs(rep->base->cells[i].name, stdout);
+                printf(md ? "`\n" : "\n");
+            }
+        for (size_t i = 0; i < rep->nwarnings; i++)
+            if (strstr(rep->warnings[i], ": missing from NEW, and it has a limit"))
+                printf("%s%s\n", md ? "- " : "  ", rep->warnings[i]);
+    }
 }
 
 /* A row's cells as both tables print them. */
@@ -940,17 +1001,6 @@ static void print_text(const report *rep) {
     print_summary(rep, &t, false);
 }
 
-/* Markdown table cells: '|' and newlines would break the row. */
-static void md_cell(const char *s) {
-    for (; *s; s++)
-        if (*s == '|')
-            fputs("\\|", stdout);
-        else if (*s == '\n' || *s == '\r')
-            fputc(' ', stdout);
-        else
-            fputc(*s, stdout);
-}
-
 static int cmp_severity(const void *x, const void *y) {
     const row *a = *(const row *const *)x, *b = *(const row *const *)y;
     if (a->v != b->v)
@@ -1006,62 +1056,76 @@ static void print_md(const report *rep) {
 
 static const char compare_help_head[] =
     "usage: mmbench compare BASE.json NEW.json [--thresholds FILE] [--alpha A] [--format text|md]\n"
+    "                       [--allow-missing]\n"
     "\n"
     "Compares two results files (mmbench run --out, or Google Benchmark JSON with repetitions).\n"
     "Cells are matched by name (mmbench.cell, else name). For each metric both have (real_time,\n"
     "cpu_time, every numeric counter): the medians over the repetitions, the relative change, and\n"
     "a two-sided Mann-Whitney U test over the repetitions (exact up to 20 a side, else normal).\n"
-    "Deterministic counters (increments, decrements, objects_traversed, collections_full,\n"
-    "collections_young, objects_allocated, freed_by_rc, freed_by_gc, header_bytes, instructions,\n"
-    "work_units)\n"
-    "are exact: any change is real, and is judged without a test.\n"
+    "Each metric's unit, direction, exactness and default limit come from the metric registry\n"
+    "(harness/metrics.c); a metric without a row is compared as lower is better, with a warning.\n"
     "\n"
     "  --thresholds FILE     limits; replaces the defaults below\n"
     "  --alpha A             significance level, 0 < A < 1 (default 0.05)\n"
     "  --format F            text (default), or md: Markdown for a pull-request comment\n"
+    "  --allow-missing       accept a NEW that lacks cells of BASE (or metrics with a limit):\n"
+    "                        a deliberate subset; a comparison of nothing still fails\n"
     "\n"
     "Thresholds file: one limit a line; '#' starts a comment; blank lines are ignored.\n"
     "  METRIC[@WHERE] +PERCENT[%]   METRIC may get at most PERCENT worse\n"
     "  METRIC[@WHERE] off           no limit\n"
     "  e.g.  real_time@server +15%   pause_*@rings/cpython/* off   increments +0%\n"
     "METRIC and WHERE may be globs; WHERE matches the workload or the cell name. A line with\n"
-    "@WHERE beats one without; otherwise the later line wins. Worse is up, except for\n"
-    "work_units_per_second and mmu_* (higher is better), where it is down. Defaults:\n";
+    "@WHERE beats one without; otherwise the later line wins. Worse is up, except for the\n"
+    "metrics where higher is better, where it is down. Defaults:\n";
 
 static const char compare_help_tail[] =
     "\n"
     "A regression is a metric worse than its limit with p < alpha (needs at least 3 repetitions\n"
     "a side, and 4 before p can fall below 0.05; 9 is a good number), or, for an exact\n"
-    "counter, worse at all. Cells in one file only, and different host_name, num_cpus,\n"
-    "build_type, sanitizers, cpu_model, or a cell's params, options, scale or seed, are reported\n"
-    "as warnings; a different git revision is expected, and shown.\n"
+    "counter, worse at all. Cells of BASE missing from NEW, and metrics with a limit missing\n"
+    "from a compared cell, fail the comparison (listed) unless --allow-missing; so does a\n"
+    "comparison with no cell or no metric in common, always. Cells only in NEW, and different\n"
+    "host_name, num_cpus, build_type, sanitizers, cpu_model, or a cell's params, options, scale\n"
+    "or seed, are reported as warnings; a different git revision is expected, and shown.\n"
     "\n"
-    "Exit status: 0 no regression, 1 a regression (or a cell that failed in NEW), 2 bad usage or\n"
-    "bad input.\n";
+    "Exit status: 0 no regression, 1 a regression, a cell that failed in NEW, a cell or gated\n"
+    "metric of BASE missing from NEW, or nothing compared; 2 bad usage or bad input.\n";
 
 int mmb_compare_main(int argc, char **argv) {
-    enum { OPT_HELP = 'h', OPT_THRESHOLDS = 1000, OPT_ALPHA, OPT_FORMAT };
+    enum { OPT_HELP = 'h', OPT_THRESHOLDS = 1000, OPT_ALPHA, OPT_FORMAT, OPT_ALLOW_MISSING };
     static const struct option opts[] = {
         {"help", no_argument, NULL, OPT_HELP},
         {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"allow-missing", no_argument, NULL, OPT_ALLOW_MISSING},
         {NULL, 0, NULL, 0},
     };
     const char *hint = "mmbench compare --help";
     const char *thresholds = NULL;
     double alpha = 0.05;
-    bool md = false;
+    bool md = false, allow_missing = false;
     optind = 1;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
         char *end;
         switch (c) {
-        case OPT_HELP:
+        case OPT_HELP: {
+            char *defaults = default_limits();
             fputs(compare_help_head, stdout);
-            fputs(default_limits, stdout);
+            fputs(defaults ? defaults : "", stdout);
+            print_metric_names("Higher is better:", false, MMB_HIGHER_IS_BETTER);
+            print_metric_names("Exact (deterministic counters: any change is real, judged "
+                               "without a test):",
+                               true, 0);
             fputs(compare_help_tail, stdout);
+            free(defaults);
             return EXIT_OK;
+        }
+        case OPT_ALLOW_MISSING:
+            allow_missing = true;
+            break;
         case OPT_THRESHOLDS:
             thresholds = optarg;
             break;
@@ -1087,17 +1151,25 @@ int mmb_compare_main(int argc, char **argv) {
         return bad_input("compare", hint, "expected BASE.json and NEW.json, got %d file%s",
                          argc - optind, argc - optind == 1 ? "" : "s");
     limits lim = {0};
-    char defaults[sizeof default_limits];
-    memcpy(defaults, default_limits, sizeof defaults);
+    char *defaults = thresholds ? NULL : default_limits();
+    if (!thresholds && !defaults) {
+        fprintf(stderr, "mmbench: error: compare: out of memory\n");
+        return EXIT_FAILED;
+    }
     int status = thresholds ? read_limits_file(thresholds, &lim)
                             : parse_limits(defaults, "(default limits)", &lim);
+    free(defaults);
     results base = {0}, next = {0};
     if (status == EXIT_OK)
         status = load_results(argv[optind], &base);
     if (status == EXIT_OK)
         status = load_results(argv[optind + 1], &next);
     if (status == EXIT_OK) {
-        report rep = {.base = &base, .next = &next, .lim = &lim, .alpha = alpha};
+        report rep = {.base = &base,
+                      .next = &next,
+                      .lim = &lim,
+                      .alpha = alpha,
+                      .allow_missing = allow_missing};
         compare_contexts(&rep);
         compare_cells(&rep);
         for (size_t i = 0; thresholds && i < lim.count; i++)
@@ -1111,6 +1183,19 @@ int mmb_compare_main(int argc, char **argv) {
             print_text(&rep);
         fflush(stdout);
         status = count_rows(&rep).regressions ? EXIT_FAILED : EXIT_OK;
+        if (checked_nothing(&rep)) {
+            mmb_usage_error("compare",
+                            "compare a run with the same matrix, written by mmbench run --out",
+                            "%s vs %s: %s", base.path, next.path, nothing_reason(&rep));
+            status = EXIT_FAILED;
+        } else if (missing_fails(&rep)) {
+            char what[128];
+            missing_text(&rep, what, sizeof what);
+            mmb_usage_error("compare", "--allow-missing accepts a deliberate subset",
+                            "%s: %s missing (BASE is %s; listed on standard output)", next.path,
+                            what, base.path);
+            status = EXIT_FAILED;
+        }
         for (size_t i = 0; i < rep.nwarnings; i++)
             free(rep.warnings[i]);
         free(rep.warnings);

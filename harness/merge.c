@@ -48,6 +48,97 @@ static int by_index(const void *x, const void *y) {
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
+/* One entry of a shard, as the cell-by-cell check sees it. */
+typedef struct slot {
+    json_int_t index;
+    const char *cell, *what; /* "repetition", or the aggregate's name */
+    json_int_t repetition;   /* -1 for an aggregate */
+    int file;
+} slot;
+
+static int by_slot(const void *x, const void *y) {
+    const slot *a = x, *b = y;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    int c = strcmp(a->what, b->what);
+    if (c)
+        return c;
+    if (a->repetition != b->repetition)
+        return a->repetition < b->repetition ? -1 : 1;
+    return a->file - b->file;
+}
+
+/* Every entry of every shard belongs to its shard's slice of the matrix (cells K, K+N, ...),
+ * and no cell's repetition or aggregate is there twice: in one shard (a repeated cell) or in
+ * two (overlapping shards). Names the first offending cell; EXIT_USAGE after one error line. */
+static int check_cells(json_t **docs, char **paths, int nfiles, json_int_t count,
+                       json_int_t cells) {
+    size_t total = 0;
+    for (int i = 0; i < nfiles; i++)
+        total += json_array_size(json_object_get(docs[i], "benchmarks"));
+    slot *all = calloc(total ? total : 1, sizeof *all);
+    if (!all)
+        return merge_error("out of memory");
+    size_t n = 0;
+    int status = EXIT_OK;
+    for (int i = 0; i < nfiles && status == EXIT_OK; i++) {
+        json_int_t k = json_integer_value(json_object_get(
+            json_object_get(json_object_get(json_object_get(docs[i], "context"), "mmbench"),
+                            "shard"),
+            "index"));
+        size_t e;
+        json_t *b;
+        json_array_foreach(json_object_get(docs[i], "benchmarks"), e, b) {
+            json_t *mm = json_object_get(b, "mmbench");
+            json_t *index = json_object_get(mm, "cell_index");
+            const char *cell = json_string_value(json_object_get(mm, "cell"));
+            if (!json_is_integer(index) || !cell) {
+                status =
+                    merge_error("%s: benchmarks[%zu] has no mmbench.cell and cell_index (hint: "
+                                "give the files mmbench run --shard K/N --out wrote)",
+                                paths[i], e);
+                break;
+            }
+            json_int_t x = json_integer_value(index);
+            if (x < 0 || x >= cells || x % count != k - 1) {
+                status = merge_error("%s: cell %s (matrix index %lld) is not in shard %lld of %lld "
+                                     "(its cells are %lld, %lld, ...): the shards overlap",
+                                     paths[i], cell, (long long)x, (long long)k, (long long)count,
+                                     (long long)(k - 1), (long long)(k - 1 + count));
+                break;
+            }
+            const char *type = json_string_value(json_object_get(b, "run_type"));
+            bool aggregate = type && strcmp(type, "aggregate") == 0;
+            const char *agg = json_string_value(json_object_get(b, "aggregate_name"));
+            all[n++] = (slot){
+                x, cell, aggregate ? (agg ? agg : "aggregate") : "repetition",
+                aggregate ? -1 : json_integer_value(json_object_get(b, "repetition_index")), i};
+        }
+    }
+    if (status == EXIT_OK) {
+        qsort(all, n, sizeof *all, by_slot);
+        for (size_t j = 1; j < n && status == EXIT_OK; j++) {
+            const slot *a = &all[j - 1], *b = &all[j];
+            if (a->index != b->index)
+                continue;
+            if (strcmp(a->cell, b->cell) != 0)
+                status = merge_error("%s and %s name matrix index %lld differently: %s and %s",
+                                     paths[a->file], paths[b->file], (long long)a->index, a->cell,
+                                     b->cell);
+            else if (strcmp(a->what, b->what) == 0 && a->repetition == b->repetition &&
+                     a->file == b->file)
+                status = merge_error("%s: cell %s is repeated: its %s (%lld) is there twice (hint: "
+                                     "give each shard as mmbench run wrote it)",
+                                     paths[a->file], a->cell, a->what, (long long)a->repetition);
+            else if (strcmp(a->what, b->what) == 0 && a->repetition == b->repetition)
+                status = merge_error("cell %s is in both %s and %s: the shards overlap", a->cell,
+                                     paths[a->file], paths[b->file]);
+        }
+    }
+    free(all);
+    return status;
+}
+
 int mmb_merge_main(int argc, char **argv) {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -158,6 +249,8 @@ int mmb_merge_main(int argc, char **argv) {
                 break;
             }
     }
+    if (status == EXIT_OK)
+        status = check_cells(docs, argv + optind, nfiles, count, cells);
     if (status == EXIT_OK) {
         size_t total = 0;
         for (int i = 0; i < nfiles; i++)

@@ -13,26 +13,36 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "hist.h"
 #include "outfile.h"
 
 const mmb_report_column mmb_report_columns[MMB_COL_COUNT] = {
-    [MMB_COL_THROUGHPUT] = {"work_units_per_second", "work units/s", +1, MMB_UNIT_RATE, false},
-    [MMB_COL_PER_THREAD] = {"per_thread_units_per_second", "units/s per thread", +1, MMB_UNIT_RATE,
+    [MMB_COL_THROUGHPUT] = {"work_units_per_second", "work_units_per_second", NULL, false},
+    [MMB_COL_PER_THREAD] = {"per_thread_units_per_second", "per_thread_units_per_second", NULL,
                             true},
-    [MMB_COL_SCALING] = {"scaling_efficiency", "scaling efficiency", +1, MMB_UNIT_RATIO, true},
-    [MMB_COL_PAUSE_P99] = {"pause_p99_ns", "p99 pause", -1, MMB_UNIT_NS, false},
-    [MMB_COL_PAUSE_MAX] = {"pause_max_ns", "max pause", -1, MMB_UNIT_NS, false},
-    [MMB_COL_MMU_10MS] = {"mmu_10ms", "MMU 10 ms", +1, MMB_UNIT_RATIO, false},
-    [MMB_COL_PEAK_RSS] = {"peak_rss_bytes", "peak RSS", -1, MMB_UNIT_BYTES, false},
-    [MMB_COL_BYTES_PER_OBJ] = {"bytes_per_object", "bytes/object", -1, MMB_UNIT_BYTES, false},
-    [MMB_COL_MEMORY_LAG] = {"memory_lag_objects", "memory lag (objects)", -1, MMB_UNIT_COUNT,
-                            false},
-    [MMB_COL_LATENCY_P99] = {"latency_p99_ns", "p99 latency", -1, MMB_UNIT_NS, true},
-    [MMB_COL_INCREMENTS] = {"increments", "increments", -1, MMB_UNIT_COUNT, false},
-    [MMB_COL_DECREMENTS] = {"decrements", "decrements", -1, MMB_UNIT_COUNT, false},
-    [MMB_COL_TRAVERSED] = {"objects_traversed", "objects traversed", -1, MMB_UNIT_COUNT, false},
-    [MMB_COL_COLLECTIONS] = {"collections", "collections", -1, MMB_UNIT_COUNT, false},
+    [MMB_COL_SCALING] = {"scaling_efficiency", "scaling_efficiency", NULL, true},
+    [MMB_COL_PAUSE_P99] = {"pause_p99_ns", "pause_p99_ns", NULL, false},
+    [MMB_COL_PAUSE_MAX] = {"pause_max_ns", "pause_max_ns", NULL, false},
+    [MMB_COL_MMU_10MS] = {"mmu_10ms", "mmu_10ms", NULL, false},
+    [MMB_COL_PEAK_RSS] = {"peak_rss_bytes", "peak_rss_bytes", NULL, false},
+    /* heap_bytes_per_object where the workload measures it, else peak_rss_bytes_per_work_unit */
+    [MMB_COL_BYTES_PER_OBJ] = {"bytes_per_object", "heap_bytes_per_object", "bytes/object", false},
+    [MMB_COL_MEMORY_LAG] = {"memory_lag_objects", "memory_lag_objects", NULL, false},
+    [MMB_COL_LATENCY_P99] = {"latency_p99_ns", "latency_p99_ns", NULL, true},
+    [MMB_COL_INCREMENTS] = {"increments", "increments", NULL, false},
+    [MMB_COL_DECREMENTS] = {"decrements", "decrements", NULL, false},
+    [MMB_COL_TRAVERSED] = {"objects_traversed", "objects_traversed", NULL, false},
+    /* collections_full + collections_young */
+    [MMB_COL_COLLECTIONS] = {"collections", "collections_full", "collections", false},
 };
+
+const char *const mmb_report_kinds[MMB_REPORT_KINDS] = {"full", "young", "cascade"};
+
+const mmb_metric *mmb_report_metric(int c) {
+    static const mmb_metric none = {"", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, -1, "?"};
+    const mmb_metric *m = mmb_metric_find(mmb_report_columns[c].metric);
+    return m ? m : &none;
+}
 
 /* Families in the order the tables show them; others follow in order of appearance. */
 static const char *const family_order[] = {"many-small", "cycle-heavy", "pause-sensitive",
@@ -135,8 +145,25 @@ void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
 
 const char *mmb_report_title(const mmb_report_table *t, int c) {
     if (c == MMB_COL_BYTES_PER_OBJ)
-        return t->heap_bytes_per_object ? "heap bytes/object" : "RSS bytes/unit";
-    return mmb_report_columns[c].title;
+        return mmb_metric_find(t->heap_bytes_per_object ? "heap_bytes_per_object"
+                                                        : "peak_rss_bytes_per_work_unit")
+            ->title;
+    return mmb_report_columns[c].title ? mmb_report_columns[c].title : mmb_report_metric(c)->title;
+}
+
+void mmb_report_cell(const mmb_report_row *row, int c, char *buf, size_t n) {
+    mmb_report_format(row->value[c], mmb_report_metric(c)->unit, buf, n);
+    size_t len = strlen(buf);
+    if (c == MMB_COL_PAUSE_MAX && row->pause_max_kind && row->value[c] > 0 && len < n)
+        snprintf(buf + len, n - len, " (%s)", row->pause_max_kind);
+}
+
+void mmb_report_kind_cells(const mmb_report_row *row, int k, char *count, char *p99, char *max,
+                           size_t n) {
+    bool any = row->kind_count[k] > 0;
+    mmb_report_format(row->kind_count[k], MMB_UNIT_COUNT, count, n);
+    mmb_report_format(any ? row->kind_p99_ns[k] : NAN, MMB_UNIT_NS, p99, n);
+    mmb_report_format(any ? row->kind_max_ns[k] : NAN, MMB_UNIT_NS, max, n);
 }
 
 int mmb_report_manager_index(const mmb_report *r, const char *manager) {
@@ -196,14 +223,16 @@ static int cmp_bucket(const void *a, const void *b) {
     return cmp_double(&((const bucket *)a)->low_ns, &((const bucket *)b)->low_ns);
 }
 
-/* Pools the full and young collection histograms of every repetition into one spectrum. */
+/* Pools every kind's histogram (collections and cascades) of every repetition into one
+ * spectrum. */
 static void pool_pauses(mmb_report_row *row, json_t *entries) {
     size_t cap = 0, n = 0, i;
     json_t *e;
     json_array_foreach(entries, i, e) {
         json_t *pauses = json_object_get(json_object_get(e, "mmbench"), "pauses");
-        cap += json_array_size(json_object_get(json_object_get(pauses, "full"), "buckets"));
-        cap += json_array_size(json_object_get(json_object_get(pauses, "young"), "buckets"));
+        for (int k = 0; k < MMB_REPORT_KINDS; k++)
+            cap += json_array_size(
+                json_object_get(json_object_get(pauses, mmb_report_kinds[k]), "buckets"));
     }
     bucket *all = mmb_xcalloc(cap, sizeof *all);
     int reps = 0;
@@ -211,9 +240,8 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
     static const char *const point_keys[5] = {"p50_ns", "p90_ns", "p99_ns", "p99_9_ns", "max_ns"};
     json_array_foreach(entries, i, e) {
         json_t *pauses = json_object_get(json_object_get(e, "mmbench"), "pauses");
-        static const char *const kinds[] = {"full", "young"};
-        for (int k = 0; k < 2; k++) {
-            json_t *h = json_object_get(pauses, kinds[k]);
+        for (int k = 0; k < MMB_REPORT_KINDS; k++) {
+            json_t *h = json_object_get(pauses, mmb_report_kinds[k]);
             double mx = number(json_object_get(h, "max_ns"));
             if (isfinite(mx) && mx > row->pause_max_ns)
                 row->pause_max_ns = mx;
@@ -225,7 +253,9 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
                     all[n++] = (bucket){low, count};
             }
         }
-        json_t *coll = json_object_get(pauses, "collections");
+        json_t *coll = json_object_get(pauses, "all"); /* else written before cascades counted */
+        if (!coll)
+            coll = json_object_get(pauses, "collections");
         if (reps < 64 && number(json_object_get(coll, "count")) > 0) {
             for (int p = 0; p < 5; p++)
                 points[p][reps] = number(json_object_get(coll, point_keys[p]));
@@ -249,10 +279,71 @@ static void pool_pauses(mmb_report_row *row, json_t *entries) {
     free(all);
 }
 
+/* One repetition's headline pauses: every pause the mutator saw, and the kind of the longest.
+ * From mmbench.pauses.all when the run wrote it; results written before then have collection
+ * pauses only in pause_p99_ns and pause_max_ns, so the summary is rebuilt from the per-kind
+ * histograms exactly as run computes it (hist.h); without a cascade histogram, unknown (NAN).
+ * Without any per-kind histograms (plain Google Benchmark output), the counters. */
+static void entry_pauses(json_t *e, double *p99_ns, double *max_ns, const char **kind) {
+    json_t *pauses = json_object_get(json_object_get(e, "mmbench"), "pauses");
+    json_t *all = json_object_get(pauses, "all");
+    *kind = NULL;
+    if (all || !pauses) {
+        *p99_ns = all ? number(json_object_get(all, "p99_ns"))
+                      : number(json_object_get(e, "pause_p99_ns"));
+        *max_ns = all ? number(json_object_get(all, "max_ns"))
+                      : number(json_object_get(e, "pause_max_ns"));
+        *kind = json_string_value(json_object_get(pauses, "longest_kind"));
+        return;
+    }
+    if (!json_object_get(pauses, "cascade")) {
+        *p99_ns = *max_ns = NAN; /* no cascade histogram: every pause is not known */
+        return;
+    }
+    mmb_hist *h = mmb_xcalloc(1, sizeof *h);
+    mmb_hist_init(h);
+    double longest = 0;
+    for (int k = 0; k < MMB_REPORT_KINDS; k++) {
+        json_t *kh = json_object_get(pauses, mmb_report_kinds[k]);
+        double count = number(json_object_get(kh, "count"));
+        if (!(count > 0))
+            continue;
+        double lo = number(json_object_get(kh, "min_ns")),
+               hi = number(json_object_get(kh, "max_ns"));
+        if (isfinite(lo) && lo < (double)h->min)
+            h->min = (uint64_t)lo;
+        if (isfinite(hi) && hi > (double)h->max)
+            h->max = (uint64_t)hi;
+        if (isfinite(hi) && (!*kind || hi > longest)) {
+            longest = hi;
+            *kind = mmb_report_kinds[k];
+        }
+        size_t j;
+        json_t *bk;
+        json_array_foreach(json_object_get(kh, "buckets"), j, bk) {
+            double low = number(json_array_get(bk, 0)), n = number(json_array_get(bk, 1));
+            if (isfinite(low) && low >= 0 && isfinite(n) && n > 0) {
+                h->counts[mmb_hist_index((uint64_t)low)] += (uint64_t)n;
+                h->count += (uint64_t)n;
+            }
+        }
+    }
+    *p99_ns = mmb_hist_percentile(h, 99);
+    *max_ns = h->count ? (double)h->max : 0;
+    free(h);
+}
+
 /* One repetition's value of column c; NAN when the entry does not have it. */
 static double entry_value(json_t *e, int c, bool *heap_bytes) {
     json_t *det = json_object_get(json_object_get(e, "mmbench"), "deterministic");
     switch (c) {
+    case MMB_COL_PAUSE_P99:
+    case MMB_COL_PAUSE_MAX: {
+        double p99, mx;
+        const char *kind;
+        entry_pauses(e, &p99, &mx, &kind);
+        return c == MMB_COL_PAUSE_P99 ? p99 : mx;
+    }
     case MMB_COL_PER_THREAD: /* every cell has it; only threaded workloads' tables show it */
         if (!json_object_get(json_object_get(json_object_get(e, "mmbench"), "params"), "threads"))
             return NAN;
@@ -310,6 +401,29 @@ static void summarise(mmb_report_row *row, const pending *p, const char *first_e
             v[i] = entry_value(json_array_get(p->entries, i), c, &row->heap_bytes_per_object);
         row->value[c] = median(v, (int)n);
     }
+    const char **kinds = mmb_xcalloc(n, sizeof *kinds);
+    for (size_t i = 0; i < n; i++) {
+        double p99;
+        entry_pauses(json_array_get(p->entries, i), &p99, &v[i], &kinds[i]);
+        if (!isfinite(v[i]))
+            v[i] = 0;
+    }
+    row->pause_max_kind = mmb_pause_kind_at_median(v, kinds, (int)n);
+    free(kinds);
+    static const char *const kind_keys[3] = {"count", "p99_ns", "max_ns"};
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        for (int f = 0; f < 3; f++) {
+            for (size_t i = 0; i < n; i++) {
+                json_t *pauses = json_object_get(
+                    json_object_get(json_array_get(p->entries, i), "mmbench"), "pauses");
+                v[i] = number(
+                    json_object_get(json_object_get(pauses, mmb_report_kinds[k]), kind_keys[f]));
+            }
+            double m = median(v, (int)n);
+            *(f == 0   ? &row->kind_count[k]
+              : f == 1 ? &row->kind_p99_ns[k]
+                       : &row->kind_max_ns[k]) = m;
+        }
     json_t *mmu = json_object_get(mm, "mmu");
     row->nmmu = (int)json_array_size(mmu);
     if (row->nmmu > MMB_REPORT_MMU_MAX)
@@ -474,7 +588,7 @@ static void finish_tables(mmb_report *r) {
         }
 
         for (int c = 0; c < MMB_COL_COUNT; c++) {
-            int better = mmb_report_columns[c].better, finite = 0;
+            int better = (int)mmb_report_metric(c)->better, finite = 0;
             double best = NAN, worst = NAN;
             for (int i = 0; i < tb->nrows; i++) {
                 double v = rows[i].value[c];
@@ -496,6 +610,9 @@ static void finish_tables(mmb_report *r) {
             for (int i = 0; i < tb->nrows && finite > 1; i++)
                 rows[i].best[c] = rows[i].value[c] == best;
         }
+        for (int i = 0; i < tb->nrows; i++)
+            for (int k = 0; k < MMB_REPORT_KINDS; k++)
+                tb->has_kind[k] |= rows[i].kind_count[k] > 0;
     }
     for (int i = 0; i < r->nrows; i++)
         if (mmb_report_manager_index(r, r->rows[i].manager) < 0)
@@ -629,12 +746,16 @@ static const char report_help[] =
     "\n"
     "Tables of one or more `mmbench run --out` results: per workload family, one table per\n"
     "workload (and scale and parameters when several), managers as rows; each value the median\n"
-    "over the cell's repetitions. Columns: throughput (work units/s), p99 and max collection\n"
-    "pause, MMU at 10 ms, peak RSS, bytes per object (heap bytes per live object where the\n"
-    "workload measures it, else peak RSS per work unit), memory lag, p99 request latency\n"
+    "over the cell's repetitions. Columns: throughput (work units/s), p99 and max pause, MMU\n"
+    "at 10 ms, peak RSS, bytes per object (heap bytes per live object where the workload\n"
+    "measures it, else peak RSS per work unit), memory lag, p99 request latency\n"
     "(pause-sensitive workloads), and the deterministic counters: increments, decrements,\n"
-    "objects traversed, collections (full + young). The best value of each column is marked:\n"
-    "highest throughput and MMU, lowest of the rest. Several files are merged: their cells\n"
+    "objects traversed, collections (full + young). Pauses are every pause the mutator saw:\n"
+    "full and young collections and refcount cascades at or above the cascade threshold, with\n"
+    "the kind of the longest beside the max pause; a table of pauses by kind follows each\n"
+    "table. Units, directions and titles come from the metric registry (harness/metrics.c):\n"
+    "the best value of each column is marked, highest throughput and MMU, lowest of the rest.\n"
+    "Several files are merged: their cells\n"
     "appended, their contexts (machine and build) listed when they differ.\n"
     "\n"
     "  --format F   md (default): Markdown, the best value in bold\n"

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "metrics.h"
+
 /* Returns the exit status: 0 ok, 1 the output could not be written, 2 bad usage or bad input.
  * argv[0] is "report". */
 int mmb_report_main(int argc, char **argv);
@@ -20,8 +22,8 @@ enum {
     MMB_COL_THROUGHPUT,    /* work_units_per_second; higher is better */
     MMB_COL_PER_THREAD,    /* per_thread_units_per_second (threaded workloads only) */
     MMB_COL_SCALING,       /* scaling_efficiency against one thread (threaded workloads only) */
-    MMB_COL_PAUSE_P99,     /* pause_p99_ns (collections); lower is better */
-    MMB_COL_PAUSE_MAX,     /* pause_max_ns */
+    MMB_COL_PAUSE_P99,     /* pause_p99_ns: every pause (collections and cascades) */
+    MMB_COL_PAUSE_MAX,     /* pause_max_ns, with the kind of the longest beside it */
     MMB_COL_MMU_10MS,      /* mmu_10ms; higher is better */
     MMB_COL_PEAK_RSS,      /* peak_rss_bytes */
     MMB_COL_BYTES_PER_OBJ, /* heap_bytes_per_object, else peak_rss_bytes_per_work_unit */
@@ -34,23 +36,22 @@ enum {
     MMB_COL_COUNT
 };
 
-typedef enum {
-    MMB_UNIT_RATE,
-    MMB_UNIT_NS,
-    MMB_UNIT_RATIO,
-    MMB_UNIT_BYTES,
-    MMB_UNIT_COUNT
-} mmb_unit;
-
+/* A column's unit, direction and title come from the metric registry (metrics.h). */
 typedef struct mmb_report_column {
-    const char *key;   /* the CSV header and the JSON counter */
-    const char *title; /* the table header */
-    int better;        /* +1 higher is better, -1 lower is better */
-    mmb_unit unit;     /* how the tables format it */
-    bool optional;     /* shown in a table only when some row has it */
+    const char *key;    /* the CSV header; the JSON counter unless derived (report.c) */
+    const char *metric; /* its registry row: for a derived column, the one it is made of */
+    const char *title;  /* NULL: the registry row's title */
+    bool optional;      /* shown in a table only when some row has it */
 } mmb_report_column;
 
 extern const mmb_report_column mmb_report_columns[MMB_COL_COUNT];
+
+/* Column c's registry row (never NULL: a test checks every column has one). */
+const mmb_metric *mmb_report_metric(int c);
+
+/* The pause kinds, as the JSON names them under mmbench.pauses. */
+#define MMB_REPORT_KINDS 3
+extern const char *const mmb_report_kinds[MMB_REPORT_KINDS];
 
 #define MMB_REPORT_MMU_MAX 16
 
@@ -64,8 +65,12 @@ typedef struct mmb_report_row {
     char error[256];                /* the first error_message, "" when none */
     double value[MMB_COL_COUNT];    /* medians; NAN when absent */
     bool best[MMB_COL_COUNT];
+    const char *pause_max_kind; /* the kind of the longest pause (beside max pause), or NULL */
+    /* Per kind (mmb_report_kinds): medians over repetitions of the count, p99 and max. */
+    double kind_count[MMB_REPORT_KINDS], kind_p99_ns[MMB_REPORT_KINDS],
+        kind_max_ns[MMB_REPORT_KINDS];
     bool heap_bytes_per_object; /* MMB_COL_BYTES_PER_OBJ came from heap_bytes_per_object */
-    /* The pause spectrum: full and young collection pauses of all repetitions pooled. */
+    /* The pause spectrum: every pause (all kinds) of all repetitions pooled. */
     double *pause_low_ns, *pause_count; /* npause buckets sorted by low_ns, owned */
     int npause;
     double pause_total, pause_max_ns;
@@ -81,7 +86,8 @@ typedef struct mmb_report_table {
     const char *family;
     int first_row, nrows; /* rows[first_row .. first_row + nrows) */
     bool has_column[MMB_COL_COUNT];
-    bool heap_bytes_per_object; /* its bytes/object are heap bytes per live object */
+    bool heap_bytes_per_object;      /* its bytes/object are heap bytes per live object */
+    bool has_kind[MMB_REPORT_KINDS]; /* some row paused with this kind */
 } mmb_report_table;
 
 typedef struct mmb_report_file {
@@ -116,6 +122,15 @@ const char *mmb_report_title(const mmb_report_table *t, int c);
 
 /* Human formatting of a value of `unit` ("-" when NAN). */
 void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n);
+
+/* Row i's value of column c as the tables show it: formatted, with the pause kind beside the max
+ * pause ("5.00 s (cascade)"). */
+void mmb_report_cell(const mmb_report_row *row, int c, char *buf, size_t n);
+
+/* Row's pauses of kind k as the by-kind tables show them: the count, p99 and max ("-" when the
+ * row had none of that kind). Each buffer holds n bytes. */
+void mmb_report_kind_cells(const mmb_report_row *row, int k, char *count, char *p99, char *max,
+                           size_t n);
 
 /* The renderers: each returns 0, or -1 when writing to out failed. */
 int mmb_report_write_md(const mmb_report *r, FILE *out);

@@ -1,6 +1,7 @@
 /* `mmbench report --format csv` (report.h): one row per cell, every column, raw medians in base
- * units (ns, bytes, counts); `best` lists the columns whose value is the best in the cell's
- * table. Quoting as RFC 4180. */
+ * units (ns, bytes, counts), the kind of the longest pause, and per kind the count, p99 and max
+ * pause; `best` lists the columns whose value is the best in the cell's table. Quoting as
+ * RFC 4180. */
 #include "report.h"
 
 #include <math.h>
@@ -38,7 +39,12 @@ int mmb_report_write_csv(const mmb_report *r, FILE *out) {
         fprintf(out, ",%s", mmb_report_columns[c].key);
         if (c == MMB_COL_BYTES_PER_OBJ)
             fputs(",bytes_per_object_source", out);
+        if (c == MMB_COL_PAUSE_MAX)
+            fputs(",pause_max_kind", out);
     }
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        fprintf(out, ",pauses_%s_count,pauses_%s_p99_ns,pauses_%s_max_ns", mmb_report_kinds[k],
+                mmb_report_kinds[k], mmb_report_kinds[k]);
     fputs(",best\n", out);
     for (int i = 0; i < r->nrows; i++) {
         const mmb_report_row *row = &r->rows[i];
@@ -69,6 +75,20 @@ int mmb_report_write_csv(const mmb_report *r, FILE *out) {
                       : row->heap_bytes_per_object ? ",heap_bytes_per_object"
                                                    : ",peak_rss_bytes_per_work_unit",
                       out);
+            if (c == MMB_COL_PAUSE_MAX) {
+                fputc(',', out);
+                if (row->pause_max_kind && row->value[c] > 0)
+                    fputs(row->pause_max_kind, out);
+            }
+        }
+        for (int k = 0; k < MMB_REPORT_KINDS; k++) {
+            bool any = row->kind_count[k] > 0;
+            fputc(',', out);
+            put_number(out, row->kind_count[k]);
+            fputc(',', out);
+            put_number(out, any ? row->kind_p99_ns[k] : NAN);
+            fputc(',', out);
+            put_number(out, any ? row->kind_max_ns[k] : NAN);
         }
         fputc(',', out);
         const char *sep = "";

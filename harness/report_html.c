@@ -33,8 +33,10 @@ static const char page_head[] =
     "p.note{font-size:13px;color:#444;max-width:60em}\n"
     "</style>\n</head>\n<body>\n<h1>mmbench results</h1>\n"
     "<p class=\"note\">Medians over each cell's repetitions (n). <strong>Bold</strong>: the best "
-    "value in its column (highest work units/s and MMU, lowest otherwise). Pauses are collection "
-    "pauses (full and young); MMU is the bounded minimum mutator utilisation.</p>\n";
+    "value in its column (highest work units/s and MMU, lowest otherwise). Pauses are every pause "
+    "the mutator saw: full and young collections and refcount cascades at or above the cascade "
+    "threshold, with the kind of the longest beside the max pause; pauses by kind follow each "
+    "table. MMU is the bounded minimum mutator utilisation.</p>\n";
 
 /* ---- the pause percentile spectrum ---------------------------------------------------------- */
 
@@ -115,10 +117,10 @@ static void write_spectrum(const mmb_report *r, const mmb_report_table *tb, FILE
     }
     mmb_svg_legend(&s, names, colors, nseries);
     mmb_svg_end(&s);
-    fputs("<figcaption>Collection pauses (full and young) of all repetitions pooled; "
-          "percentiles on a log(1/(1-p)) axis.",
+    fputs("<figcaption>Every pause (collections and refcount cascades at or above the cascade "
+          "threshold) of all repetitions pooled; percentiles on a log(1/(1-p)) axis.",
           out);
-    const char *sep = " No collections: ";
+    const char *sep = " No pauses: ";
     for (int i = 0; i < tb->nrows; i++) {
         bool plotted = false;
         for (int k = 0; k < nseries; k++)
@@ -255,11 +257,42 @@ static void write_table(const mmb_report *r, const mmb_report_table *tb, FILE *o
         for (int c = 0; c < MMB_COL_COUNT; c++) {
             if (!tb->has_column[c])
                 continue;
-            char v[64];
-            mmb_report_format(row->value[c], mmb_report_columns[c].unit, v, sizeof v);
+            char v[96];
+            mmb_report_cell(row, c, v, sizeof v);
             fprintf(out,
                     row->best[c] ? "<td class=\"best\"><strong>%s</strong></td>" : "<td>%s</td>",
                     v);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
+}
+
+/* The table's pauses by kind, for the kinds some row had. */
+static void write_kinds(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    int shown = 0;
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        shown += tb->has_kind[k];
+    if (!shown)
+        return;
+    fputs("<p class=\"note\">Pauses by kind (medians over repetitions; n: pauses in a "
+          "repetition):</p>\n<table class=\"r k\"><thead><tr><th>manager</th>",
+          out);
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        if (tb->has_kind[k])
+            fprintf(out, "<th>%s n</th><th>%s p99</th><th>%s max</th>", mmb_report_kinds[k],
+                    mmb_report_kinds[k], mmb_report_kinds[k]);
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
+        fputs("<tr><td class=\"m\">", out);
+        mmb_html_escape(out, r->rows[i].label);
+        fputs("</td>", out);
+        for (int k = 0; k < MMB_REPORT_KINDS; k++) {
+            char n[64], p99[64], mx[64];
+            if (!tb->has_kind[k])
+                continue;
+            mmb_report_kind_cells(&r->rows[i], k, n, p99, mx, sizeof n);
+            fprintf(out, "<td>%s</td><td>%s</td><td>%s</td>", n, p99, mx);
         }
         fputs("</tr>\n", out);
     }
@@ -308,6 +341,7 @@ int mmb_report_write_html(const mmb_report *r, FILE *out) {
         mmb_html_escape(out, tb->title);
         fputs("</h3>\n", out);
         write_table(r, tb, out);
+        write_kinds(r, tb, out);
         fputs("<div class=\"charts\">\n", out);
         write_spectrum(r, tb, out);
         write_mmu(r, tb, out);

@@ -35,11 +35,45 @@ static void md_field(void *ctx, const char *label, const char *value) {
     fputs("\n", out);
 }
 
+/* The table's pauses by kind, for the kinds some row had. */
+static void md_kinds(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    int shown = 0;
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        shown += tb->has_kind[k];
+    if (!shown)
+        return;
+    fputs("\nPauses by kind (medians over repetitions; n: pauses in a repetition):\n\n| manager |",
+          out);
+    for (int k = 0; k < MMB_REPORT_KINDS; k++)
+        if (tb->has_kind[k])
+            fprintf(out, " %s n | %s p99 | %s max |", mmb_report_kinds[k], mmb_report_kinds[k],
+                    mmb_report_kinds[k]);
+    fputs("\n| --- |", out);
+    for (int k = 0; k < shown; k++)
+        fputs(" ---: | ---: | ---: |", out);
+    fputs("\n", out);
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
+        fputs("| ", out);
+        put_md(out, r->rows[i].label);
+        fputs(" |", out);
+        for (int k = 0; k < MMB_REPORT_KINDS; k++) {
+            char n[64], p99[64], mx[64];
+            if (!tb->has_kind[k])
+                continue;
+            mmb_report_kind_cells(&r->rows[i], k, n, p99, mx, sizeof n);
+            fprintf(out, " %s | %s | %s |", n, p99, mx);
+        }
+        fputs("\n", out);
+    }
+}
+
 int mmb_report_write_md(const mmb_report *r, FILE *out) {
     fputs("# mmbench results\n\n"
           "Medians over each cell's repetitions (n). **Bold**: the best value in its column "
-          "(highest work units/s and MMU, lowest otherwise). Pauses are collection pauses "
-          "(full and young); MMU is the bounded minimum mutator utilisation over 10 ms windows.\n",
+          "(highest work units/s and MMU, lowest otherwise). Pauses are every pause the mutator "
+          "saw: full and young collections and refcount cascades at or above the cascade "
+          "threshold, with the kind of the longest beside the max pause; pauses by kind follow "
+          "each table. MMU is the bounded minimum mutator utilisation over 10 ms windows.\n",
           out);
     const char *family = NULL;
     for (int t = 0; t < r->ntables; t++) {
@@ -69,12 +103,13 @@ int mmb_report_write_md(const mmb_report *r, FILE *out) {
             for (int c = 0; c < MMB_COL_COUNT; c++) {
                 if (!tb->has_column[c])
                     continue;
-                char v[64];
-                mmb_report_format(row->value[c], mmb_report_columns[c].unit, v, sizeof v);
+                char v[96];
+                mmb_report_cell(row, c, v, sizeof v);
                 fprintf(out, row->best[c] ? " **%s** |" : " %s |", v);
             }
             fputs("\n", out);
         }
+        md_kinds(r, tb, out);
         for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++)
             if (*r->rows[i].error) {
                 fputs("\nFailed: ", out);

@@ -7,6 +7,7 @@
 #include "flags.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -211,51 +212,27 @@ static int plan_pairwise(hwloc_topology_t topo, mmb_placement kind, int threads,
     return found == threads ? 0 : -1;
 }
 
-/* Round-robin across packages; inside each, one PU per core before any core's second PU. */
-static int plan_spread(hwloc_topology_t topo, const counts *c, int threads, int *pus_out) {
-    int groups = c->packages > 0 ? c->packages : 1;
-    hwloc_obj_t *order = malloc((size_t)c->pus * sizeof *order);
-    int *start = calloc((size_t)groups + 1, sizeof *start);
-    int *next = calloc((size_t)groups, sizeof *next);
-    if (!order || !start || !next) {
-        free(order);
-        free(start);
-        free(next);
+/* hwloc's own distribution (hwloc_distrib): the threads are split over the root's children in
+ * proportion to their PUs, and so on down every level of the tree - packages, NUMA nodes,
+ * caches, cores, SMT siblings - so that each thread gets as much of the machine to itself as
+ * the count allows; each thread takes the first PU of the subtree it was given. */
+static int plan_spread(hwloc_topology_t topo, int threads, int *pus_out) {
+    hwloc_bitmap_t *sets = calloc((size_t)threads, sizeof *sets);
+    if (!sets)
         return -1;
+    hwloc_obj_t root = hwloc_get_root_obj(topo);
+    int rc = hwloc_distrib(topo, &root, 1, sets, (unsigned)threads, INT_MAX, 0);
+    for (int i = 0; i < threads; i++) {
+        int pu = -1;
+        if (rc == 0 && sets[i] && hwloc_bitmap_singlify(sets[i]) == 0)
+            pu = hwloc_bitmap_first(sets[i]);
+        if (pu < 0)
+            rc = -1;
+        pus_out[i] = pu;
+        hwloc_bitmap_free(sets[i]);
     }
-    /* order[start[g] .. start[g+1]) holds package g's PUs, sibling rank major, core minor. */
-    int len = 0;
-    for (int g = 0; g < groups; g++) {
-        hwloc_const_cpuset_t set =
-            c->packages > 0 ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, (unsigned)g)->cpuset
-                            : hwloc_topology_get_topology_cpuset(topo);
-        start[g] = len;
-        for (int rank = 0; rank < c->max_pus_per_core; rank++) {
-            hwloc_obj_t core = NULL;
-            while ((core = hwloc_get_next_obj_inside_cpuset_by_type(topo, set, HWLOC_OBJ_CORE,
-                                                                    core)) != NULL) {
-                hwloc_obj_t pu = hwloc_get_obj_inside_cpuset_by_type(topo, core->cpuset,
-                                                                     HWLOC_OBJ_PU, (unsigned)rank);
-                if (pu && len < c->pus)
-                    order[len++] = pu;
-            }
-        }
-    }
-    start[groups] = len;
-    int placed = 0;
-    for (int g = 0; placed < threads; g = (g + 1) % groups) {
-        bool any = false;
-        for (int k = 0; k < groups && !any; k++)
-            any = start[k] + next[k] < start[k + 1];
-        if (!any)
-            break;
-        if (start[g] + next[g] < start[g + 1])
-            pus_out[placed++] = (int)order[start[g] + next[g]++]->os_index;
-    }
-    free(order);
-    free(start);
-    free(next);
-    return placed == threads ? 0 : -1;
+    free(sets);
+    return rc;
 }
 
 int mmb_placement_plan(hwloc_topology_t topo, mmb_placement kind, int threads, int *pus_out,
@@ -273,8 +250,8 @@ int mmb_placement_plan(hwloc_topology_t topo, mmb_placement kind, int threads, i
             pus_out[i] = (int)hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i)->os_index;
         return 0;
     case MMB_PLACE_SPREAD:
-        if (plan_spread(topo, &c, threads, pus_out) != 0)
-            return fail(why, n, "out of memory, or PUs outside any core");
+        if (plan_spread(topo, threads, pus_out) != 0)
+            return fail(why, n, "hwloc_distrib failed (out of memory?)");
         return 0;
     default:
         if (threads < 2)

@@ -12,7 +12,7 @@
  * between every pair of threads, classified by the PUs' common ancestors. */
 typedef enum mmb_placement {
     MMB_PLACE_COMPACT,       /* PUs in logical order */
-    MMB_PLACE_SPREAD,        /* round-robin across packages, then cores, then SMT siblings */
+    MMB_PLACE_SPREAD,        /* hwloc_distrib: evenly over every level of the tree */
     MMB_PLACE_SMT_PAIR,      /* PUs of one core */
     MMB_PLACE_SAME_L3,       /* distinct cores under one L3 */
     MMB_PLACE_CROSS_L3,      /* cores under distinct L3s of one package */

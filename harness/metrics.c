@@ -1,0 +1,89 @@
+/* The metric registry (metrics.h): every metric `mmbench run` emits, and Google Benchmark's own,
+ * in one table. A test (unit.metrics_every_emitted_metric_has_a_row) walks a real run's output
+ * and fails on any numeric key without a row here. */
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_LIMIT (-1.0)
+
+/* Exact rows are the deterministic counters (identical in every repetition for a seed: any
+ * change is real, judged without a test, +0% by default). Timed rows vary from run to run. */
+const mmb_metric mmb_metrics[] = {
+    /* Google Benchmark's, per iteration (compare converts time_unit to ns) */
+    {"real_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "time"},
+    {"cpu_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "CPU time"},
+    {"bytes_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "bytes/s"},
+    {"items_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "items/s"},
+    /* throughput and scaling */
+    {"work_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "work units/s"},
+    {"per_thread_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5,
+     "units/s per thread"},
+    {"scaling_efficiency", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, 5, "scaling efficiency"},
+    /* pauses: every pause the mutator saw (collections and cascades at or above the threshold) */
+    {"pause_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 pause"},
+    {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause"},
+    {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms"},
+    /* request latency (pause-sensitive workloads) */
+    {"latency_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 latency"},
+    {"latency_p99_uncorrected_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
+     "p99 latency (uncorrected)"},
+    /* memory */
+    {"peak_rss_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, 10, "peak RSS"},
+    {"peak_rss_bytes_per_work_unit", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
+     "RSS bytes/unit"},
+    {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
+     "heap bytes/object"},
+    {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
+     "header bytes/object"},
+    {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
+     "memory lag (objects)"},
+    /* the deterministic counters */
+    {"increments", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "increments"},
+    {"decrements", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "decrements"},
+    {"objects_traversed", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects traversed"},
+    {"collections_full", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "full collections"},
+    {"collections_young", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "young collections"},
+    {"objects_allocated", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects allocated"},
+    {"freed_by_rc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by refcount"},
+    {"freed_by_gc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by collection"},
+    {"header_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, true, 0, "header bytes"},
+    {"instructions", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "instructions"}, /* callgrind */
+    {"work_units", MMB_UNIT_COUNT, MMB_EITHER_IS_WORSE, true, NO_LIMIT, "work units"},
+};
+const size_t mmb_metric_count = sizeof mmb_metrics / sizeof mmb_metrics[0];
+
+const mmb_metric *mmb_metric_find(const char *name) {
+    for (size_t i = 0; i < mmb_metric_count; i++)
+        if (strcmp(mmb_metrics[i].name, name) == 0)
+            return &mmb_metrics[i];
+    return NULL;
+}
+
+bool mmb_metric_is_bookkeeping(const char *key) {
+    /* "threads" is also run's own counter: the cell's thread count, a setting, not a result. */
+    static const char *const keys[] = {"family_index", "per_family_instance_index",
+                                       "repetitions",  "repetition_index",
+                                       "threads",      "iterations"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *mmb_pause_kind_at_median(const double *max_ns, const char *const *kind, int n) {
+    if (n <= 0)
+        return NULL;
+    /* The rank-n/2 repetition by max (ties by position): a selection, no sort needed. */
+    for (int i = 0; i < n; i++) {
+        int below = 0, equal_before = 0;
+        for (int j = 0; j < n; j++) {
+            below += max_ns[j] < max_ns[i];
+            equal_before += j < i && max_ns[j] == max_ns[i];
+        }
+        if (below + equal_before == n / 2)
+            return kind[i];
+    }
+    return NULL;
+}
