@@ -18,16 +18,6 @@ void mmb_fuzz_kv(const uint8_t *data, size_t size);         /* --param/--option 
 void mmb_fuzz_topology(const uint8_t *data, size_t size);   /* --topology synthetic:DESC */
 void mmb_fuzz_thresholds(const uint8_t *data, size_t size); /* compare --thresholds FILE */
 
-typedef struct mmb_fuzz_target {
-    const char *name; /* its corpus folder under tests/fuzz/ */
-    void (*run)(const uint8_t *data, size_t size);
-} mmb_fuzz_target;
-
-#define MMB_FUZZ_TARGETS                                                                           \
-    {"trace", mmb_fuzz_trace}, {"report", mmb_fuzz_report}, {"compare", mmb_fuzz_compare},         \
-        {"merge", mmb_fuzz_merge}, {"kv", mmb_fuzz_kv}, {"topology", mmb_fuzz_topology},           \
-        {"thresholds", mmb_fuzz_thresholds}
-
 /* Standard output to /dev/null (the commands' tables), once per process. */
 void mmb_fuzz_quiet(void);
 
@@ -38,8 +28,7 @@ const char *mmb_fuzz_path(int slot, const uint8_t *data, size_t size);
 
 /* Splits the input at NUL bytes (which no JSON document holds) into at most max parts; returns
  * how many, with each part's start and length. */
-int mmb_fuzz_split(const uint8_t *data, size_t size, int max, const uint8_t **part,
-                   size_t *len);
+int mmb_fuzz_split(const uint8_t *data, size_t size, int max, const uint8_t **part, size_t *len);
 
 /* A NUL-terminated copy (malloc'd; the caller frees it). */
 char *mmb_fuzz_string(const uint8_t *data, size_t size);

@@ -10,7 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const mmb_fuzz_target targets[] = {MMB_FUZZ_TARGETS};
+typedef struct mmb_fuzz_target {
+    const char *name; /* its corpus folder under tests/fuzz/ */
+    void (*run)(const uint8_t *data, size_t size);
+} mmb_fuzz_target;
+
+static const mmb_fuzz_target targets[] = {
+    {"trace", mmb_fuzz_trace},
+    {"report", mmb_fuzz_report},
+    {"compare", mmb_fuzz_compare},
+    {"merge", mmb_fuzz_merge},
+    {"kv", mmb_fuzz_kv},
+    {"topology", mmb_fuzz_topology},
+    {"thresholds", mmb_fuzz_thresholds},
+};
 
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
