@@ -39,27 +39,35 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t n, const
  * pairwise plans search pairs of PUs, so synthetic descriptions are capped. */
 #define MMB_SYNTHETIC_MAX_PUS 1024
 
-/* An upper bound on the PUs DESC describes: the product of its arities (the numbers after ':' or
- * after any other non-alphanumeric byte, outside attributes in parentheses and memory children in
- * brackets), at most MMB_SYNTHETIC_MAX_PUS + 1. */
+/* Whether the number at p is an attribute's size ("memory=4096", "size=32KB"), not an arity. */
+static bool is_size_value(const char *desc, const char *p) {
+    static const char *const names[] = {"memory=", "size="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t len = strlen(names[i]);
+        if ((size_t)(p - desc) >= len && memcmp(p - len, names[i], len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* An upper bound on the PUs DESC describes: the product of every number in it that does not
+ * follow a letter or a digit, read as hwloc reads arities (strtoull base 0: 0x10 is 16), sizes
+ * of attributes aside; at most MMB_SYNTHETIC_MAX_PUS + 1. Nothing else is skipped as an
+ * attribute: hwloc reads arities after an unclosed '(' (found by fuzzing: "pack(core:441111"). */
 static unsigned synthetic_pus(const char *desc) {
-    unsigned pus = 1, depth = 0;
-    for (const char *p = desc; *p; p++) {
-        if (*p == '(' || *p == '[')
-            depth++;
-        else if ((*p == ')' || *p == ']') && depth)
-            depth--;
-        else if (!depth && *p >= '0' && *p <= '9' &&
-                 (p == desc || !isalnum((unsigned char)p[-1]))) {
-            unsigned arity = 0;
-            for (; p[1] >= '0' && p[1] <= '9'; p++)
-                if (arity <= MMB_SYNTHETIC_MAX_PUS)
-                    arity = arity * 10 + (unsigned)(*p - '0');
-            if (arity <= MMB_SYNTHETIC_MAX_PUS)
-                arity = arity * 10 + (unsigned)(*p - '0');
-            if (arity > 1)
-                pus = arity > MMB_SYNTHETIC_MAX_PUS / pus ? MMB_SYNTHETIC_MAX_PUS + 1 : pus * arity;
+    unsigned pus = 1;
+    for (const char *p = desc; *p;) {
+        if (*p < '0' || *p > '9' || (p > desc && isalnum((unsigned char)p[-1])) ||
+            is_size_value(desc, p)) {
+            p++;
+            continue;
         }
+        char *end;
+        unsigned long long arity = strtoull(p, &end, 0);
+        if (arity > 1)
+            pus = arity > MMB_SYNTHETIC_MAX_PUS / pus ? MMB_SYNTHETIC_MAX_PUS + 1
+                                                      : pus * (unsigned)arity;
+        p = end > p ? end : p + 1;
     }
     return pus;
 }
