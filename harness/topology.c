@@ -51,13 +51,14 @@ static bool is_size_value(const char *desc, const char *p) {
 }
 
 /* An upper bound on the PUs DESC describes: the product of every number in it that does not
- * follow a letter or a digit, read as hwloc reads arities (strtoull base 0: 0x10 is 16), sizes
- * of attributes aside; at most MMB_SYNTHETIC_MAX_PUS + 1. Nothing else is skipped as an
- * attribute: hwloc reads arities after an unclosed '(' (found by fuzzing: "pack(core:441111"). */
+ * follow a letter ("L3", "Group0"), read as hwloc reads arities (strtoull base 0: 0x10 is 16)
+ * and counting what follows where that stops ("0378": 037 and 8), sizes of attributes aside; at
+ * most MMB_SYNTHETIC_MAX_PUS + 1. Nothing else is skipped as an attribute: hwloc reads arities
+ * after an unclosed '('. (Found by fuzzing: "pack(core:441111 pu:1", "2 0378 12".) */
 static unsigned synthetic_pus(const char *desc) {
     unsigned pus = 1;
     for (const char *p = desc; *p;) {
-        if (*p < '0' || *p > '9' || (p > desc && isalnum((unsigned char)p[-1])) ||
+        if (*p < '0' || *p > '9' || (p > desc && isalpha((unsigned char)p[-1])) ||
             is_size_value(desc, p)) {
             p++;
             continue;
