@@ -58,9 +58,13 @@ static bool is_size_value(const char *desc, const char *p) {
 static unsigned synthetic_pus(const char *desc) {
     unsigned pus = 1;
     for (const char *p = desc; *p;) {
-        if (*p < '0' || *p > '9' || (p > desc && isalpha((unsigned char)p[-1])) ||
-            is_size_value(desc, p)) {
+        if (*p < '0' || *p > '9') {
             p++;
+            continue;
+        }
+        if ((p > desc && isalpha((unsigned char)p[-1])) || is_size_value(desc, p)) {
+            while (isalnum((unsigned char)*p)) /* a name ("L3") or a size ("4096", "1GB") */
+                p++;
             continue;
         }
         char *end;
