@@ -341,7 +341,8 @@ static const char topology_help[] =
     "Prints this machine's CPU topology (or another one's, from an hwloc synthetic description\n"
     "such as 'pack:2 numa:2 l3:2 core:4 pu:2' or an XML file from lstopo) and, for each\n"
     "placement, the PU (os_index) each of N threads would run on (default 2), or why the\n"
-    "topology lacks it. Planning only: nothing is bound.\n";
+    "topology lacks it. Planning only: nothing is bound. A synthetic description may have at\n"
+    "most 1024 PUs.\n";
 
 int mmb_topology_main(int argc, char **argv) {
     const char *spec = NULL;
