@@ -1206,3 +1206,10 @@ int mmb_compare_main(int argc, char **argv) {
     free(lim.rules);
     return status;
 }
+
+int mmb_compare_parse_thresholds(char *text, const char *file) {
+    limits lim = {0};
+    int status = parse_limits(text, file, &lim);
+    free(lim.rules);
+    return status;
+}

@@ -30,4 +30,8 @@ int mmb_utest(const double *a, size_t na, const double *b, size_t nb, mmb_utest_
  * bad input. */
 int mmb_compare_main(int argc, char **argv);
 
+/* Parses TEXT (NUL-terminated, modified) as a --thresholds file named FILE in errors: EXIT_OK, or
+ * EXIT_USAGE after one error line. For the fuzz targets (tests/fuzz). */
+int mmb_compare_parse_thresholds(char *text, const char *file);
+
 #endif

@@ -14,6 +14,9 @@
 #include "outfile.h"
 #include "run.h"
 
+/* The most shards a run can be merged from (seen[] has one flag each). */
+#define MAX_SHARDS (1 << 20)
+
 #define merge_error(...) mmb_usage_error("merge", NULL, __VA_ARGS__)
 
 static const char *get_str(json_t *o, const char *a, const char *b) {
@@ -205,6 +208,11 @@ int mmb_merge_main(int argc, char **argv) {
         json_int_t n = json_integer_value(json_object_get(shard, "count"));
         json_t *m0 = json_object_get(json_object_get(docs[0], "context"), "mmbench");
         if (i == 0) {
+            if (n < 1 || n > MAX_SHARDS) { /* found by fuzzing: seen[] was calloc(n + 1) */
+                status = merge_error("%s: shard count %lld out of 1..%d", path, (long long)n,
+                                     MAX_SHARDS);
+                break;
+            }
             count = n;
             cells = json_integer_value(json_object_get(json_object_get(mm, "matrix"), "cells"));
             seen = calloc((size_t)count + 1, sizeof *seen);

@@ -2122,3 +2122,12 @@ int mmb_run_main(int argc, char **argv) {
     run_cleanup(&st);
     return status;
 }
+
+/* parse_dim for the fuzz targets and their regression test (tests/fuzz): the status, and in
+ * *nvalues the number of values parsed (0 on error). */
+int mmb_run_parse_dim(const char *flag, const char *text, int *nvalues) {
+    dim d;
+    int status = parse_dim(flag, text, &d);
+    *nvalues = status == EXIT_OK ? d.nvalues : 0;
+    return status;
+}

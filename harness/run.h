@@ -17,4 +17,8 @@ void mmb_run_print_threads_table(json_t *benchmarks);
  * naming `cmd`) when it cannot. */
 int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd);
 
+/* Parses one `--param`/`--option` value, KEY=VALUE[,VALUE...], as run does (flag names it in the
+ * error line): EXIT_OK with *nvalues set, or EXIT_USAGE. For the fuzz targets (tests/fuzz). */
+int mmb_run_parse_dim(const char *flag, const char *text, int *nvalues);
+
 #endif

@@ -3,15 +3,16 @@
  * ../shared/PLATFORM.md ("hwloc") describes; binding threads is not done here. */
 #include "topology.h"
 
-#include "build_info.h"
-#include "flags.h"
-
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "build_info.h"
+#include "flags.h"
 
 static const char *const placement_names[MMB_PLACE_COUNT] = {
     "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package",
@@ -38,6 +39,48 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t n, const
     return -1;
 }
 
+/* hwloc builds a topology in time quadratic in its PUs (a flat 2048 PUs: 0.4 s here) and the
+ * pairwise plans search pairs of PUs, so synthetic descriptions are capped. */
+#define MMB_SYNTHETIC_MAX_PUS 1024
+
+/* Whether the number at p is an attribute's size ("memory=4096", "size=32KB"), not an arity. */
+static bool is_size_value(const char *desc, const char *p) {
+    static const char *const names[] = {"memory=", "size="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t len = strlen(names[i]);
+        if ((size_t)(p - desc) >= len && memcmp(p - len, names[i], len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* An upper bound on the PUs DESC describes: the product of every number in it that does not
+ * follow a letter ("L3", "Group0"), read as hwloc reads arities (strtoull base 0: 0x10 is 16)
+ * and counting what follows where that stops ("0378": 037 and 8), sizes of attributes aside; at
+ * most MMB_SYNTHETIC_MAX_PUS + 1. Nothing else is skipped as an attribute: hwloc reads arities
+ * after an unclosed '('. (Found by fuzzing: "pack(core:441111 pu:1", "2 0378 12".) */
+static unsigned synthetic_pus(const char *desc) {
+    unsigned pus = 1;
+    for (const char *p = desc; *p;) {
+        if (*p < '0' || *p > '9') {
+            p++;
+            continue;
+        }
+        if ((p > desc && isalpha((unsigned char)p[-1])) || is_size_value(desc, p)) {
+            while (isalnum((unsigned char)*p)) /* a name ("L3") or a size ("4096", "1GB") */
+                p++;
+            continue;
+        }
+        char *end;
+        unsigned long long arity = strtoull(p, &end, 0);
+        if (arity > 1)
+            pus = arity > MMB_SYNTHETIC_MAX_PUS / pus ? MMB_SYNTHETIC_MAX_PUS + 1
+                                                      : pus * (unsigned)arity;
+        p = end > p ? end : p + 1;
+    }
+    return pus;
+}
+
 int mmb_topology_load(const char *spec, hwloc_topology_t *out, char *why, size_t n) {
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0)
@@ -45,6 +88,13 @@ int mmb_topology_load(const char *spec, hwloc_topology_t *out, char *why, size_t
     static const char synthetic[] = "synthetic:";
     if (spec && strncmp(spec, synthetic, sizeof synthetic - 1) == 0) {
         const char *desc = spec + sizeof synthetic - 1;
+        if (synthetic_pus(desc) > MMB_SYNTHETIC_MAX_PUS) {
+            hwloc_topology_destroy(topo);
+            return fail(why, n,
+                        "synthetic description '%s' has more than %d PUs (hint: plan for a smaller "
+                        "machine)",
+                        desc, MMB_SYNTHETIC_MAX_PUS);
+        }
         if (hwloc_topology_set_synthetic(topo, desc) != 0) {
             hwloc_topology_destroy(topo);
             return fail(why, n,
@@ -271,7 +321,8 @@ static const char topology_help[] =
     "Prints this machine's CPU topology (or another one's, from an hwloc synthetic description\n"
     "such as 'pack:2 numa:2 l3:2 core:4 pu:2' or an XML file from lstopo) and, for each\n"
     "placement, the PU (os_index) each of N threads would run on (default 2), or why the\n"
-    "topology lacks it. Planning only: nothing is bound.\n";
+    "topology lacks it. Planning only: nothing is bound. A synthetic description may have at\n"
+    "most 1024 PUs.\n";
 
 int mmb_topology_main(int argc, char **argv) {
     const char *spec = NULL;
