@@ -76,8 +76,8 @@ char *mmb_escape(char *out, size_t out_bytes, const char *in) {
     return out;
 }
 
-static int print_error(int status, const char *where, const char *hint, const char *fmt,
-                       va_list ap) {
+__attribute__((format(printf, 4, 0))) static int
+print_error(int status, const char *where, const char *hint, const char *fmt, va_list ap) {
     char what[2048], e_where[2048], e_what[4096], e_hint[2048];
     vsnprintf(what, sizeof what, fmt, ap);
     mmb_escape(e_what, sizeof e_what, what);
