@@ -934,8 +934,7 @@ static int run_cell(const cell *c, const run_flags *f, const char *path) {
         if (mmb_topology_load(NULL, &st.topo, why, sizeof why) != 0 ||
             mmb_placement_plan(st.topo, (mmb_placement)c->placement, (int)c->threads, st.pus, why,
                                sizeof why) != 0) {
-            fprintf(stderr, "mmbench: error: run: %s: %s\n", c->name, why);
-            return EXIT_FAILED;
+            return mmb_error(EXIT_FAILED, "run", NULL, "%s: %s", c->name, why);
         }
     }
     char *argv[80];
@@ -962,9 +961,8 @@ static int run_cell(const cell *c, const run_flags *f, const char *path) {
     json_t *root = load_gb_json(gb_out, &jerr);
     unlink(gb_out);
     if (!root) {
-        fprintf(stderr, "mmbench: error: run: %s: cannot read Google Benchmark's output: %s\n",
-                c->name, jerr.text);
-        return EXIT_FAILED;
+        return mmb_error(EXIT_FAILED, "run", NULL, "%s: cannot read Google Benchmark's output: %s",
+                         c->name, jerr.text);
     }
     /* Each iteration entry gets its repetition's details; every entry the cell's description. */
     json_t *benchmarks = json_object_get(root, "benchmarks");
@@ -1291,8 +1289,8 @@ static void add_instruction_counts(json_t *root, const char *cg_path, const char
         fclose(in);
     unlink(cg_path);
     if (total < 0) {
-        fprintf(stderr, "mmbench: error: run: %s: no instruction count in callgrind's output\n",
-                cell_name);
+        mmb_error(EXIT_FAILED, "run", NULL, "%s: no instruction count in callgrind's output",
+                  cell_name);
         return;
     }
     size_t k;
@@ -1316,9 +1314,8 @@ static int cell_in_child(const cell *c, const run_flags *f, int argc, char **arg
     *ws = 0;
     pid_t pid = mmb_child_fork();
     if (pid < 0) {
-        fprintf(stderr, "mmbench: error: run: %s: cannot start the cell's process: %s\n", c->name,
-                strerror(errno));
-        return EXIT_FAILED;
+        return mmb_error(EXIT_FAILED, "run", NULL, "%s: cannot start the cell's process: %s",
+                         c->name, strerror(errno));
     }
     if (pid == 0 && f->instructions)
         exec_under_callgrind(argc, argv, c->index, path, cg_path);
@@ -1882,7 +1879,7 @@ static json_t *died_entry(const cell *c, const run_flags *f, int ws, bool tty) {
         snprintf(why, sizeof why, "the cell's process exited with status %d", WEXITSTATUS(ws));
     if (tty)
         fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "mmbench: error: run: %s: %s\n", c->name, why);
+    mmb_error(EXIT_FAILED, "run", NULL, "%s: %s", c->name, why);
     json_t *entry =
         json_pack("{sssssbssso}", "name", c->name, "run_type", "iteration", "error_occurred", 1,
                   "error_message", why, "mmbench", cell_json(c, f));
@@ -1975,8 +1972,8 @@ static int run_cells(const run_flags *f, run_state *st, int argc, char **argv) {
             if (json_is_true(json_object_get(b, "error_occurred"))) {
                 if (tty)
                     fprintf(stderr, "\r\033[K");
-                fprintf(stderr, "mmbench: error: run: %s: %s\n", st->cells[i].name,
-                        json_string_value(json_object_get(b, "error_message")));
+                mmb_error(EXIT_FAILED, "run", NULL, "%s: %s", st->cells[i].name,
+                          json_string_value(json_object_get(b, "error_message")));
                 st->failed = 1;
             }
             json_array_append(st->done[i], b);

@@ -340,15 +340,11 @@ int mmb_topology_main(int argc, char **argv) {
             const char *eq = strchr(arg, '=');
             value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!value) {
-                fprintf(stderr, "mmbench: error: topology: %s needs a value\n", arg);
-                return 2;
+                return mmb_usage_error("topology", NULL, "%s needs a value", arg);
             }
         } else {
-            fprintf(stderr,
-                    "mmbench: error: topology: unexpected argument '%s' (hint: mmbench topology "
-                    "--help)\n",
-                    arg);
-            return 2;
+            return mmb_usage_error("topology", "mmbench topology --help",
+                                   "unexpected argument '%s'", arg);
         }
         if (is_topology) {
             spec = value;
@@ -362,8 +358,7 @@ int mmb_topology_main(int argc, char **argv) {
     hwloc_topology_t topo;
     char why[256];
     if (mmb_topology_load(spec, &topo, why, sizeof why) != 0) {
-        fprintf(stderr, "mmbench: error: topology: %s\n", why);
-        return 2;
+        return mmb_usage_error("topology", NULL, "%s", why);
     }
     int *pus = malloc((size_t)threads * sizeof *pus);
     if (!pus) {
