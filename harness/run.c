@@ -923,6 +923,7 @@ static int run_cell(const cell *c, const run_flags *f, const char *path) {
     char where[sizeof c->name + 8];
     snprintf(where, sizeof where, "run: %s", c->name);
     mmb_set_oom_where(where);
+    mmb_set_out_of_memory_handler(mmb_out_of_memory); /* the managers' too */
     char gb_out[600];
     snprintf(gb_out, sizeof gb_out, "%s.gb", path);
     static cell_state st;

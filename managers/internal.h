@@ -80,6 +80,9 @@ void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager 
 /* Allocates from the harness's allocator, aborting when it fails: managers have no way to report
  * an out-of-memory inside a collection, and a benchmark that runs out is over anyway. */
 void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes);
+/* Out of memory asking A for BYTES: the harness's handler (mmb_set_out_of_memory_handler), else
+ * one line and abort. */
+_Noreturn void mmbi_out_of_memory(const mmb_allocator *a, size_t bytes);
 
 /* A growable stack of object pointers. The first MMBI_STACK_INLINE entries live inside the struct
  * (so short traversals never allocate); beyond that it grows through the heap's allocator.

@@ -2,6 +2,7 @@
  * documented in manager.h and managers/README.md. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -261,13 +262,25 @@ const char *mmb_event_kind_name(mmb_event_kind kind) {
     return "unknown";
 }
 
+static _Atomic(mmb_out_of_memory_fn) out_of_memory_handler;
+
+void mmb_set_out_of_memory_handler(mmb_out_of_memory_fn fn) {
+    atomic_store(&out_of_memory_handler, fn);
+}
+
+void mmbi_out_of_memory(const mmb_allocator *a, size_t bytes) {
+    mmb_out_of_memory_fn fn = atomic_load(&out_of_memory_handler);
+    if (fn)
+        fn(bytes);
+    fprintf(stderr, "mmbench: error: allocator '%s': out of memory allocating %zu bytes\n", a->name,
+            bytes);
+    abort();
+}
+
 void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes) {
     void *p = a->alloc(a->ctx, bytes);
-    if (!p) {
-        fprintf(stderr, "mmbench: error: allocator '%s': out of memory allocating %zu bytes\n",
-                a->name, bytes);
-        abort();
-    }
+    if (!p)
+        mmbi_out_of_memory(a, bytes);
     return p;
 }
 

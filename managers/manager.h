@@ -285,6 +285,12 @@ static inline void mmb_thread_detach(mmb_heap *h) {
 int mmb_heap_create(const mmb_manager *m, const mmb_heap_config *config, mmb_heap **out, char *err,
                     size_t err_bytes);
 
+/* What happens when an allocation a manager cannot do without fails (BYTES asked for): FN, which
+ * does not return, is called instead of the managers' own line and abort. The harness sets it
+ * to name what was running (the cell) and the memory limit in force. NULL restores the default. */
+typedef void (*mmb_out_of_memory_fn)(size_t bytes);
+void mmb_set_out_of_memory_handler(mmb_out_of_memory_fn fn);
+
 /* ---------------------------------------------------------------------------------------------
  * The registry and options.
  * ------------------------------------------------------------------------------------------- */

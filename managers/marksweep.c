@@ -191,11 +191,8 @@ static void ms_incref(mmb_heap *heap, mmb_obj *o) {
     ms_header *r = hdr(o);
     h->stats.increments++;
     if (r->root_count == 0) {
-        if (h->nroots == h->roots_cap && !roots_grow(h)) {
-            fprintf(stderr, "mmbench: error: allocator '%s': out of memory growing roots\n",
-                    h->cfg.allocator.name);
-            abort();
-        }
+        if (h->nroots == h->roots_cap && !roots_grow(h))
+            mmbi_out_of_memory(&h->cfg.allocator, 2 * h->roots_cap * sizeof *h->roots);
         root_add(h, o);
     } else if (r->root_count == MS_ROOT_COUNT_MAX) {
         fprintf(stderr, "mmbench: error: marksweep: over %u references to one object\n",

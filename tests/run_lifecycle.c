@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "internal.h"
 #include "test.h"
 
 extern const char *mmb_test_arg;
@@ -526,5 +527,42 @@ TEST(run_out_of_memory_names_cell_and_limit) {
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: churn/rc/tiny: out of memory allocating "
                              "3221225472 bytes under an address-space limit of 1073741824 bytes "
                              "(ulimit -v) (hint: ");
+    ASSERT_EQ(lines(err), 1);
+}
+
+static void *refuse_alloc(void *ctx, size_t bytes) {
+    (void)ctx, (void)bytes;
+    return NULL;
+}
+
+static void refuse_free(void *ctx, void *p, size_t bytes) {
+    (void)ctx, (void)p, (void)bytes;
+}
+
+/* A manager's own allocation that cannot fail (a work stack, a root table) failing: the line the
+ * harness prints, through the handler run installs in each cell, not the managers' bare one. */
+TEST(run_out_of_memory_in_a_manager_names_the_cell) {
+    char path[] = "/tmp/mmbench-oom-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        mmb_set_oom_where("run: rings/marksweep/tiny");
+        mmb_set_out_of_memory_handler(mmb_out_of_memory);
+        const mmb_allocator refusing = {"refusing", NULL, refuse_alloc, refuse_free};
+        mmbi_alloc_or_die(&refusing, 4096);
+        _exit(0);
+    }
+    int ws;
+    ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+    ASSERT_TRUE(WIFEXITED(ws));
+    ASSERT_EQ(WEXITSTATUS(ws), 1);
+    char *err = slurp(path);
+    unlink(path);
+    close(fd);
+    ASSERT_STR_CONTAINS(err, "mmbench: error: run: rings/marksweep/tiny: out of memory allocating "
+                             "4096 bytes under ");
     ASSERT_EQ(lines(err), 1);
 }
