@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -221,9 +222,15 @@ TEST(outfile_refuses_what_is_not_a_regular_file) {
     ASSERT_EQ(bind(s, (struct sockaddr *)&addr, sizeof addr), 0);
     expect_refused(at("sock"), "is a socket");
     close(s);
-    /* Read, never written: a character device is refused before anything is opened. */
-    ASSERT_EQ(capture(check, "/dev/null"), EXIT_USAGE);
-    ASSERT_STR_CONTAINS(captured, "/dev/null: is a character device, not a regular file");
+    /* A character device of the test's own, made in its directory with the null device's numbers
+     * (root only; nothing under /dev is touched): refused, and still a device afterwards. */
+    if (mknod(at("null"), S_IFCHR | 0600, makedev(1, 3)) == 0) {
+        expect_refused(at("null"), "is a character device, not a regular file");
+        ASSERT_EQ(lstat(at("null"), &st), 0);
+        ASSERT_TRUE(S_ISCHR(st.st_mode));
+    } else {
+        fprintf(stderr, "note: mknod not permitted here: the character-device case is not run\n");
+    }
     remove_dir();
 }
 
@@ -237,9 +244,6 @@ TEST(outfile_refuses_a_missing_or_unusable_directory) {
     expect_refused(at("sub/"), "names a directory");
     ASSERT_EQ(capture(check, ""), EXIT_USAGE);
     ASSERT_STR_CONTAINS(captured, "--out: the path is empty");
-    /* A place nobody can create a file in, root included (nothing is created there). */
-    ASSERT_EQ(capture(check, "/proc/self/out.json"), EXIT_USAGE);
-    ASSERT_STR_CONTAINS(captured, "--out /proc/self/out.json: cannot create a file in /proc/self");
     ASSERT_EQ(mmb_outfile_check_dir("test", "--hgrm", at("file")), EXIT_USAGE);
     ASSERT_EQ(mmb_outfile_check_dir("test", "--hgrm", dir), EXIT_OK);
     ASSERT_EQ(entries(dir), 1);

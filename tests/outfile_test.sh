@@ -84,10 +84,10 @@ fifo)
     check "the FIFOs are still FIFOs" test -p f -a -p h/server_rc_tiny.latency.hgrm
     ;;
 directory)
-    # Into a directory, a missing one, or where even root cannot create a file: exit 2 before
-    # the first cell (the whole matrix would take minutes).
+    # Into a directory, or a missing one: exit 2 before the first cell (the whole matrix would
+    # take minutes). Everything is under the test's own directory.
     mkdir d
-    for out in d missing/r.json d/missing/r.json /proc/self/r.json; do
+    for out in d missing/r.json d/missing/r.json; do
         try dir $run_all --out "$out"
         refused dir
         check "run --out $out: named" has dir.err "^mmbench: error: run: --out $out: "
@@ -98,8 +98,7 @@ directory)
         try emit "$mmbench" stress --manager rc --seed 1 --ops 100 --emit "$out"
         refused emit
     done
-    check "/proc/self: says why" has dir.err "cannot create a file in /proc/self"
-    try hgrm $run_all --hgrm /proc/self/h
+    try hgrm $run_all --hgrm d/missing/h
     refused hgrm
     check "nothing left in the directory" test -z "$(ls -A d)"
     ;;
