@@ -25,15 +25,10 @@ static int mmbench(const char *args, const char *out_path, const char *err_path)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    ASSERT_TRUE(f != NULL);
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    fputs(buf, stderr); /* shown by ctest --output-on-failure */
-    return buf;
+static const char *slurp(const char *path) {
+    const char *text = mmb_test_slurp(path);
+    fputs(text, stderr); /* shown by ctest --output-on-failure */
+    return text;
 }
 
 /* Every numeric key of every entry of a real run - all managers, all workloads, threads 1 and 2

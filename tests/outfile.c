@@ -59,17 +59,6 @@ static void put(const char *path, const char *text) {
     ASSERT_EQ(fclose(f), 0);
 }
 
-static const char *content(const char *path) {
-    static char buf[256];
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    ASSERT_TRUE(f != NULL);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static int calls;
 
 static int write_text(FILE *out, void *text) {
@@ -99,7 +88,7 @@ static int capture(int (*fn)(const char *), const char *path) {
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    snprintf(captured, sizeof captured, "%s", content(name));
+    snprintf(captured, sizeof captured, "%s", mmb_test_slurp(name));
     unlink(name);
     return status;
 }
@@ -143,7 +132,7 @@ TEST(outfile_writes_with_the_permissions_fopen_gives) {
     ASSERT_EQ(check(at("a.json")), EXIT_OK);
     ASSERT_EQ(entries(dir), 0); /* the check's probe is gone */
     ASSERT_EQ(write_new(at("a.json")), EXIT_OK);
-    ASSERT_TRUE(strcmp(content(at("a.json")), "new\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("a.json")), "new\n") == 0);
     ASSERT_EQ(stat(at("a.json"), &st), 0);
     ASSERT_EQ(st.st_mode & 07777, 0644);
     umask(077);
@@ -154,7 +143,7 @@ TEST(outfile_writes_with_the_permissions_fopen_gives) {
     put(at("c.json"), "old\n");
     ASSERT_EQ(chmod(at("c.json"), 0640), 0);
     ASSERT_EQ(write_new(at("c.json")), EXIT_OK);
-    ASSERT_TRUE(strcmp(content(at("c.json")), "new\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("c.json")), "new\n") == 0);
     ASSERT_EQ(stat(at("c.json"), &st), 0);
     ASSERT_EQ(st.st_mode & 07777, 0640);
     ASSERT_EQ(entries(dir), 3); /* no temporary left */
@@ -177,8 +166,8 @@ TEST(outfile_planted_symlinks_do_not_redirect_the_write) {
     int before = entries(dir);
     for (int round = 0; round < 50; round++)
         ASSERT_EQ(write_new(at("out.json")), EXIT_OK);
-    ASSERT_TRUE(strcmp(content(at("victim")), "victim\n") == 0);
-    ASSERT_TRUE(strcmp(content(at("out.json")), "new\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("victim")), "victim\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("out.json")), "new\n") == 0);
     struct stat st;
     ASSERT_EQ(lstat(at("out.json"), &st), 0);
     ASSERT_TRUE(S_ISREG(st.st_mode));
@@ -190,7 +179,7 @@ TEST(outfile_planted_symlinks_do_not_redirect_the_write) {
     /* A symbolic link planted at the target itself is refused, not followed. */
     ASSERT_EQ(symlink("victim", at("target.json")), 0);
     expect_refused(at("target.json"), "is a symbolic link");
-    ASSERT_TRUE(strcmp(content(at("victim")), "victim\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("victim")), "victim\n") == 0);
     remove_dir();
 }
 
@@ -208,7 +197,7 @@ TEST(outfile_refuses_what_is_not_a_regular_file) {
     put(at("file"), "file\n");
     ASSERT_EQ(symlink("file", at("link")), 0);
     expect_refused(at("link"), "is a symbolic link");
-    ASSERT_TRUE(strcmp(content(at("file")), "file\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("file")), "file\n") == 0);
     ASSERT_EQ(symlink("fifo", at("fifo-link")), 0);
     expect_refused(at("fifo-link"), "is a symbolic link");
     ASSERT_EQ(symlink("nothing-here", at("dangling")), 0);
@@ -269,7 +258,7 @@ TEST(outfile_failed_write_leaves_the_target_as_it_was) {
     ASSERT_EQ(mmb_outfile_write("test", "--out", at("out.json"), write_then_fail, "partial"),
               EXIT_FAILED);
     ASSERT_EQ(calls, 1);
-    ASSERT_TRUE(strcmp(content(at("out.json")), "old\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at("out.json")), "old\n") == 0);
     ASSERT_EQ(entries(dir), 1);
     ASSERT_EQ(mmb_outfile_write("test", "--out", at("new.json"), write_then_fail, "partial"),
               EXIT_FAILED);
@@ -298,7 +287,7 @@ TEST(outfile_longest_name_gets_a_short_temporary) {
     name[250] = '\0';
     ASSERT_EQ(check(at(name)), EXIT_OK);
     ASSERT_EQ(write_new(at(name)), EXIT_OK);
-    ASSERT_TRUE(strcmp(content(at(name)), "new\n") == 0);
+    ASSERT_TRUE(strcmp(mmb_test_slurp(at(name)), "new\n") == 0);
     ASSERT_EQ(entries(dir), 1);
     remove_dir();
 }

@@ -52,16 +52,6 @@ static int run(const sandbox *s, const char *env, const char *args) {
     return WEXITSTATUS(status);
 }
 
-static char *slurp(const char *path) {
-    static char buf[65536];
-    FILE *f = fopen(path, "r");
-    ASSERT_TRUE(f != NULL);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static int lines(const char *text) {
     int n = 0;
     for (; *text; text++)
@@ -158,7 +148,8 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
     char args[1024];
     snprintf(args, sizeof args, "%s --out '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=TERM:2", args), 143);
-    ASSERT_STR_CONTAINS(slurp(s.err), "mmbench: error: run: stopped by SIGTERM: 2 cells not run");
+    ASSERT_STR_CONTAINS(mmb_test_slurp(s.err),
+                        "mmbench: error: run: stopped by SIGTERM: 2 cells not run");
     ASSERT_EQ(tmp_entries(&s), 0);
     ASSERT_EQ(processes_now(&s), 0);
     json_t *doc = load(s.out);
@@ -179,14 +170,14 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
     snprintf(args, sizeof args, "--manager rc --workload churn,rings --scale tiny --resume '%s'",
              s.out);
     ASSERT_EQ(run(&s, "", args), 2);
-    ASSERT_STR_CONTAINS(slurp(s.err), "another matrix (fingerprint ");
-    ASSERT_EQ(lines(slurp(s.err)), 1);
+    ASSERT_STR_CONTAINS(mmb_test_slurp(s.err), "another matrix (fingerprint ");
+    ASSERT_EQ(lines(mmb_test_slurp(s.err)), 1);
     snprintf(args, sizeof args, "%s --seed 2 --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 2);
-    ASSERT_STR_CONTAINS(slurp(s.err), "another matrix");
+    ASSERT_STR_CONTAINS(mmb_test_slurp(s.err), "another matrix");
     snprintf(args, sizeof args, "%s --shard 1/2 --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 2);
-    ASSERT_STR_CONTAINS(slurp(s.err), "another shard (none, these flags 1/2)");
+    ASSERT_STR_CONTAINS(mmb_test_slurp(s.err), "another shard (none, these flags 1/2)");
     ASSERT_EQ(tmp_entries(&s), 0);
 
     /* The same flags: only the missing cells run; the result is whole, each cell once. */
@@ -355,7 +346,8 @@ static void sigterm_to_parent(bool instructions) {
         sandbox_close(&s);
         exit(77);
     }
-    fprintf(stderr, "the run's standard error:\n%s", slurp(s.err)); /* shown when a check fails */
+    fprintf(stderr, "the run's standard error:\n%s",
+            mmb_test_slurp(s.err)); /* shown when a check fails */
     ASSERT_EQ(WEXITSTATUS(ws), 143);
     ASSERT_TRUE(!alive(second));
     ASSERT_EQ(processes_now(&s), 0);
@@ -470,7 +462,7 @@ TEST(run_bad_flags_leave_nothing) {
         snprintf(args, sizeof args, "--manager rc --workload churn --scale tiny --out '%s' %s",
                  s.out, cases[k].args);
         ASSERT_EQ(run(&s, "", args), 2);
-        char *err = slurp(s.err);
+        const char *err = mmb_test_slurp(s.err);
         ASSERT_STR_CONTAINS(err, cases[k].message);
         ASSERT_TRUE(strncmp(err, "mmbench: error: run: ", 21) == 0);
         ASSERT_EQ(lines(err), 1);
@@ -499,11 +491,8 @@ TEST(run_bad_flags_leave_nothing) {
     sandbox_close(&s);
 }
 
-/* Out of memory says where (the cell) and under which limit, in the one-line format. */
-TEST(run_out_of_memory_names_cell_and_limit) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    exit(77); /* the sanitizers' allocators report a failed allocation their own way */
-#endif
+/* Runs BODY in a forked child, which must exit 1; returns what it wrote to standard error. */
+static const char *stderr_of_exit_1(void (*body)(void)) {
     char path[] = "/tmp/mmbench-oom-XXXXXX";
     int fd = mkstemp(path);
     ASSERT_TRUE(fd >= 0);
@@ -511,19 +500,32 @@ TEST(run_out_of_memory_names_cell_and_limit) {
     ASSERT_TRUE(pid >= 0);
     if (pid == 0) {
         dup2(fd, STDERR_FILENO);
-        struct rlimit rl = {.rlim_cur = 1ull << 30, .rlim_max = 1ull << 30};
-        setrlimit(RLIMIT_AS, &rl);
-        mmb_set_oom_where("run: churn/rc/tiny");
-        mmb_xrealloc(NULL, (size_t)3 << 30);
+        body();
         _exit(0);
     }
     int ws;
     ASSERT_EQ(waitpid(pid, &ws, 0), pid);
     ASSERT_TRUE(WIFEXITED(ws));
     ASSERT_EQ(WEXITSTATUS(ws), 1);
-    char *err = slurp(path);
+    const char *err = mmb_test_slurp(path);
     unlink(path);
     close(fd);
+    return err;
+}
+
+static void harness_runs_out(void) {
+    struct rlimit rl = {.rlim_cur = 1ull << 30, .rlim_max = 1ull << 30};
+    setrlimit(RLIMIT_AS, &rl);
+    mmb_set_oom_where("run: churn/rc/tiny");
+    mmb_xrealloc(NULL, (size_t)3 << 30);
+}
+
+/* Out of memory says where (the cell) and under which limit, in the one-line format. */
+TEST(run_out_of_memory_names_cell_and_limit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    exit(77); /* the sanitizers' allocators report a failed allocation their own way */
+#endif
+    const char *err = stderr_of_exit_1(harness_runs_out);
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: churn/rc/tiny: out of memory allocating "
                              "3221225472 bytes under an address-space limit of 1073741824 bytes "
                              "(ulimit -v) (hint: ");
@@ -539,29 +541,17 @@ static void refuse_free(void *ctx, void *p, size_t bytes) {
     (void)ctx, (void)p, (void)bytes;
 }
 
+static void manager_runs_out(void) {
+    mmb_set_oom_where("run: rings/marksweep/tiny");
+    mmb_set_out_of_memory_handler(mmb_out_of_memory);
+    const mmb_allocator refusing = {"refusing", NULL, refuse_alloc, refuse_free};
+    mmbi_alloc_or_die(&refusing, 4096);
+}
+
 /* A manager's own allocation that cannot fail (a work stack, a root table) failing: the line the
  * harness prints, through the handler run installs in each cell, not the managers' bare one. */
 TEST(run_out_of_memory_in_a_manager_names_the_cell) {
-    char path[] = "/tmp/mmbench-oom-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_TRUE(fd >= 0);
-    pid_t pid = fork();
-    ASSERT_TRUE(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        mmb_set_oom_where("run: rings/marksweep/tiny");
-        mmb_set_out_of_memory_handler(mmb_out_of_memory);
-        const mmb_allocator refusing = {"refusing", NULL, refuse_alloc, refuse_free};
-        mmbi_alloc_or_die(&refusing, 4096);
-        _exit(0);
-    }
-    int ws;
-    ASSERT_EQ(waitpid(pid, &ws, 0), pid);
-    ASSERT_TRUE(WIFEXITED(ws));
-    ASSERT_EQ(WEXITSTATUS(ws), 1);
-    char *err = slurp(path);
-    unlink(path);
-    close(fd);
+    const char *err = stderr_of_exit_1(manager_runs_out);
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: rings/marksweep/tiny: out of memory allocating "
                              "4096 bytes under ");
     ASSERT_EQ(lines(err), 1);

@@ -12,6 +12,18 @@ void mmb_test_register(mmb_test *t) {
     tests = t;
 }
 
+const char *mmb_test_slurp(const char *path) {
+    static char buf[1 << 18];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fprintf(stderr, "%s: cannot open\n", path);
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (mmb_test *t = tests; t; t = t->next)

@@ -19,6 +19,10 @@ typedef struct mmb_test {
 
 void mmb_test_register(mmb_test *t);
 
+/* The text of the file at PATH (at most 256 KiB), NUL-terminated, in a buffer that the next call
+ * reuses; a file that cannot be opened fails the test. */
+const char *mmb_test_slurp(const char *path);
+
 /* Defines and registers a test; CMake finds the names by scanning for TEST(. */
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
