@@ -8,16 +8,8 @@ set -u
 mmbench=$1 fixture=$2 mode=$3
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/check.sh"
 cd "$tmp" || exit 1
-fail=0
-check() { # check WHAT COMMAND...: runs the command, reports WHAT when it fails
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAIL: $what" >&2
-        fail=1
-    fi
-}
 has() { grep -qE -- "$2" "$1"; }
 run_tiny="$mmbench run --manager rc --workload churn --scale tiny --format none"
 # The whole default matrix: minutes if it starts, so a refusal that comes only after the cells

@@ -10,15 +10,7 @@ set -u
 mmbench=$1 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # check WHAT COMMAND...
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAIL: $what" >&2
-        fail=1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 has() { grep -qF -- "$2" "$1"; }
 
 "$mmbench" report "$data/cascade.json" >"$tmp/new.md" || exit 1

@@ -11,15 +11,7 @@ mmbench=$1 data=$2 mode=$3
 fixture=$data/tiny.json
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # check WHAT COMMAND...: runs the command, reports WHAT when it fails
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAIL: $what" >&2
-        fail=1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 has() { grep -qF -- "$2" "$1"; }
 count() { grep -oF -- "$2" "$1" | wc -l | tr -d ' '; }
 
