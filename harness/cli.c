@@ -45,30 +45,6 @@ static int check_option_key(const char *cmd, const char **options, size_t n, con
     return EXIT_OK;
 }
 
-/* A size in bytes for replay's caps: digits, optionally K, M or G (powers of 1024), at least 1. */
-static int parse_bytes(const char *cmd, const char *flag, const char *text, uint64_t *out) {
-    uint64_t v = 0;
-    const char *s = text;
-    bool ok = *s >= '0' && *s <= '9';
-    for (; ok && *s >= '0' && *s <= '9'; s++) {
-        ok = v <= (UINT64_MAX - (uint64_t)(*s - '0')) / 10;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    int shift = *s == 'K' ? 10 : *s == 'M' ? 20 : *s == 'G' ? 30 : 0;
-    if (shift)
-        s++;
-    if (!ok || *s || v == 0 || v > UINT64_MAX >> shift) {
-        char hint[64];
-        snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
-        return fail_usage(cmd, hint,
-                          "%s: bad value '%s' (expected a number of bytes >= 1, optionally "
-                          "with K, M or G)",
-                          flag, text);
-    }
-    *out = v << shift;
-    return EXIT_OK;
-}
-
 /* ---- options shared by replay and stress ---------------------------------------------------- */
 
 typedef struct run_flags {
@@ -428,10 +404,10 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
             p->emit_only = true;
             break;
         case OPT_MAX_HEAP_BYTES:
-            status = parse_bytes(cmd, "--max-heap-bytes", optarg, &p->limits.max_heap_bytes);
+            status = mmb_flag_bytes(cmd, "--max-heap-bytes", optarg, &p->limits.max_heap_bytes);
             break;
         case OPT_MAX_TRACE_BYTES:
-            status = parse_bytes(cmd, "--max-trace-bytes", optarg, &p->limits.max_trace_bytes);
+            status = mmb_flag_bytes(cmd, "--max-trace-bytes", optarg, &p->limits.max_trace_bytes);
             break;
         }
         if (status != EXIT_OK)

@@ -40,6 +40,30 @@ int mmb_flag_u64(const char *cmd, const char *flag, const char *text, uint64_t m
                            flag, text, min, max);
 }
 
+int mmb_flag_bytes(const char *cmd, const char *flag, const char *text, uint64_t *out) {
+    size_t len = strlen(text);
+    char last = len ? text[len - 1] : '\0';
+    int shift = last == 'K' ? 10 : last == 'M' ? 20 : last == 'G' ? 30 : 0;
+    size_t digits_len = len - (shift != 0);
+    char digits[24];
+    uint64_t v;
+    if (digits_len < sizeof digits) {
+        memcpy(digits, text, digits_len);
+        digits[digits_len] = '\0';
+        if (mmb_parse_u64(digits, 1, UINT64_MAX >> shift, &v)) {
+            *out = v << shift;
+            return EXIT_OK;
+        }
+    }
+    char hint[64];
+    snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
+    return mmb_usage_error(
+        cmd, hint,
+        "%s: bad value '%s' (expected a number of bytes >= 1, optionally with K, "
+        "M or G)",
+        flag, text);
+}
+
 /* ---- Google Benchmark's flags ---------------------------------------------------------------- */
 
 typedef enum { GB_BOOL, GB_SECONDS, GB_WORD, GB_KEY_VALUES, GB_TEXT, GB_OURS } gb_type;

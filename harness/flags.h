@@ -16,6 +16,10 @@ bool mmb_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 int mmb_flag_u64(const char *cmd, const char *flag, const char *text, uint64_t min, uint64_t max,
                  uint64_t *out);
 
+/* A number of bytes for FLAG: digits (at least 1), optionally K, M or G (powers of 1024), no
+ * overflow: EXIT_OK, or EXIT_USAGE after one line. */
+int mmb_flag_bytes(const char *cmd, const char *flag, const char *text, uint64_t *out);
+
 /* Checks one `--benchmark_NAME[=VALUE]` argument against the Google Benchmark flags that `run`
  * passes through, and the type of its value (gbench.cc hands them to Google Benchmark 1.7.1,
  * which would otherwise print its own text, or take `abc` as true). Returns EXIT_OK, or
