@@ -358,8 +358,14 @@ static int parse_flags(const char *cmd, const int *allowed, int argc, char **arg
         bool ok = false;
         for (const int *a = allowed; *a; a++)
             ok |= *a == c;
-        if (!ok && c != OPT_HELP)
-            return fail_usage(cmd, hint, "flag '%s' does not apply to %s", argv[optind - 1], cmd);
+        if (!ok && c != OPT_HELP) {
+            /* argv[optind - 1] is the flag itself, or its value when given apart. */
+            const char *given = argv[optind - 1];
+            if (given[0] != '-' && longindex >= 0)
+                return fail_usage(cmd, hint, "flag '--%s' does not apply to %s",
+                                  long_options[longindex].name, cmd);
+            return fail_usage(cmd, hint, "flag '%s' does not apply to %s", given, cmd);
+        }
         int status = EXIT_OK;
         switch (c) {
         case OPT_HELP:
