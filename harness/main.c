@@ -1,9 +1,9 @@
-/* mmbench's entry point; the command line lives in cli.c. */
+/* mmbench's entry point; the command table is commands.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "commands.h"
 
 int main(int argc, char **argv) {
     int status = mmb_cli_main(argc, argv);

@@ -8,13 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "manager.h"
-
-static inline uint64_t mmbi_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "mmbench/clock.h"
+#include "mmbench/manager.h"
 
 /* An intrusive circular doubly linked list; a list head is a link whose prev/next point to itself
  * when empty. Managers that must find every object (to free them all at destroy, or to scan a
@@ -127,7 +122,7 @@ static inline void mmbi_cascade_begin(mmbi_cascade *c, const mmb_heap_config *cf
     c->visited = 0;
     c->phase = false;
     c->timing = cfg->on_event && cfg->cascade_threshold <= 1;
-    c->start_ns = c->timing ? mmbi_now_ns() : 0;
+    c->start_ns = c->timing ? mmb_now_ns() : 0;
 }
 /* Call when the cascade's work list grows past its first object. */
 static inline void mmbi_cascade_grew(mmbi_cascade *c, const mmb_heap_config *cfg) {
@@ -137,7 +132,7 @@ static inline void mmbi_cascade_grew(mmbi_cascade *c, const mmb_heap_config *cfg
     }
     if (!c->timing && cfg->on_event) {
         c->timing = true;
-        c->start_ns = mmbi_now_ns();
+        c->start_ns = mmb_now_ns();
     }
 }
 /* Ends the cascade's phase and reports the cascade when it freed at least the threshold; returns
@@ -149,7 +144,7 @@ bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg);
 static inline uint64_t mmbi_collect_begin(const mmb_heap_config *cfg) {
     if (cfg->on_phase)
         cfg->on_phase(cfg->phase_ctx, MMB_PHASE_COLLECTOR, 1);
-    return cfg->on_event ? mmbi_now_ns() : 0;
+    return cfg->on_event ? mmb_now_ns() : 0;
 }
 
 /* Ends a collection's phase and reports it: it began at start_ns and ends now. */

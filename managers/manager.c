@@ -331,7 +331,7 @@ static void report_event(const mmb_heap_config *cfg, mmb_event_kind kind, int ge
                          uint64_t start_ns, uint64_t visited, uint64_t freed) {
     if (!cfg->on_event)
         return;
-    mmb_event ev = {kind, generation, start_ns, mmbi_now_ns(), visited, freed};
+    mmb_event ev = {kind, generation, start_ns, mmb_now_ns(), visited, freed};
     if (ev.end_ns < ev.start_ns)
         ev.end_ns = ev.start_ns;
     cfg->on_event(cfg->event_ctx, &ev);

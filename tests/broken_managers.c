@@ -1,8 +1,8 @@
 /* mmbench-broken: the mmbench CLI with three deliberately broken managers added, so tests can show
  * that the oracle catches each kind of bug. Test-only: never registered in mmbench itself. Each
  * reuses the rc manager and breaks one thing. */
-#include "cli.h"
-#include "manager.h"
+#include "commands.h"
+#include "mmbench/manager.h"
 
 #include <stdio.h>
 

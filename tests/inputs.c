@@ -1,6 +1,6 @@
 /* Hostile input to the trace reader and the error line: IDs crafted to flood the ID map (counted
  * in probes, not timed), the heap and input caps, and the escaping of control characters. */
-#include "build_info.h"
+#include "diag.h"
 #include "map.h"
 #include "test.h"
 #include "trace.h"

@@ -1,7 +1,7 @@
 /* The oracle on managers and cases the CLI tests do not reach: frozen objects, a plain
  * refcounter that frees children before their parent (correct) or leaves a parent pointing at a
  * freed child (caught), and thread-safe managers used by several threads at once. */
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "map.h"
 #include "oracle.h"
 #include "test.h"

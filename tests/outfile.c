@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "outfile.h"
 #include "test.h"
 

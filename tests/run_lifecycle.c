@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "internal.h"
 #include "test.h"
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "recorder.h"
 #include "test.h"
 

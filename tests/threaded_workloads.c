@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "oracle.h"
 #include "test.h"
 #include "workload.h"

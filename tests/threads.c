@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "test.h"
 
 #define NTHREADS         4

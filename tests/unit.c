@@ -1,6 +1,6 @@
 /* Unit tests: the map, option parsing, and every manager on 10^7-long chains (freed by cascade and
  * by collection: nothing may recurse on the C stack). */
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "map.h"
 #include "test.h"
 

@@ -1,6 +1,6 @@
 /* Workload tests: each workload's self-check at tiny scale under every manager, with the oracle
  * on; the same seed gives the same checksum on every manager. */
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "oracle.h"
 #include "test.h"
 #include "workload.h"

@@ -78,20 +78,14 @@ static mmb_obj *new_obj(mmb_heap *h, uint32_t nslots, uint64_t a, uint64_t b) {
     return o;
 }
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void wait_until(uint64_t target_ns) {
-    uint64_t t = now_ns();
+    uint64_t t = mmb_now_ns();
     if (t + SPIN_NS < target_ns) {
         uint64_t wake = target_ns - SPIN_NS / 2;
         struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
     }
-    while (now_ns() < target_ns)
+    while (mmb_now_ns() < target_ns)
         ;
 }
 
@@ -361,10 +355,10 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
      * share: a few hundred requests may see no collection at all, and a rate calibrated on them
      * overloads every manager whose collections are rare but long. */
     uint64_t warmup = requests / 5 > WARMUP_REQUESTS ? requests / 5 : WARMUP_REQUESTS;
-    uint64_t warm_start_ns = now_ns();
+    uint64_t warm_start_ns = mmb_now_ns();
     for (uint64_t i = 0; i < warmup && status == 0; i++)
         status = serve(&s, err, n);
-    uint64_t warm_ns = now_ns() - warm_start_ns;
+    uint64_t warm_ns = mmb_now_ns() - warm_start_ns;
     bool paced = rate > 0 || env->scale != MMB_SCALE_TINY;
     if (rate <= 0) {
         double mean_ns = (double)(warm_ns ? warm_ns : 1) / (double)warmup;
@@ -372,18 +366,18 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     }
     double period_ns = 1e9 / rate;
 
-    uint64_t t0_ns = now_ns();
+    uint64_t t0_ns = mmb_now_ns();
     for (uint64_t i = 0; i < requests && status == 0; i++) {
         uint64_t scheduled_ns = t0_ns + (uint64_t)((double)i * period_ns);
-        uint64_t start_ns = now_ns();
+        uint64_t start_ns = mmb_now_ns();
         if (paced && start_ns < scheduled_ns) {
             wait_until(scheduled_ns);
-            start_ns = now_ns();
+            start_ns = mmb_now_ns();
         } else if (!paced) {
             scheduled_ns = start_ns;
         }
         status = serve(&s, err, n);
-        uint64_t end_ns = now_ns();
+        uint64_t end_ns = mmb_now_ns();
         if (env->on_request)
             env->on_request(env->request_ctx, scheduled_ns, start_ns, end_ns);
     }

@@ -129,12 +129,6 @@ typedef struct crew {
     uint64_t t0_ns; /* written by the barrier's serial thread, read after the barrier */
 } crew;
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *worker_main(void *p) {
     worker *w = p;
     crew *c = w->crew;
@@ -144,12 +138,12 @@ static void *worker_main(void *p) {
     /* Everyone starts together; the last to arrive sets the common start. Not attached yet: a
      * thread waiting here holds up no collection. */
     if (pthread_barrier_wait(&c->start) == PTHREAD_BARRIER_SERIAL_THREAD)
-        c->t0_ns = now_ns();
+        c->t0_ns = mmb_now_ns();
     pthread_barrier_wait(&c->start);
     mmb_thread_attach(env->heap);
     w->status = c->fn(env, w->index, c->arg, &w->units, w->err, sizeof w->err);
     mmb_thread_detach(env->heap);
-    uint64_t end = now_ns();
+    uint64_t end = mmb_now_ns();
     if (env->on_thread_end)
         env->on_thread_end(env->thread_ctx, w->index, w->units, end - c->t0_ns);
     return NULL;

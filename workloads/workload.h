@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manager.h"
+#include "mmbench/clock.h"
+#include "mmbench/manager.h"
 
 #ifdef __cplusplus
 extern "C" {

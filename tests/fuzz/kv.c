@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_info.h"
-#include "manager.h"
+#include "diag.h"
+#include "mmbench/manager.h"
 #include "run.h"
 
 #define MAX_ITEMS 64

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 
 typedef struct mmb_oracle_options {
     /* Fill each payload with a pattern at allocation and check it while the object lives. Only

@@ -1,6 +1,7 @@
 /* `mmbench calibrate`: what measuring costs on this machine - a clock read, recording one pause
  * event, recording one request latency - as medians over repetitions of a million each. */
-#include "build_info.h"
+#include "diag.h"
+#include "mmbench/clock.h"
 #include "calibrate.h"
 
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "hist.h"
 #include "outfile.h"
 

@@ -1,5 +1,5 @@
 /* The hash map in map.h. */
-#include "build_info.h"
+#include "diag.h"
 #include "map.h"
 
 #include <pthread.h>

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "metrics.h"
 
 /* ---- the Mann-Whitney U test -------------------------------------------------------------------

@@ -1,6 +1,6 @@
-/* The command line (cli.h): subcommands replay, stress and list. Errors are one line,
- * "mmbench: error: WHERE: WHAT (hint: HOW)"; only mmb_cli_main chooses the exit status. */
-#include "cli.h"
+/* The verify commands (commands.h): replay, stress and list. Errors are one line,
+ * "mmbench: error: WHERE: WHAT (hint: HOW)"; only main chooses the exit status. */
+#include "verify_commands.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,16 +15,11 @@
 #include <unistd.h>
 
 #include "build_info.h"
+#include "diag.h"
 #include "flags.h"
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "oracle.h"
 #include "outfile.h"
-#include "run.h"
-#include "calibrate.h"
-#include "topology.h"
-#include "merge.h"
-#include "report.h"
-#include "compare.h"
 #include "stress.h"
 #include "trace.h"
 #include "workload.h"
@@ -199,9 +194,10 @@ static json_t *result_json(const mmb_manager *m, const mmb_trace *t, const run_r
     json_object_set_new(o, "ops_per_second",
                         json_real(r->run_seconds > 0 ? (double)t->count / r->run_seconds : 0));
     json_object_set_new(o, "build",
-                        json_pack("{ssssssss}", "version", MMB_VERSION, "git_revision",
-                                  MMB_GIT_REVISION, "build_type", MMB_BUILD_TYPE, "sanitizers",
-                                  MMB_SANITIZERS));
+                        json_pack("{ssssssss}", "version", mmb_build_info_get()->version,
+                                  "git_revision", mmb_build_info_get()->git_revision, "build_type",
+                                  mmb_build_info_get()->build_type, "sanitizers",
+                                  mmb_build_info_get()->sanitizers));
     return o;
 }
 
@@ -278,25 +274,6 @@ static const char list_help[] =
     "\n"
     "Lists the managers (capabilities, options with defaults, the common options) and the\n"
     "workloads (family, parameters with their defaults at each scale).\n";
-
-static const char main_help[] =
-    "usage: mmbench COMMAND [ARGS]\n"
-    "\n"
-    "A benchmark and stress-testing suite for reference-counting + cycle-collecting memory\n"
-    "managers.\n"
-    "\n"
-    "Commands:\n"
-    "  run       benchmark managers x workloads (the main job)\n"
-    "  merge     combine the shards of a run made with run --shard K/N\n"
-    "  report    tables (Markdown, CSV) or an HTML page with charts from run --out results\n"
-    "  compare   compare two runs' results: changes, U tests, limits (the regression gate)\n"
-    "  replay    replay a trace file on a manager, optionally under the oracle\n"
-    "  stress    generate random traces and replay them under the oracle\n"
-    "  list      list managers, their capabilities and options, and the workloads\n"
-    "  calibrate measure what mmbench's own instrumentation costs on this machine\n"
-    "  topology  show the CPU topology (this machine's or another's) and the thread placements\n"
-    "\n"
-    "mmbench COMMAND --help shows a command's flags; mmbench --version the build.\n";
 
 enum {
     OPT_HELP = 'h',
@@ -454,7 +431,7 @@ static int run_all(const mmb_manager **list, size_t count, mmb_heap_config *conf
     return status;
 }
 
-static int cmd_replay(int argc, char **argv) {
+int mmb_replay_main(int argc, char **argv) {
     static const int allowed[] = {OPT_MANAGER,        OPT_OPTION,          OPT_VERIFY, OPT_FORMAT,
                                   OPT_MAX_HEAP_BYTES, OPT_MAX_TRACE_BYTES, 0};
     parsed p = {.limits = {MMB_TRACE_DEFAULT_MAX_HEAP_BYTES, MMB_TRACE_DEFAULT_MAX_TRACE_BYTES}};
@@ -490,7 +467,7 @@ static int write_trace(FILE *out, void *t) {
     return mmb_trace_write(t, out);
 }
 
-static int cmd_stress(int argc, char **argv) {
+int mmb_stress_main(int argc, char **argv) {
     static const int allowed[] = {OPT_MANAGER, OPT_OPTION, OPT_FORMAT,    OPT_SEED, OPT_OPS,
                                   OPT_SHAPE,   OPT_EMIT,   OPT_EMIT_ONLY, 0};
     parsed p = {0};
@@ -565,7 +542,7 @@ static void print_option(const mmb_option_spec *o) {
     printf("    %-20s default %-10s %s\n", o->name, def, o->help);
 }
 
-static int cmd_list(int argc, char **argv) {
+int mmb_list_main(int argc, char **argv) {
     static const int allowed[] = {0};
     parsed p = {0};
     int status = parse_flags("list", allowed, argc, argv, &p);
@@ -602,38 +579,4 @@ static int cmd_list(int argc, char **argv) {
         }
     }
     return EXIT_OK;
-}
-
-int mmb_cli_main(int argc, char **argv) {
-    if (argc < 2)
-        return fail_usage("mmbench", "mmbench --help", "no command given");
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(main_help, stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("mmbench %s (git %s, %s build%s%s)\n", MMB_VERSION, MMB_GIT_REVISION, MMB_BUILD_TYPE,
-               *MMB_SANITIZERS ? ", sanitizers " : "", MMB_SANITIZERS);
-        return EXIT_OK;
-    }
-    if (strcmp(cmd, "replay") == 0)
-        return cmd_replay(argc - 1, argv + 1);
-    if (strcmp(cmd, "stress") == 0)
-        return cmd_stress(argc - 1, argv + 1);
-    if (strcmp(cmd, "list") == 0)
-        return cmd_list(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0)
-        return mmb_run_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return mmb_compare_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0)
-        return mmb_report_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0)
-        return mmb_merge_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "topology") == 0)
-        return mmb_topology_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "calibrate") == 0)
-        return mmb_calibrate_main(argc - 1, argv + 1);
-    return fail_usage("mmbench", "mmbench --help lists the commands", "unknown command '%s'", cmd);
 }

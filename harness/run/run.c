@@ -26,15 +26,17 @@
 #include <valgrind/callgrind.h>
 
 #include "build_info.h"
+#include "diag.h"
 #include "child.h"
 #include "counters.h"
 #include "flags.h"
 #include "gbench.h"
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "metrics.h"
 #include "oracle.h"
 #include "outfile.h"
 #include "recorder.h"
+#include "table.h"
 #include "topology.h"
 #include "workload.h"
 
@@ -864,8 +866,8 @@ static json_t *cell_json(const cell *c, const run_flags *f) {
                      "manager", c->manager->name, "workload", c->workload->name, "family",
                      c->workload->family, "scale", mmb_scale_names[c->scale], "params", params,
                      "options", options, "seed", seed_json(f->seed), "verify", f->verify,
-                     "git_revision", MMB_GIT_REVISION, "thread_count", (int)c->threads, "placement",
-                     placement);
+                     "git_revision", mmb_build_info_get()->git_revision, "thread_count",
+                     (int)c->threads, "placement", placement);
 }
 
 /* Reads Google Benchmark's JSON, which writes non-finite numbers as bare NaN and inf (a
@@ -1017,154 +1019,12 @@ static json_t *machine_context(int argc, char **argv) {
     for (int i = 0; i < argc; i++)
         json_array_append_new(cmd, json_string(argv[i]));
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return json_pack("{sssssssssssssssIsIso}", "version", MMB_VERSION, "git_revision",
-                     MMB_GIT_REVISION, "build_type", MMB_BUILD_TYPE, "sanitizers", MMB_SANITIZERS,
-                     "kernel", u.release, "machine", u.machine, "cpu_model", model, "online_cpus",
-                     (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "memory_bytes",
-                     (json_int_t)pages * page, "command", cmd);
-}
-
-static double median(double *v, int n) {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void fmt_ns(double ns, char *buf, size_t n) {
-    if (ns <= 0)
-        snprintf(buf, n, "-");
-    else if (ns < 1e3)
-        snprintf(buf, n, "%.0fns", ns);
-    else if (ns < 1e6)
-        snprintf(buf, n, "%.1fus", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(buf, n, "%.1fms", ns / 1e6);
-    else
-        snprintf(buf, n, "%.2fs", ns / 1e9);
-}
-
-/* The median of a counter over a cell's iteration entries (consecutive in `benchmarks`). */
-static double cell_median(json_t *benchmarks, const char *cell_name, const char *key) {
-    double v[64];
-    int n = 0;
-    size_t i;
-    json_t *b;
-    json_array_foreach(benchmarks, i, b) {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(b, "mmbench"), "cell"));
-        const char *type = json_string_value(json_object_get(b, "run_type"));
-        if (!name || strcmp(name, cell_name) != 0 || !type || strcmp(type, "iteration") != 0 ||
-            json_is_true(json_object_get(b, "error_occurred")) || n == 64)
-            continue;
-        v[n++] = json_number_value(json_object_get(b, key));
-    }
-    return n ? median(v, n) : NAN;
-}
-
-/* The threaded cells: total and per-thread rates, and scaling against one thread. */
-void mmb_run_print_threads_table(json_t *benchmarks) {
-    bool header = false;
-    const char *last = NULL;
-    size_t i;
-    json_t *b;
-    json_array_foreach(benchmarks, i, b) {
-        json_t *mm = json_object_get(b, "mmbench");
-        const char *name = json_string_value(json_object_get(mm, "cell"));
-        json_t *th = json_object_get(mm, "threads");
-        if (!name || !th || (last && strcmp(last, name) == 0) ||
-            !json_object_get(json_object_get(mm, "params"), "threads"))
-            continue;
-        last = name;
-        if (!header) {
-            printf("\n%-60s %7s %11s %13s %8s %10s\n", "threaded cell", "threads", "units/s",
-                   "units/s/thread", "speedup", "efficiency");
-            header = true;
-        }
-        json_t *sc = json_object_get(mm, "scaling");
-        char sp[16] = "-", ef[16] = "-";
-        if (sc) {
-            snprintf(sp, sizeof sp, "%.2fx", json_number_value(json_object_get(sc, "speedup")));
-            snprintf(ef, sizeof ef, "%.0f%%",
-                     100 * json_number_value(json_object_get(sc, "efficiency")));
-        }
-        printf("%-60s %7lld %11.4g %13.4g %8s %10s\n", name,
-               (long long)json_integer_value(json_object_get(th, "count")),
-               cell_median(benchmarks, name, "work_units_per_second"),
-               cell_median(benchmarks, name, "per_thread_units_per_second"), sp, ef);
-    }
-}
-
-/* One row per cell: medians over its repetitions. */
-void mmb_run_print_table(json_t *benchmarks) {
-    int width = 44; /* the cell column fits the longest name */
-    size_t k;
-    json_t *e;
-    json_array_foreach(benchmarks, k, e) {
-        const char *nm = json_string_value(json_object_get(json_object_get(e, "mmbench"), "cell"));
-        if (nm && (int)strlen(nm) > width)
-            width = (int)strlen(nm);
-    }
-    /* Pauses are every pause the mutator saw; "longest" is the kind of the median max pause. */
-    printf("%-*s %9s %11s %9s %9s %-7s %7s %8s %8s %7s\n", width, "cell (workload/manager/scale)",
-           "time", "units/s", "p99 pause", "max pause", "longest", "MMU10ms", "peak RSS", "GCs",
-           "status");
-    size_t i = 0;
-    while (i < json_array_size(benchmarks)) {
-        json_t *first = json_array_get(benchmarks, i);
-        const char *cell_name =
-            json_string_value(json_object_get(json_object_get(first, "mmbench"), "cell"));
-        double t[64], rate[64], p99[64], mx[64], mmu[64], rss[64], gcs[64];
-        const char *kind[64];
-        int n = 0;
-        bool error = false;
-        for (; i < json_array_size(benchmarks); i++) {
-            json_t *b = json_array_get(benchmarks, i);
-            json_t *mm = json_object_get(b, "mmbench");
-            const char *cn = json_string_value(json_object_get(mm, "cell"));
-            if (!cn || !cell_name || strcmp(cn, cell_name) != 0)
-                break;
-            error |= json_is_true(json_object_get(b, "error_occurred"));
-            const char *type = json_string_value(json_object_get(b, "run_type"));
-            if (!type || strcmp(type, "iteration") != 0 || n == 64 ||
-                json_is_true(json_object_get(b, "error_occurred")))
-                continue;
-            t[n] = json_number_value(json_object_get(b, "real_time"));
-            rate[n] = json_number_value(json_object_get(b, "work_units_per_second"));
-            p99[n] = json_number_value(json_object_get(b, "pause_p99_ns"));
-            mx[n] = json_number_value(json_object_get(b, "pause_max_ns"));
-            kind[n] =
-                json_string_value(json_object_get(json_object_get(mm, "pauses"), "longest_kind"));
-            mmu[n] = json_number_value(json_object_get(b, "mmu_10ms"));
-            rss[n] = json_number_value(json_object_get(b, "peak_rss_bytes"));
-            gcs[n] = json_number_value(json_object_get(b, "collections_full")) +
-                     json_number_value(json_object_get(b, "collections_young"));
-            n++;
-        }
-        if (!cell_name) {
-            i++;
-            continue;
-        }
-        char a[16], b2[16], c2[16];
-        const char *longest = mmb_pause_kind_at_median(mx, kind, n);
-        fmt_ns(median(t, n) * 1e6, a, sizeof a);
-        fmt_ns(median(p99, n), b2, sizeof b2);
-        fmt_ns(median(mx, n), c2, sizeof c2);
-        printf("%-*s %9s %11.4g %9s %9s %-7s %7.3f %7.1fM %8.0f %7s\n", width, cell_name, a,
-               median(rate, n), b2, c2, longest ? longest : "-", median(mmu, n),
-               median(rss, n) / 1048576.0, median(gcs, n), error ? "FAILED" : "ok");
-    }
-}
-
-static int dump_json(FILE *out, void *doc) {
-    return json_dumpf(doc, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-}
-
-int mmb_write_json_atomically(json_t *doc, const char *path, const char *cmd) {
-    return mmb_outfile_write(cmd, "--out", path, dump_json, doc) == EXIT_OK ? 0 : -1;
+    return json_pack("{sssssssssssssssIsIso}", "version", mmb_build_info_get()->version,
+                     "git_revision", mmb_build_info_get()->git_revision, "build_type",
+                     mmb_build_info_get()->build_type, "sanitizers",
+                     mmb_build_info_get()->sanitizers, "kernel", u.release, "machine", u.machine,
+                     "cpu_model", model, "online_cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
+                     "memory_bytes", (json_int_t)pages * page, "command", cmd);
 }
 
 static const char run_help[] =
@@ -1365,7 +1225,8 @@ static const char *matrix_fingerprint(const run_flags *f, const cell *cells, int
     for (int i = -1; i < n; i++) {
         if (i < 0)
             snprintf(buf, sizeof buf, "%" PRIu64 "|%" PRIu64 "|%d|%s|%s|%s", f->seed,
-                     f->repetitions, f->verify, MMB_GIT_REVISION, MMB_BUILD_TYPE, MMB_VERSION);
+                     f->repetitions, f->verify, mmb_build_info_get()->git_revision,
+                     mmb_build_info_get()->build_type, mmb_build_info_get()->version);
         else
             snprintf(buf, sizeof buf, "%s", cells[i].name);
         for (const char *p = buf; *p; p++)
@@ -1463,8 +1324,8 @@ static void add_scaling(json_t *benchmarks) {
         if (!at || (at[strlen(key)] != '\0' && at[strlen(key)] != '/'))
             continue;
         snprintf(base, sizeof base, "%.*s/threads=1%s", (int)(at - name), name, at + strlen(key));
-        double r1 = cell_median(benchmarks, base, "work_units_per_second");
-        double rt = cell_median(benchmarks, name, "work_units_per_second");
+        double r1 = mmb_table_cell_median(benchmarks, base, "work_units_per_second");
+        double rt = mmb_table_cell_median(benchmarks, name, "work_units_per_second");
         if (!(r1 > 0) || !(rt > 0))
             continue;
         double speedup = rt / r1;
@@ -1728,7 +1589,8 @@ static int parse_flags(int argc, char **argv, run_flags *f) {
  * from this build; NULL when it is this build. */
 static const char *other_build(json_t *mm, char *buf, size_t n) {
     const char *keys[] = {"version", "git_revision", "build_type", "sanitizers"};
-    const char *ours[] = {MMB_VERSION, MMB_GIT_REVISION, MMB_BUILD_TYPE, MMB_SANITIZERS};
+    const char *ours[] = {mmb_build_info_get()->version, mmb_build_info_get()->git_revision,
+                          mmb_build_info_get()->build_type, mmb_build_info_get()->sanitizers};
     for (size_t i = 0; i < 4; i++) {
         const char *theirs = json_string_value(json_object_get(mm, keys[i]));
         if (!theirs || strcmp(theirs, ours[i]) != 0) {
@@ -2040,12 +1902,12 @@ static int emit_results(const run_flags *f, run_state *st, int argc, char **argv
     int not_run = 0;
     json_t *doc = results_doc(f, st, argc, argv, &not_run);
     const char *out = f->out ? f->out : f->resume;
-    if (out && mmb_write_json_atomically(doc, out, "run") != 0)
+    if (out && mmb_outfile_write_json(doc, "run", "--out", out) != 0)
         st->failed = 1;
     json_t *benchmarks = json_object_get(doc, "benchmarks");
     if (f->format == 0) {
-        mmb_run_print_table(benchmarks);
-        mmb_run_print_threads_table(benchmarks);
+        mmb_table_print(benchmarks);
+        mmb_table_print_threads(benchmarks);
     } else if (f->format == 1) {
         json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);

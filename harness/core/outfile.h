@@ -31,4 +31,8 @@ int mmb_outfile_check_dir(const char *cmd, const char *flag, const char *dir);
 int mmb_outfile_write(const char *cmd, const char *flag, const char *path, mmb_outfile_fn fill,
                       void *ctx);
 
+/* mmb_outfile_write of a JSON document (indented, keys in the document's order). */
+#include <jansson.h>
+int mmb_outfile_write_json(json_t *doc, const char *cmd, const char *flag, const char *path);
+
 #endif

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_info.h"
+#include "diag.h"
 
 bool mmb_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
     uint64_t v = 0;

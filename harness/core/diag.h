@@ -1,20 +1,7 @@
-/* The build's identity, recorded in every result (set by CMake; these defaults are for builds
- * outside it). */
-#ifndef MMB_BUILD_INFO_H
-#define MMB_BUILD_INFO_H
-
-#ifndef MMB_VERSION
-#define MMB_VERSION "0.0.0"
-#endif
-#ifndef MMB_GIT_REVISION
-#define MMB_GIT_REVISION "unknown"
-#endif
-#ifndef MMB_BUILD_TYPE
-#define MMB_BUILD_TYPE "unknown"
-#endif
-#ifndef MMB_SANITIZERS
-#define MMB_SANITIZERS ""
-#endif
+/* Diagnostics: exit statuses, the house's one-line error with its input text escaped, and
+ * allocation that cannot fail silently. Design: ../shared/STYLE.md, "Habits". */
+#ifndef MMB_DIAG_H
+#define MMB_DIAG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,8 +34,5 @@ _Noreturn void mmb_out_of_memory(size_t bytes);
  * bytes that are not UTF-8 and UTF-8-encoded C1 controls (U+0080..U+009F) as \xHH per byte.
  * Printable ASCII and other valid UTF-8 pass through. Returns out. */
 char *mmb_escape(char *out, size_t out_bytes, const char *in);
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t mmb_now_ns(void);
 
 #endif

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build_info.h"
+#include "diag.h"
 
 /* mkstemp's template tail after the target's own name; a target whose name leaves no room for
  * it gets a temporary named by short_template in the same directory. */
@@ -206,4 +206,12 @@ int mmb_outfile_write(const char *cmd, const char *flag, const char *path, mmb_o
         return EXIT_FAILED;
     }
     return EXIT_OK;
+}
+
+static int dump_json(FILE *out, void *doc) {
+    return json_dumpf(doc, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+}
+
+int mmb_outfile_write_json(json_t *doc, const char *cmd, const char *flag, const char *path) {
+    return mmb_outfile_write(cmd, flag, path, dump_json, doc);
 }

@@ -1,6 +1,6 @@
 /* Trace reading, validation, writing and replay (trace.h). Validation runs over the whole file
  * before the first operation runs, so bad input never leaves a half-run heap behind. */
-#include "build_info.h"
+#include "diag.h"
 #include "trace.h"
 
 #include <errno.h>

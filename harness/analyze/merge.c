@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "outfile.h"
-#include "run.h"
+#include "table.h"
 
 /* The most shards a run can be merged from (seen[] has one flag each). */
 #define MAX_SHARDS (1 << 20)
@@ -303,10 +303,10 @@ int mmb_merge_main(int argc, char **argv) {
         json_object_del(mm, "shard");
         json_object_set_new(mm, "shards", hosts);
         json_t *doc = json_pack("{soso}", "context", context, "benchmarks", benchmarks);
-        if (status == EXIT_OK && out && mmb_write_json_atomically(doc, out, "merge") != 0)
+        if (status == EXIT_OK && out && mmb_outfile_write_json(doc, "merge", "--out", out) != 0)
             status = EXIT_FAILED;
         if (status == EXIT_OK && format == 0)
-            mmb_run_print_table(benchmarks);
+            mmb_table_print(benchmarks);
         else if (status == EXIT_OK && format == 1) {
             json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
             fputc('\n', stdout);

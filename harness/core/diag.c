@@ -1,5 +1,5 @@
-/* The harness's small shared helpers (build_info.h): the one-line error with its input text
- * escaped, allocation that cannot fail silently, the clock. */
+/* Diagnostics (diag.h): the one-line error with its input text escaped, and allocation that
+ * cannot fail silently. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "build_info.h"
+#include "diag.h"
 
 /* Length of the valid UTF-8 sequence at s that encodes a character other than a C1 control,
  * or 0 when there is none (an invalid or cut sequence, an overlong or surrogate form, C1). */
@@ -137,10 +137,4 @@ void *mmb_xcalloc(size_t n, size_t size) {
     if (!p)
         mmb_out_of_memory(n > SIZE_MAX / (size ? size : 1) ? SIZE_MAX : n * size);
     return p;
-}
-
-uint64_t mmb_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "hist.h"
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "mmu.h"
 
 typedef struct mmb_recorder {

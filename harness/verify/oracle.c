@@ -11,7 +11,7 @@
  *    What one operation keeps to itself (its number, the blocks its alloc got, its pending frees)
  *    is an op_ctx on the stack of the thread running it, which the allocator hooks find through
  *    the thread-local `tl_op`. Why each check stays sound: harness/README.md, "The oracle". */
-#include "build_info.h"
+#include "diag.h"
 #include "oracle.h"
 
 #include <inttypes.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 
 enum {
     MMB_COUNTERS_MAX = 16, /* events in one plan, fallbacks included */

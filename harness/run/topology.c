@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_info.h"
+#include "diag.h"
 #include "flags.h"
 
 static const char *const placement_names[MMB_PLACE_COUNT] = {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "manager.h"
+#include "mmbench/manager.h"
 #include "map.h"
 
 typedef enum mmb_op_kind {
