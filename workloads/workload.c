@@ -21,6 +21,9 @@ static const mmb_workload *const registry[] = {
 #undef MMB_WORKLOAD
 };
 
+const char *const mmb_families[] = {"many-small", "cycle-heavy", "pause-sensitive", "threaded",
+                                    NULL};
+
 size_t mmb_workload_count(void) {
     return sizeof registry / sizeof registry[0];
 }

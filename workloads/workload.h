@@ -67,11 +67,16 @@ typedef struct mmb_workload_result {
     int nmetrics;
 } mmb_workload_result;
 
+/* The families, in the order tables show them (NULL-terminated). A new family is a name here. */
+extern const char *const mmb_families[];
+/* The name of a threaded workload's worker-count parameter. */
+#define MMB_PARAM_THREADS "threads"
+
 typedef struct mmb_workload {
     const char *name;
-    /* "many-small", "cycle-heavy", "pause-sensitive" or "threaded". A threaded workload has an
-     * integer parameter `threads` (its worker count) and runs on a manager without
-     * MMB_CAP_THREAD_SAFE only with threads=1. */
+    /* One of mmb_families: "many-small", "cycle-heavy", "pause-sensitive" or "threaded". A
+     * threaded workload has an integer parameter MMB_PARAM_THREADS (its worker count) and runs on
+     * a manager without MMB_CAP_THREAD_SAFE only with threads=1. */
     const char *family;
     const char *summary;
     const mmb_param_spec *params; /* ended by an entry with name NULL; may be NULL */

@@ -15,7 +15,6 @@
 
 enum {
     MMB_COUNTERS_MAX = 16, /* events in one plan, fallbacks included */
-    MMB_PHASE_COUNT = 3,   /* mmb_phase values: mutator, cascade, collector */
 };
 
 /* Who counts an event. The probe tries them in this order and keeps the first that works. */

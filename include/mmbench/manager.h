@@ -68,6 +68,8 @@ typedef enum mmb_event_kind {
     MMB_EVENT_YOUNG = 1,   /* a young or partial collection (generation in `generation`) */
     MMB_EVENT_CASCADE = 2, /* a refcount cascade: a decrement to zero and what it freed */
 } mmb_event_kind;
+/* How many event kinds there are: arrays indexed by mmb_event_kind have this many entries. */
+#define MMB_EVENT_KIND_COUNT 3
 
 typedef struct mmb_event {
     mmb_event_kind kind;
@@ -90,6 +92,8 @@ typedef enum mmb_phase {
     MMB_PHASE_CASCADE = 1,
     MMB_PHASE_COLLECTOR = 2,
 } mmb_phase;
+/* How many phases there are: arrays indexed by mmb_phase have this many entries. */
+#define MMB_PHASE_COUNT 3
 
 typedef void (*mmb_phase_fn)(void *ctx, mmb_phase phase, int begin);
 

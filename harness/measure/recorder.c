@@ -16,7 +16,7 @@ void mmb_recorder_free(mmb_recorder *r) {
 }
 
 void mmb_recorder_start(mmb_recorder *r, uint64_t now_ns) {
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < MMB_EVENT_KIND_COUNT; k++)
         mmb_hist_init(&r->pauses[k]);
     mmb_hist_init(&r->latency_corrected);
     mmb_hist_init(&r->latency_uncorrected);

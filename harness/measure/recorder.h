@@ -13,8 +13,8 @@
 
 typedef struct mmb_recorder {
     bool recording;
-    uint64_t t0_ns;     /* the run's start; pause log times are relative to it */
-    mmb_hist pauses[3]; /* by mmb_event_kind */
+    uint64_t t0_ns;                        /* the run's start; pause log times are relative to it */
+    mmb_hist pauses[MMB_EVENT_KIND_COUNT]; /* by mmb_event_kind */
     mmb_hist latency_corrected, latency_uncorrected;
     mmb_pause *log;
     size_t nlog, cap;
