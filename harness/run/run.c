@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "oracle.h"
 #include "outfile.h"
+#include "pauses.h"
 #include "recorder.h"
 #include "table.h"
 #include "topology.h"
@@ -44,9 +45,6 @@
 #define MAX_DIMS        32
 #define MAX_THREADS     256 /* the largest `threads` a workload takes */
 #define CELL_NAME_BYTES 512 /* a longer cell name is refused (name_too_long) */
-
-static const double mmu_windows_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
-#define N_MMU (sizeof mmu_windows_ms / sizeof mmu_windows_ms[0])
 
 #define usage_error(...) mmb_usage_error("run", NULL, __VA_ARGS__)
 
@@ -557,28 +555,6 @@ static json_t *threads_json(const cell_state *st, double *per_thread_rate) {
                      pus, "bound", st->topo != NULL, "per_thread", each);
 }
 
-static json_t *hist_json(const mmb_hist *h, bool with_buckets) {
-    json_t *o = json_pack("{sIsfsfsfsfsfsfsIsI}", "count", (json_int_t)h->count, "mean_ns",
-                          mmb_hist_mean(h), "p50_ns", mmb_hist_percentile(h, 50), "p90_ns",
-                          mmb_hist_percentile(h, 90), "p99_ns", mmb_hist_percentile(h, 99),
-                          "p99_9_ns", mmb_hist_percentile(h, 99.9), "total_ns", h->sum, "max_ns",
-                          (json_int_t)(h->count ? h->max : 0), "min_ns",
-                          (json_int_t)(h->count ? h->min : 0));
-    if (with_buckets) {
-        /* Sparse: [bucket low bound ns, count] for every non-empty bucket. */
-        json_t *b = json_array();
-        for (unsigned i = 0; i < MMB_HIST_BUCKETS; i++)
-            if (h->counts[i]) {
-                uint64_t low, width;
-                mmb_hist_bucket(i, &low, &width);
-                json_array_append_new(b,
-                                      json_pack("[II]", (json_int_t)low, (json_int_t)h->counts[i]));
-            }
-        json_object_set_new(o, "buckets", b);
-    }
-    return o;
-}
-
 /* Peak resident set since the last reset, in bytes (VmHWM), or 0 when unknown. */
 static uint64_t peak_rss_bytes(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -691,41 +667,15 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     uint64_t run_ns = t1 - t0;
     *seconds = (double)run_ns * 1e-9;
     mmb_recorder *r = st->rec;
-    size_t np = mmb_pauses_normalize(r->log, r->nlog);
-    mmb_hist collections;
-    mmb_hist_init(&collections);
-    mmb_hist_merge(&collections, &r->pauses[MMB_EVENT_FULL]);
-    mmb_hist_merge(&collections, &r->pauses[MMB_EVENT_YOUNG]);
     /* The headline: every pause the mutator saw, collections and cascades at or above the
-     * threshold alike, and the kind of the longest (-1: none). Per kind stays in "pauses". */
-    mmb_hist all;
-    mmb_hist_init(&all);
-    mmb_hist_merge(&all, &collections);
-    mmb_hist_merge(&all, &r->pauses[MMB_EVENT_CASCADE]);
-    int longest = -1;
-    for (int k = 0; k < 3; k++)
-        if (r->pauses[k].count && (longest < 0 || r->pauses[k].max > r->pauses[longest].max))
-            longest = k;
+     * threshold alike, and the kind of the longest. Per kind stays in "pauses". */
+    mmb_pause_stats ps;
+    mmb_pause_stats_compute(r, run_ns, &ps);
     /* The workload drops everything it held before returning, so what is live at its end is
      * garbage not yet reclaimed: with the largest set one collection freed, a lower bound on the
      * peak uncollected garbage (memory lag). */
     uint64_t lag = at_end.live_objects > r->max_freed_by_collection ? at_end.live_objects
                                                                     : r->max_freed_by_collection;
-    /* MMU is not monotonic in the window; the bounded MMU (the least MMU of any window at
-     * least this long, Sachindran et al.) is, and is what curves usually plot. */
-    double u[N_MMU], bmu[N_MMU], mmu10 = 1;
-    for (size_t i = 0; i < N_MMU; i++)
-        u[i] = mmb_mmu(r->log, np, run_ns, (uint64_t)(mmu_windows_ms[i] * 1e6));
-    for (size_t i = N_MMU; i-- > 0;)
-        bmu[i] = i + 1 < N_MMU && bmu[i + 1] < u[i] ? bmu[i + 1] : u[i];
-    json_t *mmu = json_array();
-    for (size_t i = 0; i < N_MMU; i++) {
-        if (mmu_windows_ms[i] == 10)
-            mmu10 = u[i];
-        json_array_append_new(mmu, json_pack("{sfsfsf}", "window_ms", mmu_windows_ms[i],
-                                             "utilization", u[i], "bounded", bmu[i]));
-    }
-
     mmb_gb_counter(sink, "work_units_per_second", (double)result.work_units, MMB_GB_COUNTER_RATE);
     mmb_gb_counter(sink, "work_units", (double)result.work_units, MMB_GB_COUNTER_PLAIN);
     mmb_gb_counter(sink, "objects_allocated", (double)at_end.objects_allocated, 0);
@@ -736,9 +686,9 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     mmb_gb_counter(sink, "increments", (double)at_end.increments, 0);
     mmb_gb_counter(sink, "decrements", (double)at_end.decrements, 0);
     mmb_gb_counter(sink, "objects_traversed", (double)at_end.objects_traversed, 0);
-    mmb_gb_counter(sink, "pause_p99_ns", mmb_hist_percentile(&all, 99), 0);
-    mmb_gb_counter(sink, "pause_max_ns", (double)(all.count ? all.max : 0), 0);
-    mmb_gb_counter(sink, "mmu_10ms", mmu10, 0);
+    mmb_gb_counter(sink, "pause_p99_ns", mmb_hist_percentile(&ps.all, 99), 0);
+    mmb_gb_counter(sink, "pause_max_ns", (double)(ps.all.count ? ps.all.max : 0), 0);
+    mmb_gb_counter(sink, "mmu_10ms", ps.mmu_10ms, 0);
     mmb_gb_counter(sink, "peak_rss_bytes", (double)rss, 0);
     mmb_gb_counter(sink, "memory_lag_objects", (double)lag, 0);
     mmb_gb_counter(sink, "header_bytes", (double)at_end.header_bytes, 0);
@@ -777,17 +727,8 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     json_object_set_new(d, "deterministic", stats);
     json_object_set_new(d, "peak_rss_bytes", json_integer((json_int_t)rss));
     json_object_set_new(d, "memory_lag_objects", json_integer((json_int_t)lag));
-    json_t *pauses = json_object();
-    for (int k = 0; k < 3; k++)
-        json_object_set_new(pauses, mmb_event_kind_name((mmb_event_kind)k),
-                            hist_json(&r->pauses[k], true));
-    json_object_set_new(pauses, "collections", hist_json(&collections, false));
-    json_object_set_new(pauses, "all", hist_json(&all, false));
-    json_object_set_new(pauses, "longest_kind",
-                        longest < 0 ? json_null()
-                                    : json_string(mmb_event_kind_name((mmb_event_kind)longest)));
-    json_object_set_new(d, "pauses", pauses);
-    json_object_set_new(d, "mmu", mmu);
+    json_object_set_new(d, "pauses", mmb_pause_stats_json(r, &ps));
+    json_object_set_new(d, "mmu", mmb_mmu_json(&ps));
     json_object_set_new(d, "threads", threads);
     if (st->f->counters) {
         /* Every thread's counts summed: the workers', and for a threaded workload the caller's. */
@@ -808,8 +749,8 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
         json_object_set_new(d, "counters", cj);
     }
     if (r->latency_corrected.count) {
-        json_object_set_new(d, "latency_corrected", hist_json(&r->latency_corrected, true));
-        json_object_set_new(d, "latency_uncorrected", hist_json(&r->latency_uncorrected, true));
+        json_object_set_new(d, "latency_corrected", mmb_hist_json(&r->latency_corrected, true));
+        json_object_set_new(d, "latency_uncorrected", mmb_hist_json(&r->latency_uncorrected, true));
     }
     if (r->events_dropped)
         json_object_set_new(d, "events_dropped", json_integer((json_int_t)r->events_dropped));

@@ -1,0 +1,43 @@
+/* Pause statistics: what one run's recorder becomes. Every pause the mutator saw (collections and
+ * the cascades at or above the threshold) in one histogram, collections alone in another, the
+ * kind of the longest, and minimum mutator utilisation over a fixed set of windows. run emits
+ * these for every repetition and replay reports the same, so their percentiles agree. */
+#ifndef MMB_PAUSES_H
+#define MMB_PAUSES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "recorder.h"
+
+/* The MMU windows, in ms: every result carries MMU (and bounded MMU) for each. */
+#define MMB_MMU_WINDOWS 10
+extern const double mmb_mmu_windows_ms[MMB_MMU_WINDOWS];
+
+typedef struct mmb_pause_stats {
+    mmb_hist collections; /* full and young collections */
+    mmb_hist all;         /* collections and reported cascades: every pause the mutator saw */
+    int longest_kind;     /* the mmb_event_kind of the longest pause; -1 when there was none */
+    double mmu[MMB_MMU_WINDOWS];
+    double bounded_mmu[MMB_MMU_WINDOWS]; /* the least MMU of any window at least this long */
+    double mmu_10ms;                     /* mmu[] at the 10 ms window */
+} mmb_pause_stats;
+
+/* Fills s from r's histograms and pause log over a run of run_ns (r's log is sorted and merged
+ * in place, mmb_pauses_normalize). */
+void mmb_pause_stats_compute(mmb_recorder *r, uint64_t run_ns, mmb_pause_stats *s);
+
+/* {"count", "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p99_9_ns", "total_ns", "max_ns", "min_ns"}
+ * of h, with "buckets" ([low bound ns, count] for each non-empty bucket) when asked. */
+json_t *mmb_hist_json(const mmb_hist *h, bool with_buckets);
+
+/* The "pauses" object of a result: each kind (with buckets), "collections", "all" and
+ * "longest_kind" (null when none). */
+json_t *mmb_pause_stats_json(const mmb_recorder *r, const mmb_pause_stats *s);
+
+/* The "mmu" array: {"window_ms", "utilization", "bounded"} per window. */
+json_t *mmb_mmu_json(const mmb_pause_stats *s);
+
+#endif
