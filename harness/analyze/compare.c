@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "diag.h"
 #include "metrics.h"
+#include "results.h"
 
 /* ---- the Mann-Whitney U test -------------------------------------------------------------------
  *
@@ -243,27 +244,16 @@ static int add_entry(results *res, json_t *b, size_t index) {
 static int load_results(const char *path, results *res) {
     memset(res, 0, sizeof *res);
     res->path = path;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return bad_input(path, NULL, "cannot open: %s", strerror(errno));
-    json_error_t err;
-    res->root = json_loadf(f, 0, &err);
-    fclose(f);
-    if (!res->root) {
-        char where[4200];
-        snprintf(where, sizeof where, "%s:%d:%d", path, err.line, err.column);
-        return bad_input(where, "expected the JSON that mmbench run --out writes",
-                         "not valid JSON: %s", err.text);
-    }
-    json_t *benchmarks = json_object_get(res->root, "benchmarks");
-    if (!json_is_array(benchmarks) || json_array_size(benchmarks) == 0)
-        return bad_input(path, "expected the JSON that mmbench run --out writes",
-                         "no benchmarks (a non-empty \"benchmarks\" array)");
+    const char *hint = "expected the JSON that mmbench run --out writes";
+    if (mmb_results_load(NULL, path, hint, &res->root) != EXIT_OK)
+        return EXIT_USAGE;
+    json_t *benchmarks = mmb_results_benchmarks(res->root);
+    if (json_array_size(benchmarks) == 0)
+        return bad_input(path, hint, "no benchmarks (a non-empty \"benchmarks\" array)");
     size_t i;
     json_t *b;
     json_array_foreach(benchmarks, i, b) {
-        const char *type = json_string_value(json_object_get(b, "run_type"));
-        if (type && strcmp(type, "iteration") != 0)
+        if (!mmb_results_is_iteration(b, true))
             continue; /* aggregates: the medians and tests here work from the repetitions */
         int status = add_entry(res, b, i);
         if (status != EXIT_OK)
@@ -1064,12 +1054,9 @@ static const char compare_help_head[] =
     "a two-sided Mann-Whitney U test over the repetitions (exact up to 20 a side, else normal).\n"
     "Each metric's unit, direction, exactness and default limit come from the metric registry\n"
     "(harness/metrics.c); a metric without a row is compared as lower is better, with a warning.\n"
-    "\n"
-    "  --thresholds FILE     limits; replaces the defaults below\n"
-    "  --alpha A             significance level, 0 < A < 1 (default 0.05)\n"
-    "  --format F            text (default), or md: Markdown for a pull-request comment\n"
-    "  --allow-missing       accept a NEW that lacks cells of BASE (or metrics with a limit):\n"
-    "                        a deliberate subset; a comparison of nothing still fails\n"
+    "\n";
+
+static const char compare_help_limits[] =
     "\n"
     "Thresholds file: one limit a line; '#' starts a comment; blank lines are ignored.\n"
     "  METRIC[@WHERE] +PERCENT[%]   METRIC may get at most PERCENT worse\n"
@@ -1092,64 +1079,82 @@ static const char compare_help_tail[] =
     "Exit status: 0 no regression, 1 a regression, a cell that failed in NEW, a cell or gated\n"
     "metric of BASE missing from NEW, or nothing compared; 2 bad usage or bad input.\n";
 
-int mmb_compare_main(int argc, char **argv) {
-    enum { OPT_HELP = 'h', OPT_THRESHOLDS = 1000, OPT_ALPHA, OPT_FORMAT, OPT_ALLOW_MISSING };
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, OPT_HELP},
-        {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"allow-missing", no_argument, NULL, OPT_ALLOW_MISSING},
-        {NULL, 0, NULL, 0},
-    };
-    const char *hint = "mmbench compare --help";
-    const char *thresholds = NULL;
-    double alpha = 0.05;
-    bool md = false, allow_missing = false;
-    optind = 1;
-    opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        char *end;
-        switch (c) {
-        case OPT_HELP: {
-            char *defaults = default_limits();
-            fputs(compare_help_head, stdout);
-            fputs(defaults ? defaults : "", stdout);
-            print_metric_names("Higher is better:", false, MMB_HIGHER_IS_BETTER);
-            print_metric_names("Exact (deterministic counters: any change is real, judged "
-                               "without a test):",
-                               true, 0);
-            fputs(compare_help_tail, stdout);
-            free(defaults);
-            return EXIT_OK;
-        }
-        case OPT_ALLOW_MISSING:
-            allow_missing = true;
-            break;
-        case OPT_THRESHOLDS:
-            thresholds = optarg;
-            break;
-        case OPT_ALPHA:
-            alpha = strtod(optarg, &end);
-            if (end == optarg || *end || !(alpha > 0 && alpha < 1))
-                return bad_input("compare", hint, "--alpha: bad value '%s' (expected 0 < A < 1)",
-                                 optarg);
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") && strcmp(optarg, "md"))
-                return bad_input("compare", hint, "--format: bad value '%s' (expected text or md)",
-                                 optarg);
-            md = strcmp(optarg, "md") == 0;
-            break;
-        case ':':
-            return bad_input("compare", hint, "flag '%s' needs a value", argv[optind - 1]);
-        default:
-            return bad_input("compare", hint, "unknown flag '%s'", argv[optind - 1]);
-        }
+static const char *const compare_formats[] = {"text", "md", NULL};
+enum { OPT_THRESHOLDS, OPT_ALPHA, OPT_FORMAT, OPT_ALLOW_MISSING };
+static const mmb_flag compare_flags[] = {
+    [OPT_THRESHOLDS] = {"thresholds", MMB_FLAG_TEXT, "FILE", 0, 0, NULL,
+                        "limits; replaces the defaults below", 0},
+    [OPT_ALPHA] = {"alpha", MMB_FLAG_TEXT, "A", 0, 0, NULL,
+                   "significance level, 0 < A < 1 (default 0.05)", 0},
+    [OPT_FORMAT] = {"format", MMB_FLAG_CHOICE, "F", 0, 0, compare_formats,
+                    "text (default), or md: Markdown for a pull-request comment", 0},
+    [OPT_ALLOW_MISSING] = {"allow-missing", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
+                           "accept a NEW that lacks cells of BASE (or metrics with a limit):\n"
+                           "a deliberate subset; a comparison of nothing still fails",
+                           0},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, 0},
+};
+
+typedef struct compare_options {
+    const char *thresholds;
+    double alpha;
+    bool md, allow_missing;
+} compare_options;
+
+static int compare_flag(void *ctx, const mmb_flag_arg *a) {
+    compare_options *o = ctx;
+    char *end;
+    switch (a->index) {
+    case OPT_THRESHOLDS:
+        o->thresholds = a->text;
+        break;
+    case OPT_ALPHA:
+        o->alpha = strtod(a->text, &end);
+        if (end == a->text || *end || !(o->alpha > 0 && o->alpha < 1))
+            return bad_input("compare", "mmbench compare --help",
+                             "--alpha: bad value '%s' (expected 0 < A < 1)", a->text);
+        break;
+    case OPT_FORMAT:
+        o->md = a->choice == 1;
+        break;
+    case OPT_ALLOW_MISSING:
+        o->allow_missing = true;
+        break;
     }
-    if (argc - optind != 2)
+    return EXIT_OK;
+}
+
+static void print_help(void) {
+    char *defaults = default_limits();
+    fputs(compare_help_head, stdout);
+    mmb_flags_print_help(stdout, compare_flags, 0);
+    fputs(compare_help_limits, stdout);
+    fputs(defaults ? defaults : "", stdout);
+    print_metric_names("Higher is better:", false, MMB_HIGHER_IS_BETTER);
+    print_metric_names("Exact (deterministic counters: any change is real, judged "
+                       "without a test):",
+                       true, 0);
+    fputs(compare_help_tail, stdout);
+    free(defaults);
+}
+
+int mmb_compare_main(int argc, char **argv) {
+    const char *hint = "mmbench compare --help";
+    compare_options o = {.alpha = 0.05};
+    int first = 0;
+    int parsed = mmb_flags_parse("compare", compare_flags, 0, argc, argv, compare_flag, &o, &first);
+    if (parsed == MMB_FLAGS_HELP) {
+        print_help();
+        return EXIT_OK;
+    }
+    if (parsed != EXIT_OK)
+        return parsed;
+    const char *thresholds = o.thresholds;
+    double alpha = o.alpha;
+    bool md = o.md, allow_missing = o.allow_missing;
+    if (argc - first != 2)
         return bad_input("compare", hint, "expected BASE.json and NEW.json, got %d file%s",
-                         argc - optind, argc - optind == 1 ? "" : "s");
+                         argc - first, argc - first == 1 ? "" : "s");
     limits lim = {0};
     char *defaults = thresholds ? NULL : default_limits();
     if (!thresholds && !defaults) {
@@ -1161,9 +1166,9 @@ int mmb_compare_main(int argc, char **argv) {
     free(defaults);
     results base = {0}, next = {0};
     if (status == EXIT_OK)
-        status = load_results(argv[optind], &base);
+        status = load_results(argv[first], &base);
     if (status == EXIT_OK)
-        status = load_results(argv[optind + 1], &next);
+        status = load_results(argv[first + 1], &next);
     if (status == EXIT_OK) {
         report rep = {.base = &base,
                       .next = &next,
