@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "report.h"
+#include "report_model.h"
 #include "test.h"
 
 extern const char *mmb_test_arg;
@@ -74,16 +74,19 @@ TEST(gate_registry_rows_are_unique_and_report_columns_registered) {
     for (size_t i = 0; i < mmb_metric_count; i++)
         for (size_t j = i + 1; j < mmb_metric_count; j++)
             ASSERT_TRUE(strcmp(mmb_metrics[i].name, mmb_metrics[j].name) != 0);
-    for (int c = 0; c < MMB_COL_COUNT; c++) {
-        const mmb_metric *m = mmb_metric_find(mmb_report_columns[c].metric);
-        if (!m)
-            fprintf(stderr, "report column %s: no registry row '%s'\n", mmb_report_columns[c].key,
-                    mmb_report_columns[c].metric);
+    /* report's columns are the registry's rows with a position: 1..count, each once */
+    ASSERT_TRUE(mmb_report_column_count() > 0);
+    ASSERT_TRUE(mmb_report_column_count() <= MMB_REPORT_COLUMNS_MAX);
+    for (int c = 0; c < mmb_report_column_count(); c++) {
+        const mmb_metric *m = mmb_report_column(c);
         ASSERT_TRUE(m != NULL);
-        ASSERT_TRUE(mmb_report_metric(c) == m);
+        ASSERT_TRUE(mmb_metric_find(m->name) == m);
+        ASSERT_EQ(mmb_report_column_of(m->name), c);
     }
-    ASSERT_EQ(mmb_report_metric(MMB_COL_PER_THREAD)->better, MMB_HIGHER_IS_BETTER);
-    ASSERT_EQ(mmb_report_metric(MMB_COL_SCALING)->better, MMB_HIGHER_IS_BETTER);
+    ASSERT_EQ(mmb_report_column(mmb_report_column_of("per_thread_units_per_second"))->better,
+              MMB_HIGHER_IS_BETTER);
+    ASSERT_EQ(mmb_report_column(mmb_report_column_of("scaling_efficiency"))->better,
+              MMB_HIGHER_IS_BETTER);
 }
 
 /* Sets every iteration entry's `metric`, where it has one, to factor x (1000 + its repetition

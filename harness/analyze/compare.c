@@ -286,7 +286,8 @@ static const series *find_series(const cell *c, const char *name) {
 
 /* A metric's row in the registry (metrics.h), and its position there (the report's order). A
  * metric without a row is compared as lower is better, not exact, with a warning. */
-static const mmb_metric unregistered = {"", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, -1, ""};
+static const mmb_metric unregistered = {"", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, -1, "",
+                                        {0}};
 
 static const mmb_metric *kind_of(const char *metric, size_t *order) {
     const mmb_metric *m = mmb_metric_find(metric);

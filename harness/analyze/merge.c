@@ -3,15 +3,16 @@
  * Design: harness/README.md, "Runs larger than one machine". */
 #include "merge.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "diag.h"
 #include "outfile.h"
+#include "results.h"
 #include "table.h"
 
 /* The most shards a run can be merged from (seen[] has one flag each). */
@@ -34,9 +35,7 @@ static const char merge_help[] =
     "one document in matrix order. Refuses shards of different runs: another matrix, seed or\n"
     "repetitions (the matrix fingerprint), another build (git revision, build type, version),\n"
     "another N, a shard given twice, or one missing.\n"
-    "\n"
-    "  --out FILE            write the merged JSON (atomically)\n"
-    "  --format F            standard output: table (default), json or none\n";
+    "\n";
 
 typedef struct entry {
     json_t *b;
@@ -142,181 +141,172 @@ static int check_cells(json_t **docs, char **paths, int nfiles, json_int_t count
     return status;
 }
 
-int mmb_merge_main(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"out", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = NULL;
-    int format = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(merge_help, stdout);
-            return EXIT_OK;
-        case 'o':
-            out = optarg;
-            break;
-        case 'f':
-            format = strcmp(optarg, "table") == 0  ? 0
-                     : strcmp(optarg, "json") == 0 ? 1
-                     : strcmp(optarg, "none") == 0 ? 2
-                                                   : -1;
-            if (format < 0)
-                return merge_error("--format: bad value '%s' (expected table, json or none)",
-                                   optarg);
-            break;
-        case ':':
-            return merge_error("flag '%s' needs a value (hint: mmbench merge --help)",
-                               argv[optind - 1]);
-        default:
-            return merge_error("unknown flag '%s' (hint: mmbench merge --help)", argv[optind - 1]);
-        }
-    }
-    int nfiles = argc - optind;
-    if (nfiles < 1)
-        return merge_error("no shard files given (hint: mmbench merge --help)");
-    if (out && mmb_outfile_check("merge", "--out", out) != EXIT_OK)
+static const char *const merge_formats[] = {"table", "json", "none", NULL};
+enum { OPT_OUT, OPT_FORMAT };
+enum { FORMAT_TABLE, FORMAT_JSON, FORMAT_NONE };
+static const mmb_flag merge_flags[] = {
+    [OPT_OUT] = {"out", MMB_FLAG_TEXT, "FILE", 0, 0, NULL, "write the merged JSON (atomically)", 0},
+    [OPT_FORMAT] = {"format", MMB_FLAG_CHOICE, "F", 0, 0, merge_formats,
+                    "standard output: table (default), json or none", 0},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, 0},
+};
+
+/* The shards being merged: the documents in the order given, and what the first fixes. */
+typedef struct shards {
+    const char *out;
+    size_t format; /* FORMAT_* */
+    char **paths;
+    int nfiles;
+    json_t **docs;
+    json_int_t count, cells; /* N, and the matrix's cells */
+    bool *seen;              /* seen[K]: shard K given */
+} shards;
+
+static int merge_flag(void *ctx, const mmb_flag_arg *a) {
+    shards *m = ctx;
+    if (a->index == OPT_OUT)
+        m->out = a->text;
+    else
+        m->format = a->choice;
+    return EXIT_OK;
+}
+
+/* Loads shard i and checks it against the first: a shard of the same run, not given before. */
+static int load_shard(shards *m, int i) {
+    const char *path = m->paths[i], *first = m->paths[0];
+    if (mmb_results_load("merge", path, NULL, &m->docs[i]) != EXIT_OK)
         return EXIT_USAGE;
-    json_t **docs = calloc((size_t)nfiles, sizeof *docs);
+    json_t *mm = json_object_get(json_object_get(m->docs[i], "context"), "mmbench");
+    json_t *shard = json_object_get(mm, "shard");
+    if (!shard || !mmb_results_benchmarks(m->docs[i]))
+        return merge_error("%s: not a shard's results (hint: made by mmbench run --shard "
+                           "K/N --out FILE)",
+                           path);
+    json_int_t k = json_integer_value(json_object_get(shard, "index"));
+    json_int_t n = json_integer_value(json_object_get(shard, "count"));
+    json_t *m0 = json_object_get(json_object_get(m->docs[0], "context"), "mmbench");
+    if (i == 0) {
+        if (n < 1 || n > MAX_SHARDS) /* found by fuzzing: seen[] was calloc(n + 1) */
+            return merge_error("%s: shard count %lld out of 1..%d", path, (long long)n, MAX_SHARDS);
+        m->count = n;
+        m->cells = json_integer_value(json_object_get(json_object_get(mm, "matrix"), "cells"));
+        m->seen = mmb_xcalloc((size_t)m->count + 1, sizeof *m->seen);
+    } else if (n != m->count) {
+        return merge_error("%s is shard %lld of %lld, but %s is of %lld", path, (long long)k,
+                           (long long)n, first, (long long)m->count);
+    }
+    static const char *const same[][2] = {
+        {"git_revision", NULL}, {"build_type", NULL}, {"version", NULL}, {"matrix", "fingerprint"}};
+    for (size_t f = 0; f < sizeof same / sizeof same[0]; f++) {
+        const char *a = get_str(m0, same[f][0], same[f][1]);
+        const char *b = get_str(mm, same[f][0], same[f][1]);
+        if (strcmp(a, b) != 0)
+            return merge_error("%s has %s%s%s '%s', but %s has '%s' (hint: run every shard of one "
+                               "matrix with the same build and flags)",
+                               path, same[f][0], same[f][1] ? " " : "",
+                               same[f][1] ? same[f][1] : "", b, first, a);
+    }
+    if (k < 1 || k > m->count)
+        return merge_error("%s: shard index %lld out of 1..%lld", path, (long long)k,
+                           (long long)m->count);
+    if (m->seen[k])
+        return merge_error("%s: shard %lld of %lld given twice", path, (long long)k,
+                           (long long)m->count);
+    m->seen[k] = true;
+    return EXIT_OK;
+}
+
+/* Every entry of every shard in matrix order (repetitions and aggregates keep their order),
+ * with the shards' hosts; checks the cells are exactly the matrix's, then writes. */
+static int combine(shards *m) {
+    size_t total = 0;
+    for (int i = 0; i < m->nfiles; i++)
+        total += json_array_size(mmb_results_benchmarks(m->docs[i]));
+    entry *all = mmb_xcalloc(total ? total : 1, sizeof *all);
+    size_t n = 0;
+    json_t *hosts = json_array();
+    for (int i = 0; i < m->nfiles; i++) {
+        json_t *ctx = json_object_get(m->docs[i], "context");
+        json_t *mm = json_object_get(ctx, "mmbench");
+        json_array_append_new(hosts,
+                              json_pack("{sOsOsOsO}", "shard", json_object_get(mm, "shard"),
+                                        "host_name", json_object_get(ctx, "host_name"), "cpu_model",
+                                        json_object_get(mm, "cpu_model"), "wall_seconds",
+                                        json_object_get(mm, "wall_seconds")));
+        size_t k;
+        json_t *b;
+        json_array_foreach(mmb_results_benchmarks(m->docs[i]), k, b) {
+            all[n].b = b;
+            all[n].index =
+                json_integer_value(json_object_get(json_object_get(b, "mmbench"), "cell_index"));
+            all[n].order = n;
+            n++;
+        }
+    }
+    qsort(all, n, sizeof *all, by_index);
+    /* The cells must be exactly the matrix's: each index once (repetitions share one). */
+    json_int_t distinct = 0, last = -1;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].index != last) {
+            distinct++;
+            last = all[i].index;
+        }
     int status = EXIT_OK;
-    json_int_t count = 0, cells = 0;
-    const char *first = argv[optind];
-    bool *seen = NULL;
-    for (int i = 0; i < nfiles && status == EXIT_OK; i++) {
-        const char *path = argv[optind + i];
-        json_error_t jerr;
-        docs[i] = json_load_file(path, 0, &jerr);
-        if (!docs[i]) {
-            status = merge_error("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-            break;
-        }
-        json_t *mm = json_object_get(json_object_get(docs[i], "context"), "mmbench");
-        json_t *shard = json_object_get(mm, "shard");
-        if (!shard || !json_is_array(json_object_get(docs[i], "benchmarks"))) {
-            status = merge_error("%s: not a shard's results (hint: made by mmbench run --shard "
-                                 "K/N --out FILE)",
-                                 path);
-            break;
-        }
-        json_int_t k = json_integer_value(json_object_get(shard, "index"));
-        json_int_t n = json_integer_value(json_object_get(shard, "count"));
-        json_t *m0 = json_object_get(json_object_get(docs[0], "context"), "mmbench");
-        if (i == 0) {
-            if (n < 1 || n > MAX_SHARDS) { /* found by fuzzing: seen[] was calloc(n + 1) */
-                status = merge_error("%s: shard count %lld out of 1..%d", path, (long long)n,
-                                     MAX_SHARDS);
-                break;
-            }
-            count = n;
-            cells = json_integer_value(json_object_get(json_object_get(mm, "matrix"), "cells"));
-            seen = calloc((size_t)count + 1, sizeof *seen);
-        } else if (n != count) {
-            status = merge_error("%s is shard %lld of %lld, but %s is of %lld", path, (long long)k,
-                                 (long long)n, first, (long long)count);
-            break;
-        }
-        static const char *const same[][2] = {{"git_revision", NULL},
-                                              {"build_type", NULL},
-                                              {"version", NULL},
-                                              {"matrix", "fingerprint"}};
-        for (size_t f = 0; f < sizeof same / sizeof same[0] && status == EXIT_OK; f++) {
-            const char *a = get_str(m0, same[f][0], same[f][1]);
-            const char *b = get_str(mm, same[f][0], same[f][1]);
-            if (strcmp(a, b) != 0)
-                status = merge_error(
-                    "%s has %s%s%s '%s', but %s has '%s' (hint: run every shard of one matrix "
-                    "with the same build and flags)",
-                    path, same[f][0], same[f][1] ? " " : "", same[f][1] ? same[f][1] : "", b, first,
-                    a);
-        }
-        if (status != EXIT_OK)
-            break;
-        if (k < 1 || k > count) {
-            status = merge_error("%s: shard index %lld out of 1..%lld", path, (long long)k,
-                                 (long long)count);
-            break;
-        }
-        if (seen[k]) {
-            status = merge_error("%s: shard %lld of %lld given twice", path, (long long)k,
-                                 (long long)count);
-            break;
-        }
-        seen[k] = true;
+    if (distinct != m->cells)
+        status = merge_error("the shards hold %lld distinct cells, the matrix has %lld",
+                             (long long)distinct, (long long)m->cells);
+    json_t *benchmarks = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(benchmarks, all[i].b);
+    json_t *context = json_deep_copy(json_object_get(m->docs[0], "context"));
+    json_t *mm = json_object_get(context, "mmbench");
+    json_object_del(mm, "shard");
+    json_object_set_new(mm, "shards", hosts);
+    json_t *doc = json_pack("{soso}", "context", context, "benchmarks", benchmarks);
+    if (status == EXIT_OK && m->out && mmb_outfile_write_json(doc, "merge", "--out", m->out) != 0)
+        status = EXIT_FAILED;
+    if (status == EXIT_OK && m->format == FORMAT_TABLE)
+        mmb_table_print(benchmarks);
+    else if (status == EXIT_OK && m->format == FORMAT_JSON) {
+        json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
     }
-    if (status == EXIT_OK && nfiles < count) {
-        for (json_int_t k = 1; k <= count; k++)
-            if (!seen[k]) {
-                status =
-                    merge_error("shard %lld of %lld is missing", (long long)k, (long long)count);
-                break;
-            }
+    json_decref(doc);
+    free(all);
+    return status;
+}
+
+int mmb_merge_main(int argc, char **argv) {
+    shards m = {.format = FORMAT_TABLE};
+    int first = 0;
+    int parsed = mmb_flags_parse("merge", merge_flags, 0, argc, argv, merge_flag, &m, &first);
+    if (parsed == MMB_FLAGS_HELP) {
+        fputs(merge_help, stdout);
+        mmb_flags_print_help(stdout, merge_flags, 0);
+        return EXIT_OK;
     }
+    if (parsed != EXIT_OK)
+        return parsed;
+    m.nfiles = argc - first;
+    m.paths = argv + first;
+    if (m.nfiles < 1)
+        return merge_error("no shard files given (hint: mmbench merge --help)");
+    if (m.out && mmb_outfile_check("merge", "--out", m.out) != EXIT_OK)
+        return EXIT_USAGE;
+    m.docs = mmb_xcalloc((size_t)m.nfiles, sizeof *m.docs);
+    int status = EXIT_OK;
+    for (int i = 0; i < m.nfiles && status == EXIT_OK; i++)
+        status = load_shard(&m, i);
+    for (json_int_t k = 1; status == EXIT_OK && m.nfiles < m.count && k <= m.count; k++)
+        if (!m.seen[k])
+            status = merge_error("shard %lld of %lld is missing", (long long)k, (long long)m.count);
     if (status == EXIT_OK)
-        status = check_cells(docs, argv + optind, nfiles, count, cells);
-    if (status == EXIT_OK) {
-        size_t total = 0;
-        for (int i = 0; i < nfiles; i++)
-            total += json_array_size(json_object_get(docs[i], "benchmarks"));
-        entry *all = calloc(total ? total : 1, sizeof *all);
-        size_t n = 0;
-        json_t *hosts = json_array();
-        for (int i = 0; i < nfiles; i++) {
-            json_t *ctx = json_object_get(docs[i], "context");
-            json_t *mm = json_object_get(ctx, "mmbench");
-            json_array_append_new(hosts,
-                                  json_pack("{sOsOsOsO}", "shard", json_object_get(mm, "shard"),
-                                            "host_name", json_object_get(ctx, "host_name"),
-                                            "cpu_model", json_object_get(mm, "cpu_model"),
-                                            "wall_seconds", json_object_get(mm, "wall_seconds")));
-            size_t k;
-            json_t *b;
-            json_array_foreach(json_object_get(docs[i], "benchmarks"), k, b) {
-                all[n].b = b;
-                all[n].index = json_integer_value(
-                    json_object_get(json_object_get(b, "mmbench"), "cell_index"));
-                all[n].order = n;
-                n++;
-            }
-        }
-        qsort(all, n, sizeof *all, by_index);
-        /* The cells must be exactly the matrix's: each index once (repetitions share one). */
-        json_int_t distinct = 0, last = -1;
-        for (size_t i = 0; i < n; i++)
-            if (all[i].index != last) {
-                distinct++;
-                last = all[i].index;
-            }
-        if (distinct != cells)
-            status = merge_error("the shards hold %lld distinct cells, the matrix has %lld",
-                                 (long long)distinct, (long long)cells);
-        json_t *benchmarks = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append(benchmarks, all[i].b);
-        json_t *context = json_deep_copy(json_object_get(docs[0], "context"));
-        json_t *mm = json_object_get(context, "mmbench");
-        json_object_del(mm, "shard");
-        json_object_set_new(mm, "shards", hosts);
-        json_t *doc = json_pack("{soso}", "context", context, "benchmarks", benchmarks);
-        if (status == EXIT_OK && out && mmb_outfile_write_json(doc, "merge", "--out", out) != 0)
-            status = EXIT_FAILED;
-        if (status == EXIT_OK && format == 0)
-            mmb_table_print(benchmarks);
-        else if (status == EXIT_OK && format == 1) {
-            json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-            fputc('\n', stdout);
-        }
-        json_decref(doc);
-        free(all);
-    }
-    for (int i = 0; i < nfiles; i++)
-        json_decref(docs[i]);
-    free(docs);
-    free(seen);
+        status = check_cells(m.docs, m.paths, m.nfiles, m.count, m.cells);
+    if (status == EXIT_OK)
+        status = combine(&m);
+    for (int i = 0; i < m.nfiles; i++)
+        json_decref(m.docs[i]);
+    free(m.docs);
+    free(m.seen);
     return status;
 }

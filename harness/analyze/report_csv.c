@@ -2,7 +2,7 @@
  * units (ns, bytes, counts), the kind of the longest pause, and per kind the count, p99 and max
  * pause; `best` lists the columns whose value is the best in the cell's table. Quoting as
  * RFC 4180. */
-#include "report.h"
+#include "report_model.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,12 +34,14 @@ static void put_number(FILE *out, double v) {
 }
 
 int mmb_report_write_csv(const mmb_report *r, FILE *out) {
+    int bytes_col = mmb_report_column_of("heap_bytes_per_object");
+    int max_col = mmb_report_column_of("pause_max_ns");
     fputs("file,workload,family,scale,params,manager,options,repetitions,status", out);
-    for (int c = 0; c < MMB_COL_COUNT; c++) {
-        fprintf(out, ",%s", mmb_report_columns[c].key);
-        if (c == MMB_COL_BYTES_PER_OBJ)
+    for (int c = 0; c < mmb_report_column_count(); c++) {
+        fprintf(out, ",%s", mmb_report_column_key(c));
+        if (c == bytes_col)
             fputs(",bytes_per_object_source", out);
-        if (c == MMB_COL_PAUSE_MAX)
+        if (c == max_col)
             fputs(",pause_max_kind", out);
     }
     for (int k = 0; k < MMB_REPORT_KINDS; k++)
@@ -67,15 +69,15 @@ int mmb_report_write_csv(const mmb_report *r, FILE *out) {
         } else {
             fputs("ok", out);
         }
-        for (int c = 0; c < MMB_COL_COUNT; c++) {
+        for (int c = 0; c < mmb_report_column_count(); c++) {
             fputc(',', out);
             put_number(out, row->value[c]);
-            if (c == MMB_COL_BYTES_PER_OBJ)
+            if (c == bytes_col)
                 fputs(!isfinite(row->value[c])     ? ","
                       : row->heap_bytes_per_object ? ",heap_bytes_per_object"
                                                    : ",peak_rss_bytes_per_work_unit",
                       out);
-            if (c == MMB_COL_PAUSE_MAX) {
+            if (c == max_col) {
                 fputc(',', out);
                 if (row->pause_max_kind && row->value[c] > 0)
                     fputs(row->pause_max_kind, out);
@@ -92,9 +94,9 @@ int mmb_report_write_csv(const mmb_report *r, FILE *out) {
         }
         fputc(',', out);
         const char *sep = "";
-        for (int c = 0; c < MMB_COL_COUNT; c++)
+        for (int c = 0; c < mmb_report_column_count(); c++)
             if (row->best[c]) {
-                fprintf(out, "%s%s", sep, mmb_report_columns[c].key);
+                fprintf(out, "%s%s", sep, mmb_report_column_key(c));
                 sep = " ";
             }
         fputc('\n', out);

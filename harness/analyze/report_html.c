@@ -1,10 +1,12 @@
 /* `mmbench report --format html` (report.h): one self-contained page, with inline CSS and SVG
  * and no network references: the tables as in Markdown, and per workload three charts: the
  * pause percentile spectrum, the MMU curves and the throughput bars (report_svg.c draws). */
-#include "report.h"
+#include "report_model.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "report_svg.h"
 
 #define CHART_WIDTH 360
 
@@ -189,11 +191,12 @@ static void write_mmu(const mmb_report *r, const mmb_report_table *tb, FILE *out
 #define BAR_PX 24
 
 static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    int tput = mmb_report_column_of("work_units_per_second");
     const mmb_report_row *rows = &r->rows[tb->first_row];
     double hi = 0;
     for (int i = 0; i < tb->nrows; i++)
-        if (isfinite(rows[i].value[MMB_COL_THROUGHPUT]))
-            hi = fmax(hi, rows[i].value[MMB_COL_THROUGHPUT]);
+        if (isfinite(rows[i].value[tput]))
+            hi = fmax(hi, rows[i].value[tput]);
     if (hi <= 0)
         hi = 1;
     fputs("<figure>", out);
@@ -211,7 +214,7 @@ static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FI
         mmb_svg_x_tick(&s, hi * k / 2, label);
     }
     for (int i = 0; i < tb->nrows; i++) {
-        double v = rows[i].value[MMB_COL_THROUGHPUT];
+        double v = rows[i].value[tput];
         double y = s.top + 4 + i * BAR_PX, w = isfinite(v) ? mmb_svg_px_x(&s, v) - s.left : 0;
         char label[32];
         mmb_report_format(v, MMB_UNIT_RATE, label, sizeof label);
@@ -222,7 +225,7 @@ static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FI
                 y + 13);
         mmb_html_escape(out, rows[i].label);
         fprintf(out, "</text><text class=\"k\" x=\"%.1f\" y=\"%.1f\"%s>%s</text>", s.left + w + 4,
-                y + 13, rows[i].best[MMB_COL_THROUGHPUT] ? " font-weight=\"bold\"" : "", label);
+                y + 13, rows[i].best[tput] ? " font-weight=\"bold\"" : "", label);
     }
     mmb_svg_end(&s);
     fputs("<figcaption>Work units per second, median over repetitions.</figcaption></figure>\n",
@@ -233,7 +236,7 @@ static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FI
 
 static void write_table(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
     fputs("<table class=\"r\"><thead><tr><th>manager</th><th>n</th>", out);
-    for (int c = 0; c < MMB_COL_COUNT; c++)
+    for (int c = 0; c < mmb_report_column_count(); c++)
         if (tb->has_column[c]) {
             fputs("<th>", out);
             mmb_html_escape(out, mmb_report_title(tb, c));
@@ -247,14 +250,14 @@ static void write_table(const mmb_report *r, const mmb_report_table *tb, FILE *o
         fprintf(out, "</td><td>%d</td>", row->repetitions);
         if (row->repetitions == 0 && *row->error) {
             int span = 0;
-            for (int c = 0; c < MMB_COL_COUNT; c++)
+            for (int c = 0; c < mmb_report_column_count(); c++)
                 span += tb->has_column[c];
             fprintf(out, "<td class=\"err\" colspan=\"%d\">failed: ", span);
             mmb_html_escape(out, row->error);
             fputs("</td></tr>\n", out);
             continue;
         }
-        for (int c = 0; c < MMB_COL_COUNT; c++) {
+        for (int c = 0; c < mmb_report_column_count(); c++) {
             if (!tb->has_column[c])
                 continue;
             char v[96];

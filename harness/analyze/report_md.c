@@ -1,6 +1,6 @@
 /* `mmbench report --format md` (report.h): one Markdown table per workload, grouped by family,
  * the best value of each column in bold, the machine and build context underneath. */
-#include "report.h"
+#include "report_model.h"
 
 #include <string.h>
 
@@ -87,11 +87,11 @@ int mmb_report_write_md(const mmb_report *r, FILE *out) {
         fputs("\n### ", out);
         put_md(out, tb->title);
         fputs("\n\n| manager | n |", out);
-        for (int c = 0; c < MMB_COL_COUNT; c++)
+        for (int c = 0; c < mmb_report_column_count(); c++)
             if (tb->has_column[c])
                 fprintf(out, " %s |", mmb_report_title(tb, c));
         fputs("\n| --- | ---: |", out);
-        for (int c = 0; c < MMB_COL_COUNT; c++)
+        for (int c = 0; c < mmb_report_column_count(); c++)
             if (tb->has_column[c])
                 fputs(" ---: |", out);
         fputs("\n", out);
@@ -100,7 +100,7 @@ int mmb_report_write_md(const mmb_report *r, FILE *out) {
             fputs("| ", out);
             put_md(out, row->label);
             fprintf(out, " | %d |", row->repetitions);
-            for (int c = 0; c < MMB_COL_COUNT; c++) {
+            for (int c = 0; c < mmb_report_column_count(); c++) {
                 if (!tb->has_column[c])
                     continue;
                 char v[96];

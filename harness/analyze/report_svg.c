@@ -1,6 +1,6 @@
 /* SVG chart primitives for `mmbench report --format html` (report.h): axes with grid lines,
  * linear or logarithmic scales, lines and a legend; inline SVG with no external references. */
-#include "report.h"
+#include "report_svg.h"
 
 #include <math.h>
 

@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,4 +38,13 @@ bool mmb_results_is_iteration(const json_t *entry, bool absent) {
 
 const char *mmb_results_cell(const json_t *entry) {
     return json_string_value(json_object_get(json_object_get(entry, "mmbench"), "cell"));
+}
+
+double mmb_results_number(const json_t *v) {
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *mmb_results_string(const json_t *v, const char *fallback) {
+    const char *s = json_string_value(v);
+    return s ? s : fallback;
 }

@@ -22,4 +22,10 @@ bool mmb_results_is_iteration(const json_t *entry, bool absent);
 /* The entry's mmbench.cell; NULL when it has none (plain Google Benchmark output). */
 const char *mmb_results_cell(const json_t *entry);
 
+/* A JSON number's value; NAN when v is not a number (or absent). */
+double mmb_results_number(const json_t *v);
+
+/* A JSON string's text; `fallback` when v is not a string (or absent). */
+const char *mmb_results_string(const json_t *v, const char *fallback);
+
 #endif

@@ -1,58 +1,79 @@
 /* The metric registry (metrics.h): every metric `mmbench run` emits, and Google Benchmark's own,
  * in one table. A test (unit.metrics_every_emitted_metric_has_a_row) walks a real run's output
- * and fails on any numeric key without a row here. */
+ * and fails on any numeric key without a row here. The column positions are report's table
+ * columns, left to right (report.c derives bytes/object and collections from the rows named). */
 #include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define NO_LIMIT (-1.0)
+#define NO_COLUMN                                                                                  \
+    { 0 }
+#define COLUMN(p)                                                                                  \
+    { .position = (p) }
+#define OPTIONAL_COLUMN(p)                                                                         \
+    { .position = (p), .optional = true }
 
 /* Exact rows are the deterministic counters (identical in every repetition for a seed: any
  * change is real, judged without a test, +0% by default). Timed rows vary from run to run. */
+/* One row a line, wider than the formatter would keep them. */
+/* clang-format off */
 const mmb_metric mmb_metrics[] = {
     /* Google Benchmark's, per iteration (compare converts time_unit to ns) */
-    {"real_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "time"},
-    {"cpu_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "CPU time"},
-    {"bytes_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "bytes/s"},
-    {"items_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "items/s"},
+    {"real_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "time", NO_COLUMN},
+    {"cpu_time", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 5, "CPU time", NO_COLUMN},
+    {"bytes_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "bytes/s", NO_COLUMN},
+    {"items_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "items/s", NO_COLUMN},
     /* throughput and scaling */
-    {"work_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "work units/s"},
-    {"per_thread_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5,
-     "units/s per thread"},
-    {"scaling_efficiency", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, 5, "scaling efficiency"},
+    {"work_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "work units/s", COLUMN(1)},
+    {"per_thread_units_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, 5, "units/s per thread", OPTIONAL_COLUMN(2)},
+    {"scaling_efficiency", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, 5, "scaling efficiency", OPTIONAL_COLUMN(3)},
     /* pauses: every pause the mutator saw (collections and cascades at or above the threshold) */
-    {"pause_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 pause"},
-    {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause"},
-    {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms"},
+    {"pause_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 pause", COLUMN(4)},
+    {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause", COLUMN(5)},
+    {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms", COLUMN(6)},
     /* request latency (pause-sensitive workloads) */
-    {"latency_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 latency"},
-    {"latency_p99_uncorrected_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
-     "p99 latency (uncorrected)"},
+    {"latency_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 latency", OPTIONAL_COLUMN(10)},
+    {"latency_p99_uncorrected_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "p99 latency (uncorrected)", NO_COLUMN},
     /* memory */
-    {"peak_rss_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, 10, "peak RSS"},
-    {"peak_rss_bytes_per_work_unit", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
-     "RSS bytes/unit"},
-    {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
-     "heap bytes/object"},
-    {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
-     "header bytes/object"},
-    {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT,
-     "memory lag (objects)"},
+    {"peak_rss_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, 10, "peak RSS", COLUMN(7)},
+    {"peak_rss_bytes_per_work_unit", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS bytes/unit", NO_COLUMN},
+    /* report's bytes/object: this where the workload measures it, else the one above */
+    {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "heap bytes/object", {.position = 8, .key = "bytes_per_object", .title = "bytes/object"}},
+    {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "header bytes/object", NO_COLUMN},
+    {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "memory lag (objects)", COLUMN(9)},
     /* the deterministic counters */
-    {"increments", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "increments"},
-    {"decrements", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "decrements"},
-    {"objects_traversed", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects traversed"},
-    {"collections_full", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "full collections"},
-    {"collections_young", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "young collections"},
-    {"objects_allocated", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects allocated"},
-    {"freed_by_rc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by refcount"},
-    {"freed_by_gc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by collection"},
-    {"header_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, true, 0, "header bytes"},
-    {"instructions", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "instructions"}, /* callgrind */
-    {"work_units", MMB_UNIT_COUNT, MMB_EITHER_IS_WORSE, true, NO_LIMIT, "work units"},
+    {"increments", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "increments", COLUMN(11)},
+    {"decrements", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "decrements", COLUMN(12)},
+    {"objects_traversed", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects traversed", COLUMN(13)},
+    /* report's collections column: full + young */
+    {"collections_full", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "full collections", {.position = 14, .key = "collections", .title = "collections"}},
+    {"collections_young", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "young collections", NO_COLUMN},
+    {"objects_allocated", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "objects allocated", NO_COLUMN},
+    {"freed_by_rc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by refcount", NO_COLUMN},
+    {"freed_by_gc", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "freed by collection", NO_COLUMN},
+    {"header_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, true, 0, "header bytes", NO_COLUMN},
+    {"instructions", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "instructions", NO_COLUMN}, /* callgrind */
+    {"work_units", MMB_UNIT_COUNT, MMB_EITHER_IS_WORSE, true, NO_LIMIT, "work units", NO_COLUMN},
 };
+/* clang-format on */
 const size_t mmb_metric_count = sizeof mmb_metrics / sizeof mmb_metrics[0];
+
+size_t mmb_metric_column_count(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < mmb_metric_count; i++)
+        n += mmb_metrics[i].column.position > 0;
+    return n;
+}
+
+/* Positions are 1..count, each once (a test checks it). */
+const mmb_metric *mmb_metric_column_at(size_t i) {
+    for (size_t k = 0; k < mmb_metric_count; k++)
+        if (mmb_metrics[k].column.position == (int)i + 1)
+            return &mmb_metrics[k];
+    return NULL;
+}
 
 const mmb_metric *mmb_metric_find(const char *name) {
     for (size_t i = 0; i < mmb_metric_count; i++)

@@ -1,0 +1,42 @@
+/* SVG charts for the HTML page of `mmbench report` (report_svg.c), inline and self-contained. */
+#ifndef MMB_REPORT_SVG_H
+#define MMB_REPORT_SVG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* A chart: data ranges (logarithmic axes take and give data values; the mapping takes log10)
+ * mapped onto a plot area inside a width x height picture. */
+typedef struct mmb_svg {
+    FILE *out;
+    double x_min, x_max, y_min, y_max;
+    bool x_log, y_log;
+    double left, right, top, bottom; /* the plot area, in pixels */
+    int width, height;
+    int legend_px; /* room below the axis label for the legend: mmb_svg_legend_height */
+} mmb_svg;
+
+/* Writes text with &, <, >, " and ' escaped: safe in HTML and SVG text and attributes. */
+void mmb_html_escape(FILE *out, const char *s);
+
+/* A colour for series i, distinguishable from its neighbours. */
+const char *mmb_svg_color(int i);
+
+/* Opens <svg> (inline, no external references) with a title over the plot area. The caller sets
+ * the ranges, scales, size and optionally the left margin first; begin lays out the rest. */
+void mmb_svg_begin(mmb_svg *s, FILE *out, const char *title, const char *x_label,
+                   const char *y_label);
+double mmb_svg_px_x(const mmb_svg *s, double x);
+double mmb_svg_px_y(const mmb_svg *s, double y);
+/* A grid line and its label at data value v. */
+void mmb_svg_x_tick(const mmb_svg *s, double v, const char *label);
+void mmb_svg_y_tick(const mmb_svg *s, double v, const char *label);
+/* A line through the finite points (x[i], y[i]). */
+void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, const char *color);
+/* A legend below the x axis: n names with their colours, three to a line. */
+void mmb_svg_legend(const mmb_svg *s, const char *const *names, const char *const *colors, int n);
+/* The legend's height for n names, to add to the picture's height. */
+int mmb_svg_legend_height(int n);
+void mmb_svg_end(const mmb_svg *s);
+
+#endif
