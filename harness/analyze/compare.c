@@ -15,8 +15,10 @@
 
 #include "cmdline.h"
 #include "diag.h"
+#include "format.h"
 #include "metrics.h"
 #include "results.h"
+#include "stats.h"
 
 /* ---- the Mann-Whitney U test -------------------------------------------------------------------
  *
@@ -556,16 +558,11 @@ static row *add_row(report *rep) {
     return r;
 }
 
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
+/* Every value of a series is finite (a JSON number), so mmb_median's skipping never applies. */
 static double median_of(const series *s) {
     double *v = mmb_xrealloc(NULL, s->count * sizeof *v);
     memcpy(v, s->values, s->count * sizeof *v);
-    qsort(v, s->count, sizeof *v, cmp_double);
-    double m = s->count % 2 ? v[s->count / 2] : (v[s->count / 2 - 1] + v[s->count / 2]) / 2;
+    double m = mmb_median(v, s->count);
     free(v);
     return m;
 }
@@ -742,26 +739,16 @@ static void compare_cells(report *rep) {
 /* ---- output -------------------------------------------------------------------------------- */
 
 static void fmt_value(const char *metric, double v, char *buf, size_t n) {
+    static const mmb_format_style style = {{{4, true}, {4, true}, {4, true}, {4, true}}, "", false};
     const mmb_metric *m = mmb_metric_find(metric); /* else the name's unit suffix */
     size_t len = strlen(metric);
     bool ns = m ? m->unit == MMB_UNIT_NS : len > 3 && strcmp(metric + len - 3, "_ns") == 0;
     bool bytes = m ? m->unit == MMB_UNIT_BYTES : len > 6 && strcmp(metric + len - 6, "_bytes") == 0;
-    double a = fabs(v);
-    if (ns && a >= 1e9)
-        snprintf(buf, n, "%.4gs", v / 1e9);
-    else if (ns && a >= 1e6)
-        snprintf(buf, n, "%.4gms", v / 1e6);
-    else if (ns && a >= 1e3)
-        snprintf(buf, n, "%.4gus", v / 1e3);
-    else if (ns)
-        snprintf(buf, n, "%.4gns", v);
-    else if (bytes && a >= 1024.0 * 1024 * 1024)
-        snprintf(buf, n, "%.4gGiB", v / (1024.0 * 1024 * 1024));
-    else if (bytes && a >= 1024.0 * 1024)
-        snprintf(buf, n, "%.4gMiB", v / (1024.0 * 1024));
-    else if (bytes && a >= 1024)
-        snprintf(buf, n, "%.4gKiB", v / 1024);
-    else if (v == floor(v) && a < 1e7)
+    if (ns)
+        mmb_format_ns(v, &style, buf, n);
+    else if (bytes && fabs(v) >= 1024)
+        mmb_format_bytes(v, &style, buf, n);
+    else if (v == floor(v) && fabs(v) < 1e7)
         snprintf(buf, n, "%.0f", v);
     else
         snprintf(buf, n, "%.4g", v);

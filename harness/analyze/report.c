@@ -21,11 +21,6 @@
 
 #define fail mmb_usage_error
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* "k=v k=v" from a JSON object of parameters or options, in the document's order. */
 static void format_kv(json_t *obj, char *buf, size_t n) {
     size_t len = 0;
@@ -80,7 +75,8 @@ typedef struct bucket {
 } bucket;
 
 static int cmp_bucket(const void *a, const void *b) {
-    return cmp_double(&((const bucket *)a)->low_ns, &((const bucket *)b)->low_ns);
+    double x = ((const bucket *)a)->low_ns, y = ((const bucket *)b)->low_ns;
+    return x < y ? -1 : x > y;
 }
 
 /* Pools every kind's histogram (collections and cascades) of every repetition into one

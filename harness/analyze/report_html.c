@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "format.h"
 #include "report_svg.h"
 
 #define CHART_WIDTH 360
@@ -71,11 +72,9 @@ static void spectrum(const mmb_report_row *row, double *x, double *y, int *n) {
 }
 
 static void ns_label(double ns, char *buf, size_t n) {
-    static const char *const units[] = {"ns", "µs", "ms", "s"};
-    int u = 0;
-    while (ns >= 1000 && u < 3)
-        ns /= 1000, u++;
-    snprintf(buf, n, "%.0f %s", ns, units[u]);
+    static const mmb_format_style style = {
+        {{0, false}, {0, false}, {0, false}, {0, false}}, " ", true};
+    mmb_format_ns(ns, &style, buf, n);
 }
 
 static void write_spectrum(const mmb_report *r, const mmb_report_table *tb, FILE *out) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "format.h"
 #include "results.h"
 
 const char *const mmb_report_kinds[MMB_REPORT_KINDS] = {"full", "young", "cascade"};
@@ -28,6 +29,10 @@ int mmb_report_column_of(const char *metric) {
 }
 
 void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
+    static const mmb_format_style ns_style = {
+        {{0, false}, {1, false}, {2, false}, {2, false}}, " ", true};
+    static const mmb_format_style bytes_style = {
+        {{3, true}, {1, false}, {1, false}, {2, false}}, " ", false};
     if (!isfinite(v)) {
         snprintf(buf, n, "-");
         return;
@@ -44,27 +49,13 @@ void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
             snprintf(buf, n, "%.1f", v);
         break;
     case MMB_UNIT_NS:
-        if (v < 1e3)
-            snprintf(buf, n, "%.0f ns", v);
-        else if (v < 1e6)
-            snprintf(buf, n, "%.1f µs", v / 1e3);
-        else if (v < 1e9)
-            snprintf(buf, n, "%.2f ms", v / 1e6);
-        else
-            snprintf(buf, n, "%.2f s", v / 1e9);
+        mmb_format_ns(v, &ns_style, buf, n);
         break;
     case MMB_UNIT_RATIO:
         snprintf(buf, n, "%.3f", v);
         break;
     case MMB_UNIT_BYTES:
-        if (v < 1024)
-            snprintf(buf, n, "%.3g B", v);
-        else if (v < 1024.0 * 1024)
-            snprintf(buf, n, "%.1f KiB", v / 1024);
-        else if (v < 1024.0 * 1024 * 1024)
-            snprintf(buf, n, "%.1f MiB", v / (1024.0 * 1024));
-        else
-            snprintf(buf, n, "%.2f GiB", v / (1024.0 * 1024 * 1024));
+        mmb_format_bytes(v, &bytes_style, buf, n);
         break;
     case MMB_UNIT_COUNT:
         snprintf(buf, n, v == floor(v) ? "%.0f" : "%.1f", v);

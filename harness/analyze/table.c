@@ -7,20 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "format.h"
 #include "metrics.h"
 #include "stats.h"
 
 static void fmt_ns(double ns, char *buf, size_t n) {
+    static const mmb_format_style style = {
+        {{0, false}, {1, false}, {1, false}, {2, false}}, "", false};
     if (!(ns > 0)) /* also NAN: no repetition measured it */
         snprintf(buf, n, "-");
-    else if (ns < 1e3)
-        snprintf(buf, n, "%.0fns", ns);
-    else if (ns < 1e6)
-        snprintf(buf, n, "%.1fus", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(buf, n, "%.1fms", ns / 1e6);
     else
-        snprintf(buf, n, "%.2fs", ns / 1e9);
+        mmb_format_ns(ns, &style, buf, n);
 }
 
 double mmb_table_cell_median(json_t *benchmarks, const char *cell_name, const char *key) {
