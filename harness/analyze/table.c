@@ -9,6 +9,7 @@
 
 #include "format.h"
 #include "metrics.h"
+#include "results.h"
 #include "stats.h"
 
 static void fmt_ns(double ns, char *buf, size_t n) {
@@ -20,16 +21,18 @@ static void fmt_ns(double ns, char *buf, size_t n) {
         mmb_format_ns(ns, &style, buf, n);
 }
 
+static const char *title(const char *metric) {
+    return mmb_metric_find(metric)->title;
+}
+
 double mmb_table_cell_median(json_t *benchmarks, const char *cell_name, const char *key) {
     double v[64];
     int n = 0;
     size_t i;
     json_t *b;
     json_array_foreach(benchmarks, i, b) {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(b, "mmbench"), "cell"));
-        const char *type = json_string_value(json_object_get(b, "run_type"));
-        if (!name || strcmp(name, cell_name) != 0 || !type || strcmp(type, "iteration") != 0 ||
+        const char *name = mmb_results_cell(b);
+        if (!name || strcmp(name, cell_name) != 0 || !mmb_results_is_iteration(b, false) ||
             json_is_true(json_object_get(b, "error_occurred")) || n == 64)
             continue;
         v[n++] = json_number_value(json_object_get(b, key));
@@ -81,9 +84,10 @@ void mmb_table_print(json_t *benchmarks) {
             width = (int)strlen(nm);
     }
     /* Pauses are every pause the mutator saw; "longest" is the kind of the median max pause. */
+    /* Titles from the registry where they fit the columns; the short ones are this table's. */
     printf("%-*s %9s %11s %9s %9s %-7s %7s %8s %8s %7s\n", width, "cell (workload/manager/scale)",
-           "time", "units/s", "p99 pause", "max pause", "longest", "MMU10ms", "peak RSS", "GCs",
-           "status");
+           title("real_time"), "units/s", title("pause_p99_ns"), title("pause_max_ns"), "longest",
+           "MMU10ms", title("peak_rss_bytes"), "GCs", "status");
     size_t i = 0;
     while (i < json_array_size(benchmarks)) {
         json_t *first = json_array_get(benchmarks, i);
@@ -100,8 +104,7 @@ void mmb_table_print(json_t *benchmarks) {
             if (!cn || !cell_name || strcmp(cn, cell_name) != 0)
                 break;
             error |= json_is_true(json_object_get(b, "error_occurred"));
-            const char *type = json_string_value(json_object_get(b, "run_type"));
-            if (!type || strcmp(type, "iteration") != 0 || n == 64 ||
+            if (!mmb_results_is_iteration(b, false) || n == 64 ||
                 json_is_true(json_object_get(b, "error_occurred")))
                 continue;
             t[n] = json_number_value(json_object_get(b, "real_time"));
