@@ -15,6 +15,8 @@
 #include "report_model.h"
 #include "test.h"
 
+#define PATH_BYTES 600
+
 /* The repository's root, from this file's path (CMake compiles it by its absolute path). */
 static void source_root(char *buf, size_t n) {
     snprintf(buf, n, "%s", __FILE__);
@@ -160,13 +162,15 @@ static void best_of(const char *csv, const char *manager, char *buf, size_t n) {
 TEST(analyze_report_best_is_what_compare_calls_better) {
     char dir[] = "/tmp/mmbench-analyze-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char both[600], base[600], next[600], limits[600], csv[600], out[600];
-    snprintf(both, sizeof both, "%s/both.json", dir);
-    snprintf(base, sizeof base, "%s/base.json", dir);
-    snprintf(next, sizeof next, "%s/new.json", dir);
-    snprintf(limits, sizeof limits, "%s/limits.txt", dir);
-    snprintf(csv, sizeof csv, "%s/report.csv", dir);
-    snprintf(out, sizeof out, "%s/compare.txt", dir);
+    char both[PATH_BYTES], base[PATH_BYTES], next[PATH_BYTES], limits[PATH_BYTES], csv[PATH_BYTES],
+        out[PATH_BYTES];
+    const struct {
+        char *path;
+        const char *name;
+    } files[] = {{both, "both.json"},    {base, "base.json"}, {next, "new.json"},
+                 {limits, "limits.txt"}, {csv, "report.csv"}, {out, "compare.txt"}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        snprintf(files[i].path, PATH_BYTES, "%s/%s", dir, files[i].name);
     json_t *all = json_array(), *a = json_array(), *b = json_array();
     for (int rep = 0; rep < 5; rep++) {
         json_array_append_new(all, entry("w/low/tiny", "low", "threaded", 1, rep));
@@ -219,10 +223,10 @@ TEST(analyze_report_best_is_what_compare_calls_better) {
 TEST(analyze_report_orders_families_as_the_document_names_them) {
     char dir[] = "/tmp/mmbench-analyze-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char named[600], plain[600], out[600];
-    snprintf(named, sizeof named, "%s/named.json", dir);
-    snprintf(plain, sizeof plain, "%s/plain.json", dir);
-    snprintf(out, sizeof out, "%s/report.md", dir);
+    char named[PATH_BYTES], plain[PATH_BYTES], out[PATH_BYTES];
+    snprintf(named, PATH_BYTES, "%s/named.json", dir);
+    snprintf(plain, PATH_BYTES, "%s/plain.json", dir);
+    snprintf(out, PATH_BYTES, "%s/report.md", dir);
     json_t *cells = json_array();
     json_array_append_new(cells, entry("w/m/tiny", "m", "many-small", 1, 0));
     json_t *late = entry("v/m/tiny", "m", "threaded", 1, 0);

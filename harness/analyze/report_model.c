@@ -29,6 +29,8 @@ int mmb_report_column_of(const char *metric) {
 }
 
 void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
+    static const mmb_format_style rate_style = {
+        {{1, false}, {2, false}, {2, false}, {2, false}}, "", false};
     static const mmb_format_style ns_style = {
         {{0, false}, {1, false}, {2, false}, {2, false}}, " ", true};
     static const mmb_format_style bytes_style = {
@@ -39,14 +41,7 @@ void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
     }
     switch (unit) {
     case MMB_UNIT_RATE:
-        if (v >= 1e9)
-            snprintf(buf, n, "%.2fG", v / 1e9);
-        else if (v >= 1e6)
-            snprintf(buf, n, "%.2fM", v / 1e6);
-        else if (v >= 1e3)
-            snprintf(buf, n, "%.2fk", v / 1e3);
-        else
-            snprintf(buf, n, "%.1f", v);
+        mmb_format_si(v, &rate_style, buf, n);
         break;
     case MMB_UNIT_NS:
         mmb_format_ns(v, &ns_style, buf, n);

@@ -32,3 +32,8 @@ void mmb_format_bytes(double v, const mmb_format_style *style, char *buf, size_t
     static const char *const units[4] = {"B", "KiB", "MiB", "GiB"};
     scaled(v, 1024, units, style, buf, n);
 }
+
+void mmb_format_si(double v, const mmb_format_style *style, char *buf, size_t n) {
+    static const char *const units[4] = {"", "k", "M", "G"};
+    scaled(v, 1e3, units, style, buf, n);
+}

@@ -1,6 +1,6 @@
 /* Number formatting: one scaler for durations (ns, µs, ms, s) and byte counts (B, KiB, MiB, GiB)
- * that compare, report and run's console table share, each with its own style (digits per
- * scale, the space before the unit), so each keeps its look from one implementation. */
+ * (and SI multiples) that compare, report and run's console table share, each with its own style
+ * (digits per scale, the space before the unit), so each keeps its look from one implementation. */
 #ifndef MMB_FORMAT_H
 #define MMB_FORMAT_H
 
@@ -25,5 +25,9 @@ void mmb_format_ns(double v, const mmb_format_style *style, char *buf, size_t n)
 
 /* v bytes at the largest scale (1024 apart) its magnitude reaches: "3.1KiB", "12 B". */
 void mmb_format_bytes(double v, const mmb_format_style *style, char *buf, size_t n);
+
+/* v at the largest SI scale (1e3 apart) its magnitude reaches, unit "", "k", "M" or "G":
+ * "2.50M" (a rate). */
+void mmb_format_si(double v, const mmb_format_style *style, char *buf, size_t n);
 
 #endif
