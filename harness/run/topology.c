@@ -14,17 +14,17 @@
 #include "diag.h"
 #include "flags.h"
 
-static const char *const placement_names[MMB_PLACE_COUNT] = {
-    "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package",
+const char *const mmb_placement_names[MMB_PLACE_COUNT + 1] = {
+    "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package", NULL,
 };
 
 const char *mmb_placement_name(mmb_placement kind) {
-    return (unsigned)kind < MMB_PLACE_COUNT ? placement_names[kind] : NULL;
+    return (unsigned)kind < MMB_PLACE_COUNT ? mmb_placement_names[kind] : NULL;
 }
 
 int mmb_placement_parse(const char *name) {
     for (int k = 0; k < MMB_PLACE_COUNT; k++)
-        if (strcmp(name, placement_names[k]) == 0)
+        if (strcmp(name, mmb_placement_names[k]) == 0)
             return k;
     return -1;
 }
