@@ -13,6 +13,8 @@
 
 #include "build_info.h"
 #include "diag.h"
+#include "heap_stats.h"
+#include "mmbench/clock.h"
 #include "oracle.h"
 #include "outfile.h"
 #include "pauses.h"
@@ -261,26 +263,23 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
 /* The repetition's metrics, each through the registry (emit.c). */
 static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetition *rep,
                          double per_thread_rate) {
-    const mmb_stats *s = &rep->at_end;
     const mmb_recorder *r = st->rec;
     double units = (double)rep->result.work_units;
     mmb_run_emit_metric(sink, "work_units_per_second", units, MMB_GB_COUNTER_RATE);
     mmb_run_emit_metric(sink, "work_units", units, MMB_GB_COUNTER_PLAIN);
-    mmb_run_emit_metric(sink, "objects_allocated", (double)s->objects_allocated, 0);
-    mmb_run_emit_metric(sink, "freed_by_rc", (double)s->objects_freed_by_rc, 0);
-    mmb_run_emit_metric(sink, "freed_by_gc", (double)s->objects_freed_by_gc, 0);
-    mmb_run_emit_metric(sink, "collections_full", (double)s->collections_full, 0);
-    mmb_run_emit_metric(sink, "collections_young", (double)s->collections_young, 0);
-    mmb_run_emit_metric(sink, "increments", (double)s->increments, 0);
-    mmb_run_emit_metric(sink, "decrements", (double)s->decrements, 0);
-    mmb_run_emit_metric(sink, "objects_traversed", (double)s->objects_traversed, 0);
+    for (size_t i = 0; i < mmb_stats_row_count; i++) { /* the manager's counters */
+        const mmb_stats_row *row = &mmb_stats_rows[i];
+        if (row->key[MMB_STATS_KEYS_COUNTER])
+            mmb_run_emit_metric(sink, row->key[MMB_STATS_KEYS_COUNTER],
+                                (double)mmb_stats_row_value(row, &rep->at_end, &rep->after), 0);
+    }
     mmb_run_emit_metric(sink, "pause_p99_ns", mmb_hist_percentile(&rep->ps.all, 99), 0);
     mmb_run_emit_metric(sink, "pause_max_ns", (double)(rep->ps.all.count ? rep->ps.all.max : 0), 0);
     mmb_run_emit_metric(sink, "mmu_10ms", rep->ps.mmu_10ms, 0);
     mmb_run_emit_metric(sink, "peak_rss_bytes", (double)rep->rss, 0);
     mmb_run_emit_metric(sink, "memory_lag_objects", (double)rep->lag, 0);
-    mmb_run_emit_metric(sink, "header_bytes", (double)s->header_bytes, 0);
-    for (int k = 0; k < rep->result.nmetrics && k < 4; k++)
+    const int room = (int)(sizeof rep->result.metrics / sizeof rep->result.metrics[0]);
+    for (int k = 0; k < rep->result.nmetrics && k < room; k++)
         mmb_run_emit_metric(sink, rep->result.metrics[k].name, rep->result.metrics[k].value, 0);
     if (rep->result.work_units)
         mmb_run_emit_metric(sink, "peak_rss_bytes_per_work_unit", (double)rep->rss / units, 0);
@@ -315,7 +314,6 @@ static json_t *counters_json(const cell_state *st, const repetition *rep) {
 
 /* The repetition's details, which run_cell adds to its iteration entry. */
 static json_t *repetition_json(cell_state *st, const repetition *rep, json_t *threads) {
-    const mmb_stats *s = &rep->at_end;
     const mmb_recorder *r = st->rec;
     json_t *d = json_object();
     json_object_set_new(d, "repetition", json_integer(st->repetition++));
@@ -323,16 +321,8 @@ static json_t *repetition_json(cell_state *st, const repetition *rep, json_t *th
     json_object_set_new(d, "work_units", json_integer((json_int_t)rep->result.work_units));
     json_object_set_new(d, "unit", json_string(rep->result.unit ? rep->result.unit : "units"));
     json_object_set_new(d, "checksum", json_sprintf("%016" PRIx64, rep->result.checksum));
-    json_t *stats = json_pack(
-        "{sIsIsIsIsIsIsIsIsIsIsIsI}", "objects_allocated", (json_int_t)s->objects_allocated,
-        "objects_freed", (json_int_t)s->objects_freed, "objects_freed_by_rc",
-        (json_int_t)s->objects_freed_by_rc, "objects_freed_by_gc",
-        (json_int_t)s->objects_freed_by_gc, "live_objects_at_end", (json_int_t)s->live_objects,
-        "live_objects_after_final_collection", (json_int_t)rep->after.live_objects,
-        "collections_full", (json_int_t)s->collections_full, "collections_young",
-        (json_int_t)s->collections_young, "increments", (json_int_t)s->increments, "decrements",
-        (json_int_t)s->decrements, "objects_traversed", (json_int_t)s->objects_traversed,
-        "header_bytes", (json_int_t)s->header_bytes);
+    json_t *stats = json_object();
+    mmb_stats_json_set(stats, MMB_STATS_KEYS_RUN, &rep->at_end, &rep->after);
     json_object_set_new(d, "deterministic", stats);
     json_object_set_new(d, "peak_rss_bytes", json_integer((json_int_t)rep->rss));
     json_object_set_new(d, "memory_lag_objects", json_integer((json_int_t)rep->lag));

@@ -99,16 +99,17 @@ static void add_scaling(json_t *benchmarks) {
     json_array_foreach(benchmarks, i, b) {
         json_t *mm = json_object_get(b, "mmbench");
         const char *name = json_string_value(json_object_get(mm, "cell"));
-        json_t *th = json_object_get(json_object_get(b, "mmbench"), "threads");
+        json_t *th = json_object_get(mm, "threads");
         json_int_t t = json_integer_value(json_object_get(th, "count"));
         if (!name || t < 2)
             continue;
         char key[32], base[600];
-        snprintf(key, sizeof key, "/threads=%lld", (long long)t);
+        snprintf(key, sizeof key, "/" MMB_PARAM_THREADS "=%lld", (long long)t);
         const char *at = strstr(name, key);
         if (!at || (at[strlen(key)] != '\0' && at[strlen(key)] != '/'))
             continue;
-        snprintf(base, sizeof base, "%.*s/threads=1%s", (int)(at - name), name, at + strlen(key));
+        snprintf(base, sizeof base, "%.*s/" MMB_PARAM_THREADS "=1%s", (int)(at - name), name,
+                 at + strlen(key));
         double r1 = mmb_table_cell_median(benchmarks, base, "work_units_per_second");
         double rt = mmb_table_cell_median(benchmarks, name, "work_units_per_second");
         if (!(r1 > 0) || !(rt > 0))

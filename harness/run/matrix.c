@@ -189,8 +189,8 @@ static int place_cell(const mmb_run_flags *f, hwloc_topology_t topo, mmb_run_cel
     char why[300];
     if (c->threads > 1 && !(c->manager->caps & MMB_CAP_THREAD_SAFE)) {
         snprintf(why, sizeof why,
-                 "%s is not thread-safe: it runs threaded workloads with "
-                 "threads=1 only",
+                 "%s is not thread-safe: it runs threaded workloads with " MMB_PARAM_THREADS
+                 "=1 only",
                  c->manager->name);
         skip_cell(skipped, c->name, why);
         (*ncells)--;

@@ -11,6 +11,7 @@
 #include "build_info.h"
 #include "child.h"
 #include "diag.h"
+#include "mmbench/clock.h"
 #include "run_internal.h"
 
 /* In a forked child: becomes `valgrind --tool=callgrind mmbench run ARGS --cell-index i`, with
