@@ -1,23 +1,19 @@
 /* `mmbench calibrate`: what measuring costs on this machine - a clock read, recording one pause
  * event, recording one request latency - as medians over repetitions of a million each. */
-#include "diag.h"
-#include "mmbench/clock.h"
 #include "calibrate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cmdline.h"
+#include "diag.h"
+#include "mmbench/clock.h"
 #include "recorder.h"
+#include "stats.h"
 
 #define REPS 15
 #define N    1000000
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static volatile uint64_t sink;
 
@@ -42,9 +38,13 @@ static void measure(const char *what, int kind, mmb_recorder *r) {
         sink = acc;
         ns[rep] = (double)(mmb_now_ns() - t0) / N;
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    printf("%-36s %8.1f ns median   (min %.1f, max %.1f; %d runs of %d)\n", what, ns[REPS / 2],
-           ns[0], ns[REPS - 1], REPS, N);
+    double lo = ns[0], hi = ns[0];
+    for (int rep = 1; rep < REPS; rep++) {
+        lo = ns[rep] < lo ? ns[rep] : lo;
+        hi = ns[rep] > hi ? ns[rep] : hi;
+    }
+    printf("%-36s %8.1f ns median   (min %.1f, max %.1f; %d runs of %d)\n", what,
+           mmb_median(ns, REPS), lo, hi, REPS, N);
 }
 
 static const char calibrate_help[] =
@@ -54,26 +54,37 @@ static const char calibrate_help[] =
     "recording one pause event (histogram + pause log), and recording one request latency\n"
     "(two histograms). Medians over 15 runs of a million.\n";
 
+/* calibrate takes no flags: the table has only --help (which mmb_flags_parse adds). */
+static const mmb_flag calibrate_flags[] = {
+    {NULL, 0, NULL, 0, 0, NULL, NULL, 0},
+};
+
+static int no_flag(void *ctx, const mmb_flag_arg *a) {
+    (void)ctx;
+    (void)a;
+    return EXIT_OK;
+}
+
 int mmb_calibrate_main(int argc, char **argv) {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    int operands = argc;
+    int status =
+        mmb_flags_parse("calibrate", calibrate_flags, 0, argc, argv, no_flag, NULL, &operands);
+    if (status == MMB_FLAGS_HELP) {
         fputs(calibrate_help, stdout);
-        return 0;
+        mmb_flags_print_help(stdout, calibrate_flags, 0);
+        return EXIT_OK;
     }
-    if (argc > 1) {
-        fprintf(stderr,
-                "mmbench: error: calibrate: unexpected argument '%s' (hint: mmbench "
-                "calibrate --help)\n",
-                argv[1]);
-        return 2;
-    }
+    if (status != EXIT_OK)
+        return status;
+    if (operands < argc)
+        return mmb_usage_error("calibrate", "mmbench calibrate --help", "unexpected argument '%s'",
+                               argv[operands]);
     mmb_recorder *r = mmb_recorder_new();
-    if (!r) {
-        fprintf(stderr, "mmbench: error: calibrate: out of memory\n");
-        return 1;
-    }
+    if (!r)
+        return mmb_error(EXIT_FAILED, "calibrate", NULL, "out of memory");
     measure("clock_gettime(CLOCK_MONOTONIC)", 0, r);
     measure("record one pause event", 1, r);
     measure("record one request latency", 2, r);
     mmb_recorder_free(r);
-    return 0;
+    return EXIT_OK;
 }

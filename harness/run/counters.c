@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "strlist.h"
+
 /* ---- the named events ----------------------------------------------------------------------- */
 
 typedef enum rusage_field {
@@ -723,6 +725,8 @@ static void build_reason(mmb_counters_plan *plan, int asked) {
         counted += is_counted(e);
     }
     bool done[MMB_COUNTERS_MAX] = {false};
+    const char *names[MMB_COUNTERS_MAX + 1]; /* the events a phrase lists */
+    char list[sizeof names / sizeof names[0] * sizeof plan->events[0].name];
     for (int i = 0; i < asked; i++) {
         const mmb_counter_event *e = &plan->events[i];
         if (done[i] || is_counted(e))
@@ -734,10 +738,13 @@ static void build_reason(mmb_counters_plan *plan, int asked) {
         if (e->hardware && same == hw) {
             append(r, n, "no hardware counters: %s", e->cause);
         } else {
-            for (int j = i, listed = 0; j < asked; j++)
+            int k = 0;
+            for (int j = i; j < asked; j++)
                 if (same_reason(e, &plan->events[j]))
-                    append(r, n, "%s%s", listed++ ? ", " : "", plan->events[j].name);
-            append(r, n, " unavailable: %s", e->cause);
+                    names[k++] = plan->events[j].name;
+            names[k] = NULL;
+            append(r, n, "%s unavailable: %s", mmb_join(list, sizeof list, names, ", ", NULL),
+                   e->cause);
         }
         for (int j = i; j < asked; j++)
             done[j] |= same_reason(e, &plan->events[j]);
@@ -748,9 +755,12 @@ static void build_reason(mmb_counters_plan *plan, int asked) {
     }
     append(r, n, "%s",
            hw > 0 && hw_counted == 0 ? "; counting software events only: " : "; counting ");
-    for (int i = 0, listed = 0; i < plan->count; i++)
+    int k = 0;
+    for (int i = 0; i < plan->count; i++)
         if (is_counted(&plan->events[i]))
-            append(r, n, "%s%s", listed++ ? ", " : "", plan->events[i].name);
+            names[k++] = plan->events[i].name;
+    names[k] = NULL;
+    append(r, n, "%s", mmb_join(list, sizeof list, names, ", ", NULL));
 }
 
 void mmb_counters_probe_machine(mmb_counters_plan *plan, const mmb_counters_machine *m) {

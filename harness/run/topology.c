@@ -11,20 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "diag.h"
-#include "flags.h"
 
-static const char *const placement_names[MMB_PLACE_COUNT] = {
-    "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package",
+const char *const mmb_placement_names[MMB_PLACE_COUNT + 1] = {
+    "compact", "spread", "smt-pair", "same-l3", "cross-l3", "cross-numa", "cross-package", NULL,
 };
 
 const char *mmb_placement_name(mmb_placement kind) {
-    return (unsigned)kind < MMB_PLACE_COUNT ? placement_names[kind] : NULL;
+    return (unsigned)kind < MMB_PLACE_COUNT ? mmb_placement_names[kind] : NULL;
 }
 
 int mmb_placement_parse(const char *name) {
     for (int k = 0; k < MMB_PLACE_COUNT; k++)
-        if (strcmp(name, placement_names[k]) == 0)
+        if (strcmp(name, mmb_placement_names[k]) == 0)
             return k;
     return -1;
 }
@@ -315,46 +315,56 @@ int mmb_placement_plan(hwloc_topology_t topo, mmb_placement kind, int threads, i
 /* ---- mmbench topology --------------------------------------------------------------------------
  */
 
-static const char topology_help[] =
+static const char topology_usage[] =
     "usage: mmbench topology [--topology synthetic:DESC | --topology FILE.xml] [--threads N]\n"
     "\n"
     "Prints this machine's CPU topology (or another one's, from an hwloc synthetic description\n"
     "such as 'pack:2 numa:2 l3:2 core:4 pu:2' or an XML file from lstopo) and, for each\n"
     "placement, the PU (os_index) each of N threads would run on (default 2), or why the\n"
     "topology lacks it. Planning only: nothing is bound. A synthetic description may have at\n"
-    "most 1024 PUs.\n";
+    "most 1024 PUs.\n"
+    "\n";
+
+enum { T_TOPOLOGY, T_THREADS };
+static const mmb_flag topology_flags[] = {
+    [T_TOPOLOGY] = {"topology", MMB_FLAG_TEXT, "SPEC", 0, 0, NULL,
+                    "synthetic:DESC or a hwloc FILE.xml (default: this system)", 0},
+    [T_THREADS] = {"threads", MMB_FLAG_U64, "N", 1, 1 << 20, NULL,
+                   "threads to plan each placement for (default 2)", 0},
+    {NULL, 0, NULL, 0, 0, NULL, NULL, 0},
+};
+
+typedef struct topology_args {
+    const char *spec;
+    int threads;
+} topology_args;
+
+static int take_topology_flag(void *ctx, const mmb_flag_arg *a) {
+    topology_args *t = ctx;
+    if (a->index == T_TOPOLOGY)
+        t->spec = a->text;
+    else
+        t->threads = (int)a->u64;
+    return EXIT_OK;
+}
 
 int mmb_topology_main(int argc, char **argv) {
-    const char *spec = NULL;
-    int threads = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(topology_help, stdout);
-            return 0;
-        }
-        const char *value = NULL;
-        bool is_topology = strncmp(arg, "--topology", 10) == 0 && (!arg[10] || arg[10] == '=');
-        bool is_threads = strncmp(arg, "--threads", 9) == 0 && (!arg[9] || arg[9] == '=');
-        if (is_topology || is_threads) {
-            const char *eq = strchr(arg, '=');
-            value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!value) {
-                return mmb_usage_error("topology", NULL, "%s needs a value", arg);
-            }
-        } else {
-            return mmb_usage_error("topology", "mmbench topology --help",
-                                   "unexpected argument '%s'", arg);
-        }
-        if (is_topology) {
-            spec = value;
-        } else {
-            uint64_t t;
-            if (mmb_flag_u64("topology", "--threads", value, 1, 1 << 20, &t) != EXIT_OK)
-                return 2;
-            threads = (int)t;
-        }
+    topology_args args = {.spec = NULL, .threads = 2};
+    int operands = argc;
+    int status = mmb_flags_parse("topology", topology_flags, 0, argc, argv, take_topology_flag,
+                                 &args, &operands);
+    if (status == MMB_FLAGS_HELP) {
+        fputs(topology_usage, stdout);
+        mmb_flags_print_help(stdout, topology_flags, 0);
+        return EXIT_OK;
     }
+    if (status != EXIT_OK)
+        return status;
+    if (operands < argc)
+        return mmb_usage_error("topology", "mmbench topology --help", "unexpected argument '%s'",
+                               argv[operands]);
+    const char *spec = args.spec;
+    int threads = args.threads;
     hwloc_topology_t topo;
     char why[256];
     if (mmb_topology_load(spec, &topo, why, sizeof why) != 0) {

@@ -21,6 +21,8 @@ typedef enum mmb_placement {
     MMB_PLACE_COUNT
 } mmb_placement;
 
+/* The placements' names in mmb_placement order, NULL-terminated. */
+extern const char *const mmb_placement_names[MMB_PLACE_COUNT + 1];
 /* "compact", "spread", "smt-pair", ...; NULL for an out-of-range kind. */
 const char *mmb_placement_name(mmb_placement kind);
 /* The kind named NAME, or -1. */
