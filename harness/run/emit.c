@@ -15,6 +15,7 @@
 #include "mmbench/clock.h"
 #include "outfile.h"
 #include "run_internal.h"
+#include "workload.h"
 #include "table.h"
 
 /* The registry row comes first: a metric without one is a programming error, caught on the
@@ -141,6 +142,11 @@ static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, 
     json_object_set_new(context, "mmbench", mm);
     json_object_set_new(mm, "complete", json_boolean(*not_run == 0));
     json_object_set_new(mm, "not_run", missing);
+    /* The workload families in the registry's order: report orders its sections by it. */
+    json_t *families = json_array();
+    for (const char *const *fam = mmb_families; *fam; fam++)
+        json_array_append_new(families, json_string(*fam));
+    json_object_set_new(mm, "families", families);
     json_object_set_new(mm, "matrix",
                         json_pack("{sisssoso}", "cells", st->ncells, "fingerprint",
                                   mmb_run_fingerprint(f, st->cells, st->ncells), "seed",
