@@ -6,8 +6,6 @@
 
 #include "test.h"
 
-extern const char *mmb_test_arg;
-
 static char run_path[] = "/tmp/mmbench-compare-run-XXXXXX";
 
 static void run_once(void) {
@@ -94,7 +92,7 @@ static const char *line_with(const char *out, const char *cell, const char *metr
     return NULL;
 }
 
-TEST(compare_run_with_itself) {
+TEST_MMBENCH(compare_run_with_itself, "compare", 600, "compare") {
     run_once();
     static char out[1 << 16];
     ASSERT_EQ(compare(run_path, run_path, out, sizeof out), 0);
@@ -106,7 +104,7 @@ TEST(compare_run_with_itself) {
 
 /* A slowdown of 2x against repetitions 1% apart: on a loaded machine, real repetitions of a tiny
  * cell can differ by more than 2x, and then no test of 9 against 9 could call it significant. */
-TEST(compare_run_injected_slowdown) {
+TEST_MMBENCH(compare_run_injected_slowdown, "compare", 600, "compare") {
     run_once();
     char base[sizeof run_path + 8], slow[sizeof run_path + 8];
     snprintf(base, sizeof base, "%s.base", run_path);
@@ -125,7 +123,7 @@ TEST(compare_run_injected_slowdown) {
     unlink(run_path);
 }
 
-TEST(compare_run_counter_changed_by_one) {
+TEST_MMBENCH(compare_run_counter_changed_by_one, "compare", 600, "compare") {
     run_once();
     char more[sizeof run_path + 8];
     snprintf(more, sizeof more, "%s.more", run_path);

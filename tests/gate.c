@@ -11,7 +11,6 @@
 #include "report.h"
 #include "test.h"
 
-extern const char *mmb_test_arg;
 json_t *run_to_json(const char *extra); /* run_output.c */
 
 /* Runs `mmbench ARGS`, stdout to out_path (or /dev/null), stderr to err_path (or /dev/null);
@@ -34,7 +33,7 @@ static const char *slurp(const char *path) {
 /* Every numeric key of every entry of a real run - all managers, all workloads, threads 1 and 2
  * (so scaling_efficiency appears), with aggregates - has a registry row with a direction, or is
  * Google Benchmark's bookkeeping. */
-TEST(gate_every_emitted_metric_has_a_row) {
+TEST_MMBENCH(gate_every_emitted_metric_has_a_row, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     json_t *root = run_to_json("--manager all --workload all --scale tiny --param threads=1,2 "
                                "--repetitions 2");
@@ -107,7 +106,7 @@ static size_t set_metric(json_t *root, const char *metric, double factor) {
 /* Doubling every higher-is-better metric a real threaded run has is an improvement (exit 0),
  * under the default limits and under a thresholds file of +5% for every metric; halving them
  * is a regression (exit 1), so the test can fail. */
-TEST(gate_doubled_higher_is_better_is_not_a_regression) {
+TEST_MMBENCH(gate_doubled_higher_is_better_is_not_a_regression, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-gate-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -182,7 +181,7 @@ static void write_with_entry(const char *path, json_t *doc, json_t *src, size_t 
 }
 
 /* merge refuses a shard that repeats a cell, and a shard holding another shard's cell. */
-TEST(gate_merge_refuses_repeated_cells) {
+TEST_MMBENCH(gate_merge_refuses_repeated_cells, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-gate-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);

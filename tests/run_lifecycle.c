@@ -17,8 +17,6 @@
 #include "internal.h"
 #include "test.h"
 
-extern const char *mmb_test_arg;
-
 typedef struct sandbox {
     char dir[64];  /* the test's own directory */
     char tmp[128]; /* the runs' $TMPDIR, inside it */
@@ -142,7 +140,7 @@ static const char *const cells[] = {"churn/rc/tiny", "churn/cpython/tiny", "ring
 
 /* SIGTERM to the parent only, while the third cell's process runs (a test hook, so that the
  * moment is exact); then --resume runs the two cells not run, and the result has each once. */
-TEST(run_stop_keeps_finished_cells_and_resumes) {
+TEST_MMBENCH(run_stop_keeps_finished_cells_and_resumes, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -205,7 +203,7 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
 }
 
 /* SIGINT before any cell finished: exit 130, a file with no cells and every cell not run. */
-TEST(run_sigint_exits_130) {
+TEST_MMBENCH(run_sigint_exits_130, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -225,7 +223,7 @@ TEST(run_sigint_exits_130) {
 
 /* --fresh-process: a cell stopped between its repetitions is not done, and --resume runs it
  * again whole. */
-TEST(run_stop_between_fresh_repetitions) {
+TEST_MMBENCH(run_stop_between_fresh_repetitions, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -380,16 +378,16 @@ static void sigterm_to_parent(bool instructions) {
     sandbox_close(&s);
 }
 
-TEST(run_sigterm_to_parent_kills_the_cell) {
+TEST_MMBENCH(run_sigterm_to_parent_kills_the_cell, "run", 300, "run") {
     sigterm_to_parent(false);
 }
 
-TEST(run_sigterm_to_parent_kills_valgrind) {
+TEST_MMBENCH(run_sigterm_to_parent_kills_valgrind, "run", 300, "run") {
     sigterm_to_parent(true);
 }
 
 /* Seeds are unsigned 64-bit, and what a result records is what --seed takes back. */
-TEST(run_seed_round_trips) {
+TEST_MMBENCH(run_seed_round_trips, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     static const char *const seeds[] = {"9223372036854775807", "9223372036854775808",
@@ -426,7 +424,7 @@ TEST(run_seed_round_trips) {
 }
 
 /* Bad flags stop the run before anything runs: one mmbench line, exit 2, nothing in $TMPDIR. */
-TEST(run_bad_flags_leave_nothing) {
+TEST_MMBENCH(run_bad_flags_leave_nothing, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     static const struct {
@@ -521,7 +519,7 @@ static void harness_runs_out(void) {
 }
 
 /* Out of memory says where (the cell) and under which limit, in the one-line format. */
-TEST(run_out_of_memory_names_cell_and_limit) {
+TEST_MMBENCH(run_out_of_memory_names_cell_and_limit, "run", 300, "run") {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     exit(77); /* the sanitizers' allocators report a failed allocation their own way */
 #endif
@@ -550,7 +548,7 @@ static void manager_runs_out(void) {
 
 /* A manager's own allocation that cannot fail (a work stack, a root table) failing: the line the
  * harness prints, through the handler run installs in each cell, not the managers' bare one. */
-TEST(run_out_of_memory_in_a_manager_names_the_cell) {
+TEST_MMBENCH(run_out_of_memory_in_a_manager_names_the_cell, "run", 300, "run") {
     const char *err = stderr_of_exit_1(manager_runs_out);
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: rings/marksweep/tiny: out of memory allocating "
                              "4096 bytes under ");

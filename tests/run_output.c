@@ -8,8 +8,6 @@
 #include "recorder.h"
 #include "test.h"
 
-extern const char *mmb_test_arg;
-
 /* Runs `mmbench run --out TMP EXTRA` (the binary is the test argument), checks it exited 0 and
  * returns its results document. Shared with run_threads.c. */
 json_t *run_to_json(const char *extra);
@@ -47,7 +45,7 @@ static double num(json_t *o, const char *key) {
     return json_number_value(v);
 }
 
-TEST(run_json_fields) {
+TEST_MMBENCH(run_json_fields, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     json_t *root = run_to_json("--workload churn --manager rc,marksweep --scale tiny "
                                "--repetitions 2 --option min-bytes=64K");
@@ -130,7 +128,7 @@ static char *deterministic_part(json_t *root) {
     return s;
 }
 
-TEST(run_deterministic_counters_repeat) {
+TEST_MMBENCH(run_deterministic_counters_repeat, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     /* One worker: with more, which thread frees what, and when collections run, depend on the
      * interleaving (work units and checksums do not). */
@@ -202,7 +200,7 @@ static bool file_contains(const char *path, const char *needle) {
 
 /* N shards, merged, are exactly the unsharded run: the same cells in the same order, with the
  * same deterministic counters and checksums; and merge refuses incomplete or foreign shards. */
-TEST(run_shards_merge_to_the_whole) {
+TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-shards-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -267,7 +265,7 @@ TEST(run_shards_merge_to_the_whole) {
 /* --instructions: callgrind's counts of the measured region repeat exactly (server aside: it
  * reads the clock for its schedule). Skipped (77) in sanitizer builds, which valgrind cannot
  * run, and where valgrind is missing. */
-TEST(run_instructions_repeat_exactly) {
+TEST_MMBENCH(run_instructions_repeat_exactly, "run", 600, "run") {
 #if defined(__SANITIZE_ADDRESS__)
     printf("skipped: valgrind cannot run AddressSanitizer binaries\n");
     exit(77);
@@ -301,7 +299,7 @@ TEST(run_instructions_repeat_exactly) {
 }
 
 /* Without valgrind, --instructions says so once and records why, and the run goes on. */
-TEST(run_instructions_without_valgrind) {
+TEST_MMBENCH(run_instructions_without_valgrind, "run", 600, "run") {
     char dir[] = "/tmp/mmbench-novg-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     char cmd[2048];
@@ -330,7 +328,7 @@ TEST(run_instructions_without_valgrind) {
 }
 
 /* --fresh-process: every repetition its own iteration entry, from its own process. */
-TEST(run_fresh_process_repetitions) {
+TEST_MMBENCH(run_fresh_process_repetitions, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     json_t *root = run_to_json("--workload churn --manager rc,cpython --scale tiny "
                                "--repetitions 3 --fresh-process");

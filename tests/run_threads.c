@@ -7,8 +7,6 @@
 
 #include "test.h"
 
-extern const char *mmb_test_arg;
-
 json_t *run_to_json(const char *extra); /* run_output.c */
 
 static json_t *entry_of(json_t *root, const char *cell) {
@@ -29,7 +27,7 @@ static json_t *entry_of(json_t *root, const char *cell) {
 /* The counters context says what is counted and why not the rest; each cell has per-phase counts
  * of only the events that were counted. cpython collects at tiny scale, so its collector phase
  * has CPU time whenever task-clock is counted at all. */
-TEST(run_counters_recorded) {
+TEST_MMBENCH(run_counters_recorded, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     json_t *root = run_to_json("--workload binary-trees --manager cpython --scale tiny "
                                "--counters default,task-clock");
@@ -67,7 +65,7 @@ TEST(run_counters_recorded) {
 /* Threads: a single-threaded manager is left out of a threaded cell with the reason; a
  * thread-safe one runs bound (compact: PUs 0 and 1 here), each worker reports its share, and the
  * 2-thread cell gets its scaling against the 1-thread one. */
-TEST(run_threads_placement_and_scaling) {
+TEST_MMBENCH(run_threads_placement_and_scaling, "run", 600, "run threads") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
         fprintf(stderr, "skipped: needs 2 CPUs\n");

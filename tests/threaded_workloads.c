@@ -308,7 +308,7 @@ TEST(threaded_workloads_declare_threads) {
 
 /* shared-counts: rounds go out in batches seeded by batch, so work units and checksum are the same
  * for every thread count, and from run to run. */
-TEST(threaded_shared_counts_same_for_every_thread_count) {
+TEST_THREADS(threaded_shared_counts_same_for_every_thread_count) {
     for (uint64_t seed = 1; seed <= 2; seed++) {
         mmb_workload_result one = run_locked("shared-counts", 1, NULL, seed);
         expect_same(one, run_locked("shared-counts", 2, NULL, seed));
@@ -323,7 +323,7 @@ TEST(threaded_shared_counts_same_for_every_thread_count) {
 /* handoff: the checksum is a sum over graphs, each made from its own seed: the same whichever
  * consumer took it, for every thread count and queue size. With a one-graph queue the workers
  * wait on it often, and each wait is a detach. */
-TEST(threaded_handoff_same_for_every_thread_count) {
+TEST_THREADS(threaded_handoff_same_for_every_thread_count) {
     for (uint64_t seed = 1; seed <= 2; seed++) {
         mmb_workload_result one = run_locked("handoff", 1, NULL, seed);
         ASSERT_EQ(one.work_units, 1000 * 15); /* graphs x graph-size at tiny scale */
@@ -343,7 +343,7 @@ TEST(threaded_handoff_same_for_every_thread_count) {
     expect_same(few, run_locked("handoff", 1, "graphs=3", 1));
 }
 
-TEST(threaded_handoff_detaches_to_wait) {
+TEST_THREADS(threaded_handoff_detaches_to_wait) {
     const mmb_manager *m = locked_manager();
     mmb_workload_env env;
     const mmb_workload *w = tiny_env("handoff", 4, "queue=1", 7, &env);
@@ -365,7 +365,7 @@ TEST(threaded_handoff_detaches_to_wait) {
 
 /* parallel-churn: each worker has its own stream, so the checksum depends on the thread count,
  * but not on the run; work units are the objects asked for, for every thread count. */
-TEST(threaded_parallel_churn_repeats_for_each_thread_count) {
+TEST_THREADS(threaded_parallel_churn_repeats_for_each_thread_count) {
     for (unsigned t = 1; t <= 4; t++) {
         mmb_workload_result a = run_locked("parallel-churn", t, NULL, 1);
         ASSERT_EQ(a.work_units, 20000);
@@ -380,7 +380,7 @@ TEST(threaded_parallel_churn_repeats_for_each_thread_count) {
 /* Several workers under the oracle (behind the lock: its shadow is single-threaded): no
  * violation, nothing left after the final collection, every block returned, and the checksum
  * of a run with one worker. */
-TEST(threaded_workloads_pass_the_oracle_with_threads) {
+TEST_THREADS(threaded_workloads_pass_the_oracle_with_threads) {
     const char *names[] = {"shared-counts", "handoff", "parallel-churn"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         for (unsigned threads = 1; threads <= 4; threads *= 2) {
@@ -436,7 +436,7 @@ static void corrupt_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value
         ((unsigned char *)mmb_payload(o))[0] ^= 0x40;
 }
 
-TEST(threaded_workloads_catch_corruption_with_threads) {
+TEST_THREADS(threaded_workloads_catch_corruption_with_threads) {
     mmb_manager corrupt = mmb_manager_rc;
     corrupt.name = "corrupt";
     corrupt.store = corrupt_store;
@@ -509,7 +509,7 @@ static int blocker_worker(const mmb_workload_env *env, unsigned index, void *arg
     return 0;
 }
 
-TEST(locked_manager_catches_a_thread_blocked_while_attached) {
+TEST_THREADS(locked_manager_catches_a_thread_blocked_while_attached) {
     const mmb_manager *m = locked_manager();
     for (int detach = 0; detach <= 1; detach++) {
         mmb_heap_config cfg;

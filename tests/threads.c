@@ -1,10 +1,11 @@
-/* Thread-safe managers under threads: every manager with MMB_CAP_THREAD_SAFE, four threads at a
+/* Thread-safe managers under threads: each manager with MMB_CAP_THREAD_SAFE, four threads at a
  * time, on private churn with cycles, shared objects, handoffs between threads, collections set
  * off while others run, threads attaching and detaching over and over, and a heap handed over
  * without attaching, several heaps per thread; and each misuse of the thread rules, in a child
  * process, refused with one error line. Payload tags catch an early free; exact final counts
  * catch a lost or extra count; a watchdog turns a deadlock into a failure. Run under
- * ThreadSanitizer by the tsan preset (`ctest --preset tsan -R threads`). */
+ * ThreadSanitizer by the tsan preset (the label threads). One CTest per manager:
+ * unit.threads_NAME.MANAGER. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -120,10 +121,17 @@ static void expect_empty(mmb_heap *h) {
     ASSERT_EQ(s.objects_freed, s.objects_freed_by_rc + s.objects_freed_by_gc);
 }
 
-#define FOR_EACH_THREAD_SAFE_MANAGER(m)                                                            \
-    for (size_t i_ = 0; i_ < mmb_manager_count(); i_++)                                            \
-        for (const mmb_manager *m = mmb_manager_at(i_); m; m = NULL)                               \
-            if (m->caps & MMB_CAP_THREAD_SAFE)
+/* The manager of this CTest (its argument: one CTest per manager); one that is not thread-safe is
+ * skipped. */
+static const mmb_manager *thread_safe_manager(void) {
+    const mmb_manager *m = mmb_test_manager(mmb_test_arg);
+    if (!(m->caps & MMB_CAP_THREAD_SAFE))
+        SKIP("%s is not thread-safe", m->name);
+    return m;
+}
+
+#define FOR_THE_THREAD_SAFE_MANAGER(m)                                                             \
+    for (const mmb_manager *m = thread_safe_manager(); m; m = NULL)
 
 /* ---- private churn with cycles ------------------------------------------------------------------
  */
@@ -206,8 +214,9 @@ static void churn(mmb_heap *h, unsigned index, void *p) {
     churn_end(&c);
 }
 
-TEST(threads_private_churn_with_cycles) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_private_churn_with_cycles, "unit.threads_private_churn_with_cycles.{manager}",
+          600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg;
         mmb_heap *h = open_heap(m, "threshold=2000", &cfg);
         unsigned iterations = 150000;
@@ -271,8 +280,9 @@ static void share(mmb_heap *h, unsigned index, void *p) {
         mmb_store(h, arg->objs[k], index, NULL);
 }
 
-TEST(threads_shared_objects_counts_exact) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_shared_objects_counts_exact, "unit.threads_shared_objects_counts_exact.{manager}",
+          600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg;
         mmb_heap *h = open_heap(m, "threshold=500", &cfg);
         shared_arg arg = {.iterations = 400000};
@@ -395,8 +405,9 @@ static void hand_over(mmb_heap *h, unsigned index, void *p) {
     }
 }
 
-TEST(threads_handoff_between_threads) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_handoff_between_threads, "unit.threads_handoff_between_threads.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg;
         mmb_heap *h = open_heap(m, "threshold=1000", &cfg);
         handoff q = {.heap = h};
@@ -483,8 +494,9 @@ static void busy(mmb_heap *h, unsigned index, void *p) {
     churn_end(&c);
 }
 
-TEST(threads_collections_while_others_run) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_collections_while_others_run,
+          "unit.threads_collections_while_others_run.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         event_log log = {.full = 0};
         pthread_mutex_init(&log.mu, NULL);
         mmb_heap_config cfg;
@@ -545,8 +557,9 @@ static void come_and_go(mmb_heap *h, unsigned index, void *p) {
     mmb_decref(h, carry);
 }
 
-TEST(threads_attach_detach_reuse) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_attach_detach_reuse, "unit.threads_attach_detach_reuse.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg;
         mmb_heap *h = open_heap(m, "threshold=100", &cfg);
         run_workers(h, come_and_go, NULL);
@@ -559,8 +572,9 @@ TEST(threads_attach_detach_reuse) {
 }
 
 /* One thread attached to two heaps at once: each operation finds the right record. */
-TEST(threads_one_thread_two_heaps) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_one_thread_two_heaps, "unit.threads_one_thread_two_heaps.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg_a, cfg_b;
         mmb_heap *a = open_heap(m, "threshold=10", &cfg_a),
                  *b = open_heap(m, "threshold=10", &cfg_b);
@@ -594,8 +608,9 @@ static void *use_unattached(void *p) {
 
 /* As a single-threaded heap may be (a wrapper such as the oracle passes no attach on): another
  * thread uses it, ordered by the thread's start and join, and takes over the only record. */
-TEST(threads_handover_without_attach) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_handover_without_attach, "unit.threads_handover_without_attach.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         mmb_heap_config cfg;
         mmb_heap *h = open_heap(m, NULL, &cfg);
         mmb_obj *kept = tagged(h, 1, 0);
@@ -719,8 +734,9 @@ static void third_uses_unattached(const mmb_manager *m) {
 }
 
 /* With two threads attached, a third that never attached is refused, with one line saying so. */
-TEST(threads_unattached_thread_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_unattached_thread_is_refused,
+          "unit.threads_unattached_thread_is_refused.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(third_uses_unattached, m, "a thread used a heap it is not attached to");
     }
 }
@@ -772,8 +788,10 @@ static void destroy_detached_with_other_attached(const mmb_manager *m) {
     pthread_join(t, NULL);
 }
 
-TEST(threads_destroy_while_another_is_attached_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_destroy_while_another_is_attached_is_refused,
+          "unit.threads_destroy_while_another_is_attached_is_refused.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(destroy_with_other_attached, m,
                        "destroy while 1 other thread is still attached");
         expect_refused(destroy_detached_with_other_attached, m,
@@ -811,8 +829,9 @@ static void end_attached_then_allocate(const mmb_manager *m) {
         mmb_decref(h, tagged(h, 1, i));
 }
 
-TEST(threads_thread_ending_attached_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_thread_ending_attached_is_refused,
+          "unit.threads_thread_ending_attached_is_refused.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(end_attached_then_collect, m,
                        "a thread ended while still attached to a heap");
         expect_refused(end_attached_then_allocate, m,
@@ -829,8 +848,9 @@ static void creator_attaches_again(const mmb_manager *m) {
     mmb_collect(h);
 }
 
-TEST(threads_creator_attaching_again_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_creator_attaching_again_is_refused,
+          "unit.threads_creator_attaching_again_is_refused.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(creator_attaches_again, m,
                        "a thread attached to a heap it is already attached to");
     }
@@ -874,8 +894,9 @@ static void handed_over_then_attaches(const mmb_manager *m) {
     pthread_join(t, NULL);
 }
 
-TEST(threads_worker_attaching_twice_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_worker_attaching_twice_is_refused,
+          "unit.threads_worker_attaching_twice_is_refused.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(worker_attaches_twice, m,
                        "a thread attached to a heap it is already attached to");
         expect_refused(handed_over_then_attaches, m,
@@ -899,8 +920,9 @@ static void unattached_detaches(const mmb_manager *m) {
     mmb_collect(h);
 }
 
-TEST(threads_detach_without_attach_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_detach_without_attach_is_refused,
+          "unit.threads_detach_without_attach_is_refused.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(unattached_detaches, m,
                        "a thread detached from a heap it is not attached to");
     }
@@ -929,8 +951,9 @@ static void new_thread_after_attached_one_ended(const mmb_manager *m) {
     pthread_join(fresh, NULL);
 }
 
-TEST(threads_reused_pthread_t_gets_no_record) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_reused_pthread_t_gets_no_record,
+          "unit.threads_reused_pthread_t_gets_no_record.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         expect_refused(new_thread_after_attached_one_ended, m,
                        "a thread ended while still attached to a heap");
     }
@@ -1000,8 +1023,9 @@ static void two_threads_two_heaps(const mmb_manager *m) {
     pthread_barrier_destroy(&x.start);
 }
 
-TEST(threads_two_threads_two_heaps_collect_apart) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_two_threads_two_heaps_collect_apart,
+          "unit.threads_two_threads_two_heaps_collect_apart.{manager}", 600, "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         for (size_t k = 0; k < mmb_manager_count(); k++) {
             cross_second = mmb_manager_at(k);
             if (cross_second->caps & MMB_CAP_THREAD_SAFE)
@@ -1090,8 +1114,10 @@ static mmb_heap *open_recycled(const mmb_manager *m, recycler *r) {
     return h;
 }
 
-TEST(threads_heap_at_a_recycled_address_gets_its_own_record) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
+TEST_EACH(threads_heap_at_a_recycled_address_gets_its_own_record,
+          "unit.threads_heap_at_a_recycled_address_gets_its_own_record.{manager}", 600,
+          "unit threads") {
+    FOR_THE_THREAD_SAFE_MANAGER(m) {
         recycler r = {.watched = NULL};
         pthread_mutex_init(&r.mu, NULL);
         recycled x = {.heap = open_recycled(m, &r)};
