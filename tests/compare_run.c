@@ -1,9 +1,9 @@
 /* `mmbench compare` on real `mmbench run` output: a file against itself, and against a copy with
  * an injected slowdown or a deterministic counter changed by one. The argument is the binary. */
 #include <jansson.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "mmbench_cli.h"
 #include "test.h"
 
 static char run_path[] = "/tmp/mmbench-compare-run-XXXXXX";
@@ -13,13 +13,12 @@ static void run_once(void) {
     int fd = mkstemp(run_path);
     ASSERT_TRUE(fd >= 0);
     close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "%s run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
+    char args[2048];
+    snprintf(args, sizeof args,
+             "run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
              "--format none --out %s",
-             mmb_test_arg, run_path);
-    int status = system(cmd);
-    ASSERT_EQ(WEXITSTATUS(status), 0);
+             run_path);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, "/dev/stderr"), 0);
 }
 
 /* Runs compare; returns its exit status, its standard output in `out`. */
@@ -28,9 +27,9 @@ static int compare(const char *base, const char *next, char *out, size_t n) {
     int fd = mkstemp(out_path);
     ASSERT_TRUE(fd >= 0);
     close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s compare %s %s >%s", mmb_test_arg, base, next, out_path);
-    int status = system(cmd);
+    char args[2048];
+    snprintf(args, sizeof args, "compare %s %s", base, next);
+    int status = mmb_test_mmbench(args, out_path, "/dev/stderr");
     FILE *f = fopen(out_path, "r");
     ASSERT_TRUE(f != NULL);
     size_t len = fread(out, 1, n - 1, f);
@@ -38,7 +37,7 @@ static int compare(const char *base, const char *next, char *out, size_t n) {
     fclose(f);
     unlink(out_path);
     fputs(out, stderr); /* shown by ctest --output-on-failure */
-    return WEXITSTATUS(status);
+    return status;
 }
 
 /* Copies the run in SRC to PATH with `metric` of one cell's repetitions changed: times factor,

@@ -6,28 +6,8 @@
 
 #include "mmbench/manager.h"
 #include "recorder.h"
+#include "mmbench_cli.h"
 #include "test.h"
-
-/* Runs `mmbench run --out TMP EXTRA` (the binary is the test argument), checks it exited 0 and
- * returns its results document. Shared with run_threads.c. */
-json_t *run_to_json(const char *extra);
-json_t *run_to_json(const char *extra) {
-    char path[] = "/tmp/mmbench-run-test-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s run --format none --out %s %s", mmb_test_arg, path, extra);
-    int status = system(cmd);
-    ASSERT_EQ(WEXITSTATUS(status), 0);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root)
-        fprintf(stderr, "%s: %s\n", path, err.text);
-    ASSERT_TRUE(root != NULL);
-    unlink(path);
-    return root;
-}
 
 static const char *str(json_t *o, const char *key) {
     const char *s = json_string_value(json_object_get(o, key));
@@ -47,8 +27,8 @@ static double num(json_t *o, const char *key) {
 
 TEST_MMBENCH(run_json_fields, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload churn --manager rc,marksweep --scale tiny "
-                               "--repetitions 2 --option min-bytes=64K");
+    json_t *root = mmb_test_run_json("--workload churn --manager rc,marksweep --scale tiny "
+                                     "--repetitions 2 --option min-bytes=64K");
     json_t *ctx = json_object_get(root, "context");
     str(ctx, "host_name");
     ASSERT_TRUE(num(ctx, "num_cpus") >= 1);
@@ -134,7 +114,7 @@ TEST_MMBENCH(run_deterministic_counters_repeat, "run", 600, "run") {
      * interleaving (work units and checksums do not). */
     const char *args =
         "--workload all --manager all --scale tiny --option min-bytes=64K --param threads=1";
-    json_t *a = run_to_json(args), *b = run_to_json(args);
+    json_t *a = mmb_test_run_json(args), *b = mmb_test_run_json(args);
     char *da = deterministic_part(a), *db = deterministic_part(b);
     ASSERT_TRUE(strlen(da) > 100);
     if (strcmp(da, db) != 0)
@@ -176,15 +156,6 @@ TEST(recorder_corrects_coordinated_omission) {
     mmb_recorder_free(r);
 }
 
-/* Runs `mmbench ARGS`, returning its exit status; stderr goes to err_path when given. */
-static int mmbench(const char *args, const char *err_path) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", mmb_test_arg, args,
-             err_path ? err_path : "/dev/null");
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static bool file_contains(const char *path, const char *needle) {
     char buf[4096] = "";
     FILE *f = fopen(path, "r");
@@ -208,15 +179,15 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
     char args[1024], err[600];
     snprintf(err, sizeof err, "%s/err", dir);
     snprintf(args, sizeof args, "run %s --out %s/all.json", matrix, dir);
-    ASSERT_EQ(mmbench(args, NULL), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     for (int k = 1; k <= 3; k++) {
         snprintf(args, sizeof args, "run %s --shard %d/3 --out %s/s%d.json", matrix, k, dir, k);
-        ASSERT_EQ(mmbench(args, NULL), 0);
+        ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     }
     snprintf(args, sizeof args,
              "merge --format none --out %s/merged.json %s/s2.json %s/s3.json %s/s1.json", dir, dir,
              dir, dir);
-    ASSERT_EQ(mmbench(args, NULL), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     char path[700];
     json_error_t jerr;
     snprintf(path, sizeof path, "%s/all.json", dir);
@@ -237,10 +208,10 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
 
     /* Refusals: a missing shard, a shard twice, a shard of another build, a whole run. */
     snprintf(args, sizeof args, "merge %s/s1.json %s/s2.json", dir, dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "merge: shard 3 of 3 is missing"));
     snprintf(args, sizeof args, "merge %s/s1.json %s/s1.json %s/s2.json", dir, dir, dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "s1.json: shard 1 of 3 given twice"));
     snprintf(path, sizeof path, "%s/s2.json", dir);
     json_t *s2 = json_load_file(path, 0, &jerr);
@@ -251,10 +222,10 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
     json_decref(s2);
     snprintf(args, sizeof args, "merge %s/s1.json %s/s2-other-build.json %s/s3.json", dir, dir,
              dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "s2-other-build.json has git_revision '0123456789ab'"));
     snprintf(args, sizeof args, "merge %s/all.json", dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "all.json: not a shard's results"));
     json_decref(all);
     json_decref(merged);
@@ -276,7 +247,7 @@ TEST_MMBENCH(run_instructions_repeat_exactly, "run", 600, "run") {
     }
     const char *args = "--workload churn,rings,binary-trees --manager rc,cpython --scale tiny "
                        "--instructions";
-    json_t *a = run_to_json(args), *b = run_to_json(args);
+    json_t *a = mmb_test_run_json(args), *b = mmb_test_run_json(args);
     json_t *info =
         json_object_get(json_object_get(json_object_get(a, "context"), "mmbench"), "instructions");
     ASSERT_TRUE(json_is_true(json_object_get(info, "available")));
@@ -330,8 +301,8 @@ TEST_MMBENCH(run_instructions_without_valgrind, "run", 600, "run") {
 /* --fresh-process: every repetition its own iteration entry, from its own process. */
 TEST_MMBENCH(run_fresh_process_repetitions, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload churn --manager rc,cpython --scale tiny "
-                               "--repetitions 3 --fresh-process");
+    json_t *root = mmb_test_run_json("--workload churn --manager rc,cpython --scale tiny "
+                                     "--repetitions 3 --fresh-process");
     size_t i;
     json_t *b;
     int seen[2][3] = {{0}};

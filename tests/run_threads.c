@@ -5,9 +5,8 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "mmbench_cli.h"
 #include "test.h"
-
-json_t *run_to_json(const char *extra); /* run_output.c */
 
 static json_t *entry_of(json_t *root, const char *cell) {
     size_t i;
@@ -29,8 +28,8 @@ static json_t *entry_of(json_t *root, const char *cell) {
  * has CPU time whenever task-clock is counted at all. */
 TEST_MMBENCH(run_counters_recorded, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload binary-trees --manager cpython --scale tiny "
-                               "--counters default,task-clock");
+    json_t *root = mmb_test_run_json("--workload binary-trees --manager cpython --scale tiny "
+                                     "--counters default,task-clock");
     json_t *ctx =
         json_object_get(json_object_get(json_object_get(root, "context"), "mmbench"), "counters");
     ASSERT_TRUE(json_is_object(ctx));
@@ -71,8 +70,9 @@ TEST_MMBENCH(run_threads_placement_and_scaling, "run", 600, "run threads") {
         fprintf(stderr, "skipped: needs 2 CPUs\n");
         exit(77);
     }
-    json_t *root = run_to_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
-                               "--param threads=1,2 --placement compact");
+    json_t *root =
+        mmb_test_run_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
+                          "--param threads=1,2 --placement compact");
     json_t *mm = json_object_get(json_object_get(root, "context"), "mmbench");
     json_t *skipped = json_object_get(mm, "skipped");
     ASSERT_EQ(json_array_size(skipped), 1);

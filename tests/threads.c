@@ -721,9 +721,21 @@ static void expect_clean(child_fn fn, const mmb_manager *m) {
     ASSERT_TRUE(ok);
 }
 
+/* A heap of m for a misuse in a child process (its config lives as long as the child). */
+static mmb_heap *child_heap(const mmb_manager *m, const char *option) {
+    static mmb_heap_config cfg;
+    return open_heap(m, option, &cfg);
+}
+
+/* fn(arg) on a new thread, waited for. */
+static void on_a_new_thread(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fn, arg), 0);
+    pthread_join(t, NULL);
+}
+
 static void third_uses_unattached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    intruder x = {.heap = open_heap(m, NULL, &cfg)};
+    intruder x = {.heap = child_heap(m, NULL)};
     pthread_barrier_init(&x.attached, NULL, 2);
     pthread_barrier_init(&x.done, NULL, 2);
     pthread_t t;
@@ -760,11 +772,12 @@ static void *attach_and_hold(void *p) {
     return NULL;
 }
 
-static void destroy_with_other_attached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    pair x = {.heap = open_heap(m, NULL, &cfg)};
+static void destroy_while_another_holds(const mmb_manager *m, bool detach_first) {
+    pair x = {.heap = child_heap(m, NULL)};
     pthread_barrier_init(&x.ready, NULL, 2);
     pthread_barrier_init(&x.go, NULL, 2);
+    if (detach_first)
+        mmb_thread_detach(x.heap);
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
     pthread_barrier_wait(&x.ready);
@@ -773,19 +786,13 @@ static void destroy_with_other_attached(const mmb_manager *m) {
     pthread_join(t, NULL);
 }
 
+static void destroy_with_other_attached(const mmb_manager *m) {
+    destroy_while_another_holds(m, false);
+}
+
 /* As above, by a thread that detached first: the other is still attached. */
 static void destroy_detached_with_other_attached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    pair x = {.heap = open_heap(m, NULL, &cfg)};
-    pthread_barrier_init(&x.ready, NULL, 2);
-    pthread_barrier_init(&x.go, NULL, 2);
-    mmb_thread_detach(x.heap);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
-    pthread_barrier_wait(&x.ready);
-    m->destroy(x.heap);
-    pthread_barrier_wait(&x.go);
-    pthread_join(t, NULL);
+    destroy_while_another_holds(m, true);
 }
 
 TEST_EACH(threads_destroy_while_another_is_attached_is_refused,
@@ -811,20 +818,14 @@ static void *attach_and_leave(void *p) {
 }
 
 static void end_attached_then_collect(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, "threshold=10");
+    on_a_new_thread(attach_and_leave, h);
     mmb_collect(h);
 }
 
 static void end_attached_then_allocate(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, "threshold=10");
+    on_a_new_thread(attach_and_leave, h);
     for (uint64_t i = 0; i < 1000; i++) /* sets off collections */
         mmb_decref(h, tagged(h, 1, i));
 }
@@ -842,8 +843,7 @@ TEST_EACH(threads_thread_ending_attached_is_refused,
 /* The creating thread attaching again took a second record, and its next collection waited for
  * that record's thread, itself, for ever. */
 static void creator_attaches_again(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_heap *h = child_heap(m, NULL);
     mmb_thread_attach(h);
     mmb_collect(h);
 }
@@ -868,12 +868,9 @@ static void *attach_twice(void *p) {
 }
 
 static void worker_attaches_twice(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_heap *h = child_heap(m, NULL);
     mmb_thread_detach(h);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_twice, h), 0);
-    pthread_join(t, NULL);
+    on_a_new_thread(attach_twice, h);
 }
 
 /* A thread that used the heap as handed over (no attach: it took the only record) and then
@@ -887,11 +884,7 @@ static void *use_then_attach(void *p) {
 }
 
 static void handed_over_then_attaches(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, use_then_attach, h), 0);
-    pthread_join(t, NULL);
+    on_a_new_thread(use_then_attach, child_heap(m, NULL));
 }
 
 TEST_EACH(threads_worker_attaching_twice_is_refused,
@@ -912,11 +905,8 @@ static void *detach_only(void *p) {
 }
 
 static void unattached_detaches(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, detach_only, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, NULL);
+    on_a_new_thread(detach_only, h);
     mmb_collect(h);
 }
 
@@ -942,13 +932,9 @@ static void *use_heap(void *p) {
 }
 
 static void new_thread_after_attached_one_ended(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t dead, fresh;
-    ASSERT_EQ(pthread_create(&dead, NULL, attach_and_leave, h), 0);
-    pthread_join(dead, NULL);
-    ASSERT_EQ(pthread_create(&fresh, NULL, use_heap, h), 0);
-    pthread_join(fresh, NULL);
+    mmb_heap *h = child_heap(m, NULL);
+    on_a_new_thread(attach_and_leave, h); /* ends attached */
+    on_a_new_thread(use_heap, h);         /* usually gets the dead thread's pthread_t */
 }
 
 TEST_EACH(threads_reused_pthread_t_gets_no_record,
