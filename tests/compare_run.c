@@ -10,9 +10,7 @@ static char run_path[] = "/tmp/mmbench-compare-run-XXXXXX";
 
 static void run_once(void) {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    int fd = mkstemp(run_path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
+    mmb_test_temp_file(run_path);
     char args[2048];
     snprintf(args, sizeof args,
              "run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
@@ -24,9 +22,7 @@ static void run_once(void) {
 /* Runs compare; returns its exit status, its standard output in `out`. */
 static int compare(const char *base, const char *next, char *out, size_t n) {
     char out_path[] = "/tmp/mmbench-compare-out-XXXXXX";
-    int fd = mkstemp(out_path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
+    mmb_test_temp_file(out_path);
     char args[2048];
     snprintf(args, sizeof args, "compare %s %s", base, next);
     int status = mmb_test_mmbench(args, out_path, "/dev/stderr");

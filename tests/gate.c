@@ -184,12 +184,8 @@ TEST_MMBENCH(gate_merge_refuses_repeated_cells, "gate", 600, "gate") {
     snprintf(args, sizeof args, "merge --format none %s/s1.json %s/s2.json", dir, dir);
     ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 0);
 
-    json_error_t jerr;
-    snprintf(path, sizeof path, "%s/s1.json", dir);
-    json_t *s1 = json_load_file(path, 0, &jerr);
-    snprintf(path, sizeof path, "%s/s2.json", dir);
-    json_t *s2 = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(s1 && s2);
+    json_t *s1 = mmb_test_load_json(dir, "s1.json");
+    json_t *s2 = mmb_test_load_json(dir, "s2.json");
     const char *first = json_string_value(json_object_get(
         json_object_get(json_array_get(json_object_get(s1, "benchmarks"), 0), "mmbench"), "cell"));
     const char *other = json_string_value(json_object_get(

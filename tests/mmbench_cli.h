@@ -12,4 +12,11 @@ int mmb_test_mmbench(const char *args, const char *out_path, const char *err_pat
  * document. */
 json_t *mmb_test_run_json(const char *extra);
 
+/* Makes PATH, a mkstemp(3) template (".../NAME-XXXXXX"), the name of a new empty file. */
+void mmb_test_temp_file(char *path);
+
+/* The JSON document in DIR/NAME (in NAME when dir is NULL); one that is missing or not JSON fails
+ * the test, naming the file and the error. */
+json_t *mmb_test_load_json(const char *dir, const char *name);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "diag.h"
 #include "internal.h"
+#include "mmbench_cli.h"
 #include "test.h"
 
 typedef struct sandbox {
@@ -108,15 +109,6 @@ static int processes_left(const sandbox *s) {
     return processes_now(s);
 }
 
-static json_t *load(const char *path) {
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-    if (!doc)
-        fprintf(stderr, "%s: %s\n", path, jerr.text);
-    ASSERT_TRUE(doc != NULL);
-    return doc;
-}
-
 static json_t *mm_context(json_t *doc) {
     return json_object_get(json_object_get(doc, "context"), "mmbench");
 }
@@ -150,7 +142,7 @@ TEST_MMBENCH(run_stop_keeps_finished_cells_and_resumes, "run", 300, "run") {
                         "mmbench: error: run: stopped by SIGTERM: 2 cells not run");
     ASSERT_EQ(tmp_entries(&s), 0);
     ASSERT_EQ(processes_now(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     json_t *mm = mm_context(doc);
     ASSERT_TRUE(json_is_false(json_object_get(mm, "complete")));
     json_t *not_run = json_object_get(mm, "not_run");
@@ -182,7 +174,7 @@ TEST_MMBENCH(run_stop_keeps_finished_cells_and_resumes, "run", 300, "run") {
     snprintf(args, sizeof args, "%s --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     mm = mm_context(doc);
     ASSERT_TRUE(json_is_true(json_object_get(mm, "complete")));
     ASSERT_EQ(json_array_size(json_object_get(mm, "not_run")), 0);
@@ -211,7 +203,7 @@ TEST_MMBENCH(run_sigint_exits_130, "run", 300, "run") {
     ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=INT:0", args), 130);
     ASSERT_EQ(tmp_entries(&s), 0);
     ASSERT_EQ(processes_now(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_EQ(json_array_size(json_object_get(doc, "benchmarks")), 0);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")), 4);
     json_decref(doc);
@@ -231,14 +223,14 @@ TEST_MMBENCH(run_stop_between_fresh_repetitions, "run", 300, "run") {
     /* Children 0-2 are the first cell's repetitions, 3 and 4 the second's. */
     ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=TERM:4", args), 143);
     ASSERT_EQ(tmp_entries(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_EQ(entries_of(doc, cells[0]), 3);
     ASSERT_EQ(entries_of(doc, cells[1]), 0);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")), 3);
     json_decref(doc);
     snprintf(args, sizeof args, "%s --fresh-process --repetitions 3 --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     for (int i = 0; i < 4; i++)
         ASSERT_EQ(entries_of(doc, cells[i]), 3);
     ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
@@ -350,7 +342,7 @@ static void sigterm_to_parent(bool instructions) {
     ASSERT_TRUE(!alive(second));
     ASSERT_EQ(processes_now(&s), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_TRUE(json_is_false(json_object_get(mm_context(doc), "complete")));
     ASSERT_EQ(entries_of(doc, cell0), 1);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")) +
@@ -365,7 +357,7 @@ static void sigterm_to_parent(bool instructions) {
              objects, instructions ? "--instructions" : "", s.out);
     ASSERT_EQ(run(&s, "", args), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
     ASSERT_EQ(json_array_size(json_object_get(doc, "benchmarks")), 4);
     size_t i;
@@ -398,7 +390,7 @@ TEST_MMBENCH(run_seed_round_trips, "run", 300, "run") {
                  "--manager rc --workload churn --scale tiny --seed %s --out '%s'", seeds[k],
                  s.out);
         ASSERT_EQ(run(&s, "", args), 0);
-        json_t *doc = load(s.out);
+        json_t *doc = mmb_test_load_json(NULL, s.out);
         json_t *seed = json_object_get(
             json_object_get(json_array_get(json_object_get(doc, "benchmarks"), 0), "mmbench"),
             "seed");
@@ -474,7 +466,7 @@ TEST_MMBENCH(run_bad_flags_leave_nothing, "run", 300, "run") {
              "--benchmark_min_warmup_time=0 --benchmark_context=k=v --out '%s'",
              s.out);
     ASSERT_EQ(run(&s, "", args), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     size_t i, iterations = 0;
     json_t *b;
     json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {

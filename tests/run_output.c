@@ -188,13 +188,8 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
              "merge --format none --out %s/merged.json %s/s2.json %s/s3.json %s/s1.json", dir, dir,
              dir, dir);
     ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
-    char path[700];
-    json_error_t jerr;
-    snprintf(path, sizeof path, "%s/all.json", dir);
-    json_t *all = json_load_file(path, 0, &jerr);
-    snprintf(path, sizeof path, "%s/merged.json", dir);
-    json_t *merged = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(all && merged);
+    json_t *all = mmb_test_load_json(dir, "all.json");
+    json_t *merged = mmb_test_load_json(dir, "merged.json");
     ASSERT_EQ(json_array_size(json_object_get(all, "benchmarks")), 3 * mmb_manager_count());
     char *a = deterministic_part(all), *m = deterministic_part(merged);
     if (strcmp(a, m) != 0)
@@ -213,8 +208,8 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
     snprintf(args, sizeof args, "merge %s/s1.json %s/s1.json %s/s2.json", dir, dir, dir);
     ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "s1.json: shard 1 of 3 given twice"));
-    snprintf(path, sizeof path, "%s/s2.json", dir);
-    json_t *s2 = json_load_file(path, 0, &jerr);
+    json_t *s2 = mmb_test_load_json(dir, "s2.json");
+    char path[700];
     json_object_set_new(json_object_get(json_object_get(s2, "context"), "mmbench"), "git_revision",
                         json_string("0123456789ab"));
     snprintf(path, sizeof path, "%s/s2-other-build.json", dir);
@@ -283,10 +278,7 @@ TEST_MMBENCH(run_instructions_without_valgrind, "run", 600, "run") {
     char path[600];
     snprintf(path, sizeof path, "%s/err", dir);
     ASSERT_TRUE(file_contains(path, "--instructions: valgrind not found on PATH"));
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    json_error_t jerr;
-    json_t *r = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(r != NULL);
+    json_t *r = mmb_test_load_json(dir, "r.json");
     json_t *info =
         json_object_get(json_object_get(json_object_get(r, "context"), "mmbench"), "instructions");
     ASSERT_TRUE(json_is_false(json_object_get(info, "available")));
