@@ -1,12 +1,13 @@
 /* Workload tests: each workload's self-check at tiny scale under each manager (a CTest per pair),
  * with the oracle on; the same seed gives the same checksum on every manager. */
+#include "corrupt_manager.h"
 #include "mmbench/manager.h"
 #include "oracle.h"
 #include "test.h"
 #include "workload.h"
 
 /* Threaded workloads run here with one worker, whatever the manager's caps: the oracle keeps its
- * shadow without locks, and the corrupting manager below wraps rc. tests/threaded_workloads.c
+ * shadow without locks, and the corrupting manager wraps rc. tests/threaded_workloads.c
  * runs them with several workers behind a lock. Returns the number of overrides written to kv
  * (0 or 1). */
 static size_t one_worker(const mmb_workload *w, const char **kv) {
@@ -75,25 +76,12 @@ TEST_EACH(workload_tiny_verified, "workload.{workload}.{manager}", 600, "conform
         ASSERT_EQ(checksum, tiny_verified(w, mmb_manager_at(0)));
 }
 
-/* A manager that corrupts the graph while keeping its counts consistent: stores go into the next
- * slot where there is one, and every 7th store flips a bit of the target's payload. No memory
- * error happens; only a workload's self-check can notice. */
-extern const mmb_manager mmb_manager_rc;
-static uint64_t corrupt_stores;
-
-static void corrupt_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmb_manager_rc.store(h, o, o->nslots > 1 ? (slot + 1) % o->nslots : slot, value);
-    if (++corrupt_stores % 7 == 0 && o->payload_bytes)
-        ((unsigned char *)mmb_payload(o))[0] ^= 0x40;
-}
-
-/* Every workload's self-check fails on it (run with this test's argument: a workload name). */
+/* Every workload's self-check fails on the corrupting manager (corrupt_manager.h) (run with this
+ * test's argument: a workload name). */
 TEST_EACH(workload_self_check_catches_corruption, "workload.{workload}.catches_corruption", 600,
           "conformance") {
     const mmb_workload *w = workload_of_arg("workload_self_check_catches_corruption");
-    mmb_manager broken = mmb_manager_rc;
-    broken.name = "corrupt";
-    broken.store = corrupt_store;
+    mmb_manager broken = mmb_test_corrupt_manager();
     mmb_heap_config cfg;
     mmb_config_defaults(&broken, &cfg);
     mmb_workload_env env = {.seed = 42};
