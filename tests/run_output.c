@@ -233,12 +233,10 @@ TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
  * run, and where valgrind is missing. */
 TEST_MMBENCH(run_instructions_repeat_exactly, "run", 600, "run") {
 #if defined(__SANITIZE_ADDRESS__)
-    printf("skipped: valgrind cannot run AddressSanitizer binaries\n");
-    exit(77);
+    SKIP("valgrind cannot run AddressSanitizer binaries");
 #endif
     if (system("valgrind --version >/dev/null 2>&1") != 0) {
-        printf("skipped: no valgrind\n");
-        exit(77);
+        SKIP("no valgrind");
     }
     const char *args = "--workload churn,rings,binary-trees --manager rc,cpython --scale tiny "
                        "--instructions";

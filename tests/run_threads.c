@@ -67,8 +67,7 @@ TEST_MMBENCH(run_counters_recorded, "run", 600, "run") {
 TEST_MMBENCH(run_threads_placement_and_scaling, "run", 600, "run threads") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        fprintf(stderr, "skipped: needs 2 CPUs\n");
-        exit(77);
+        SKIP("needs 2 CPUs");
     }
     json_t *root =
         mmb_test_run_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
