@@ -89,8 +89,12 @@ int mmb_flags_parse(const char *cmd, const mmb_flag *table, unsigned mask, int a
         size_t row = (size_t)(c - FIRST_ROW);
         const mmb_flag *f = &table[row];
         if (!applies(f, mask)) {
-            /* argv[optind - 1] is the flag itself, or its value when given apart. */
-            status = mmb_usage_error(cmd, hint, "flag '--%s' does not apply to %s", f->name, cmd);
+            /* argv[optind - 1] is the flag as given, or its value when given apart. */
+            const char *given = argv[optind - 1];
+            status =
+                given[0] == '-'
+                    ? mmb_usage_error(cmd, hint, "flag '%s' does not apply to %s", given, cmd)
+                    : mmb_usage_error(cmd, hint, "flag '--%s' does not apply to %s", f->name, cmd);
             break;
         }
         mmb_flag_arg a = {.flag = f, .index = row, .text = optarg};

@@ -1,0 +1,95 @@
+/* mmbench list (verify_commands.h): the registered managers and workloads. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "mmbench/manager.h"
+#include "verify_cli.h"
+#include "verify_commands.h"
+#include "workload.h"
+
+static const char list_help[] =
+    "usage: mmbench list\n"
+    "\n"
+    "Lists the managers (capabilities, options with defaults, the common options) and the\n"
+    "workloads (family, parameters with their defaults at each scale).\n";
+
+static void print_caps(unsigned caps) {
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{MMB_CAP_REFCOUNT, "refcount"},
+                 {MMB_CAP_CYCLES, "cycles"},
+                 {MMB_CAP_YOUNG, "young"},
+                 {MMB_CAP_THREAD_SAFE, "thread-safe"},
+                 {MMB_CAP_INCREMENTAL, "incremental"},
+                 {MMB_CAP_FINALIZERS, "finalizers"}};
+    bool any = false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (caps & names[i].bit) {
+            printf("%s%s", any ? ", " : "", names[i].name);
+            any = true;
+        }
+    printf("%s\n", any ? "" : "-");
+}
+
+static void print_option(const mmb_option_spec *o) {
+    char def[32];
+    if (o->type == MMB_OPT_BOOL)
+        snprintf(def, sizeof def, "%s", o->default_value ? "true" : "false");
+    else
+        snprintf(def, sizeof def, "%" PRId64, o->default_value);
+    printf("    %-20s default %-10s %s\n", o->name, def, o->help);
+}
+
+static void print_managers(void) {
+    printf("managers:\n");
+    for (size_t i = 0; i < mmb_manager_count(); i++) {
+        const mmb_manager *m = mmb_manager_at(i);
+        printf("  %-12s %s\n", m->name, m->summary);
+        printf("    %-20s ", "capabilities");
+        print_caps(m->caps);
+        for (const mmb_option_spec *o = m->options; o && o->name; o++)
+            print_option(o);
+    }
+    printf("common options (every manager):\n");
+    for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
+        print_option(o);
+}
+
+static void print_workloads(void) {
+    printf("\nworkloads (families: ");
+    for (size_t i = 0; mmb_families[i]; i++)
+        printf("%s%s", i ? ", " : "", mmb_families[i]);
+    printf("):\n");
+    for (size_t i = 0; i < mmb_workload_count(); i++) {
+        const mmb_workload *w = mmb_workload_at(i);
+        printf("  %-14s %-16s %s\n", w->name, w->family, w->summary);
+        for (const mmb_param_spec *ps = w->params; ps && ps->name; ps++) {
+            printf("    %-20s", ps->name);
+            for (int s = 0; s < MMB_SCALE_COUNT; s++)
+                printf(" %s %-8g", mmb_scale_names[s], ps->defaults[s]);
+            printf(" %s\n", ps->help);
+        }
+    }
+}
+
+int mmb_list_main(int argc, char **argv) {
+    mmb_verify_flags f = {0};
+    int operands = argc;
+    int status = mmb_verify_flags_parse("list", MMB_VERIFY_LIST, argc, argv, &f, &operands);
+    mmb_verify_flags_free(&f);
+    if (status == MMB_FLAGS_HELP) {
+        fputs(list_help, stdout);
+        return EXIT_OK;
+    }
+    if (status != EXIT_OK)
+        return status;
+    if (operands < argc)
+        return mmb_usage_error("list", "mmbench list --help", "unexpected argument '%s'",
+                               argv[operands]);
+    print_managers();
+    print_workloads();
+    return EXIT_OK;
+}

@@ -1,0 +1,2 @@
+/* Must not compile: analyze/ is below run/; run's headers are not its to see. */
+#include "counters.h"

@@ -1,0 +1,2 @@
+/* Must not compile: analyze/ never touches a manager, not even through the contract. */
+#include "mmbench/manager.h"

@@ -1,0 +1,2 @@
+/* Must not compile: a manager never includes the harness. */
+#include "diag.h"
