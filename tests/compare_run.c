@@ -1,38 +1,31 @@
 /* `mmbench compare` on real `mmbench run` output: a file against itself, and against a copy with
  * an injected slowdown or a deterministic counter changed by one. The argument is the binary. */
 #include <jansson.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "mmbench_cli.h"
 #include "test.h"
-
-extern const char *mmb_test_arg;
 
 static char run_path[] = "/tmp/mmbench-compare-run-XXXXXX";
 
 static void run_once(void) {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    int fd = mkstemp(run_path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "%s run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
+    mmb_test_temp_file(run_path);
+    char args[2048];
+    snprintf(args, sizeof args,
+             "run --workload churn,rings --manager rc,cpython --scale tiny --repetitions 9 "
              "--format none --out %s",
-             mmb_test_arg, run_path);
-    int status = system(cmd);
-    ASSERT_EQ(WEXITSTATUS(status), 0);
+             run_path);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, "/dev/stderr"), 0);
 }
 
 /* Runs compare; returns its exit status, its standard output in `out`. */
 static int compare(const char *base, const char *next, char *out, size_t n) {
     char out_path[] = "/tmp/mmbench-compare-out-XXXXXX";
-    int fd = mkstemp(out_path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s compare %s %s >%s", mmb_test_arg, base, next, out_path);
-    int status = system(cmd);
+    mmb_test_temp_file(out_path);
+    char args[2048];
+    snprintf(args, sizeof args, "compare %s %s", base, next);
+    int status = mmb_test_mmbench(args, out_path, "/dev/stderr");
     FILE *f = fopen(out_path, "r");
     ASSERT_TRUE(f != NULL);
     size_t len = fread(out, 1, n - 1, f);
@@ -40,7 +33,7 @@ static int compare(const char *base, const char *next, char *out, size_t n) {
     fclose(f);
     unlink(out_path);
     fputs(out, stderr); /* shown by ctest --output-on-failure */
-    return WEXITSTATUS(status);
+    return status;
 }
 
 /* Copies the run in SRC to PATH with `metric` of one cell's repetitions changed: times factor,
@@ -94,7 +87,7 @@ static const char *line_with(const char *out, const char *cell, const char *metr
     return NULL;
 }
 
-TEST(compare_run_with_itself) {
+TEST_MMBENCH(compare_run_with_itself, "compare", 600, "compare") {
     run_once();
     static char out[1 << 16];
     ASSERT_EQ(compare(run_path, run_path, out, sizeof out), 0);
@@ -106,7 +99,7 @@ TEST(compare_run_with_itself) {
 
 /* A slowdown of 2x against repetitions 1% apart: on a loaded machine, real repetitions of a tiny
  * cell can differ by more than 2x, and then no test of 9 against 9 could call it significant. */
-TEST(compare_run_injected_slowdown) {
+TEST_MMBENCH(compare_run_injected_slowdown, "compare", 600, "compare") {
     run_once();
     char base[sizeof run_path + 8], slow[sizeof run_path + 8];
     snprintf(base, sizeof base, "%s.base", run_path);
@@ -125,7 +118,7 @@ TEST(compare_run_injected_slowdown) {
     unlink(run_path);
 }
 
-TEST(compare_run_counter_changed_by_one) {
+TEST_MMBENCH(compare_run_counter_changed_by_one, "compare", 600, "compare") {
     run_once();
     char more[sizeof run_path + 8];
     snprintf(more, sizeof more, "%s.more", run_path);

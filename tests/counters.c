@@ -562,7 +562,7 @@ static void *work(void *arg) {
 }
 
 /* Each thread counts itself only; a run's totals are the threads' sums. */
-TEST(counters_threads_count_separately) {
+TEST_THREADS(counters_threads_count_separately) {
     mmb_counters_plan plan = probed("default,task-clock", MMB_COUNTERS_USE_ALL);
     int tc = find(&plan, "task-clock");
     mmb_counters_thread *t = open_here(&plan);

@@ -4,26 +4,12 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "metrics.h"
+#include "mmbench_cli.h"
 #include "report_model.h"
 #include "test.h"
-
-extern const char *mmb_test_arg;
-json_t *run_to_json(const char *extra); /* run_output.c */
-
-/* Runs `mmbench ARGS`, stdout to out_path (or /dev/null), stderr to err_path (or /dev/null);
- * returns the exit status. */
-static int mmbench(const char *args, const char *out_path, const char *err_path) {
-    char cmd[16384];
-    int len = snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", mmb_test_arg, args,
-                       out_path ? out_path : "/dev/null", err_path ? err_path : "/dev/null");
-    ASSERT_TRUE(len > 0 && (size_t)len < sizeof cmd);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static const char *slurp(const char *path) {
     const char *text = mmb_test_slurp(path);
@@ -34,10 +20,11 @@ static const char *slurp(const char *path) {
 /* Every numeric key of every entry of a real run - all managers, all workloads, threads 1 and 2
  * (so scaling_efficiency appears), with aggregates - has a registry row with a direction, or is
  * Google Benchmark's bookkeeping. */
-TEST(gate_every_emitted_metric_has_a_row) {
+TEST_MMBENCH(gate_every_emitted_metric_has_a_row, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--manager all --workload all --scale tiny --param threads=1,2 "
-                               "--repetitions 2");
+    json_t *root =
+        mmb_test_run_json("--manager all --workload all --scale tiny --param threads=1,2 "
+                          "--repetitions 2");
     size_t i, checked = 0;
     json_t *b;
     bool per_thread = false, scaling = false;
@@ -110,7 +97,7 @@ static size_t set_metric(json_t *root, const char *metric, double factor) {
 /* Doubling every higher-is-better metric a real threaded run has is an improvement (exit 0),
  * under the default limits and under a thresholds file of +5% for every metric; halving them
  * is a regression (exit 1), so the test can fail. */
-TEST(gate_doubled_higher_is_better_is_not_a_regression) {
+TEST_MMBENCH(gate_doubled_higher_is_better_is_not_a_regression, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-gate-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -120,8 +107,8 @@ TEST(gate_doubled_higher_is_better_is_not_a_regression) {
     snprintf(worse, sizeof worse, "%s/worse.json", dir);
     snprintf(limits, sizeof limits, "%s/limits.txt", dir);
     snprintf(out, sizeof out, "%s/out.txt", dir);
-    json_t *root = run_to_json("--manager rc-atomic --workload parallel-churn --scale tiny "
-                               "--param threads=1,2 --repetitions 5");
+    json_t *root = mmb_test_run_json("--manager rc-atomic --workload parallel-churn --scale tiny "
+                                     "--param threads=1,2 --repetitions 5");
     json_t *up = json_deep_copy(root), *down = json_deep_copy(root);
     size_t scaled = 0;
     for (size_t k = 0; k < mmb_metric_count; k++) {
@@ -141,7 +128,7 @@ TEST(gate_doubled_higher_is_better_is_not_a_regression) {
     fclose(f);
 
     snprintf(args, sizeof args, "compare %s %s", base, better);
-    ASSERT_EQ(mmbench(args, out, NULL), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, out, NULL), 0);
     const char *text = slurp(out);
     ASSERT_STR_CONTAINS(text, "summary: 0 regressions, 0 over limit but not significant");
     ASSERT_STR_CONTAINS(text, "5 improved"); /* units/s, per thread (2 cells), scaling */
@@ -149,7 +136,7 @@ TEST(gate_doubled_higher_is_better_is_not_a_regression) {
                         "parallel-churn/rc-atomic/tiny/threads=2  per_thread_units_per_second");
     ASSERT_TRUE(strstr(text, "REGRESSION") == NULL);
     snprintf(args, sizeof args, "compare --thresholds %s %s %s", limits, base, better);
-    ASSERT_EQ(mmbench(args, out, NULL), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, out, NULL), 0);
     text = slurp(out);
     ASSERT_TRUE(strstr(text, "REGRESSION") == NULL);
     ASSERT_STR_CONTAINS(text, "7 improved"); /* and MMU (no default limit), 2 cells */
@@ -159,7 +146,7 @@ TEST(gate_doubled_higher_is_better_is_not_a_regression) {
     ASSERT_STR_CONTAINS(line, "improved");
 
     snprintf(args, sizeof args, "compare --thresholds %s %s %s", limits, base, worse);
-    ASSERT_EQ(mmbench(args, out, NULL), 1);
+    ASSERT_EQ(mmb_test_mmbench(args, out, NULL), 1);
     text = slurp(out);
     ASSERT_STR_CONTAINS(text, "summary: 7 regressions,");
     line = strstr(text, "scaling_efficiency");
@@ -185,7 +172,7 @@ static void write_with_entry(const char *path, json_t *doc, json_t *src, size_t 
 }
 
 /* merge refuses a shard that repeats a cell, and a shard holding another shard's cell. */
-TEST(gate_merge_refuses_repeated_cells) {
+TEST_MMBENCH(gate_merge_refuses_repeated_cells, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-gate-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -195,17 +182,13 @@ TEST(gate_merge_refuses_repeated_cells) {
                          "--repetitions 2 --format none";
     for (int k = 1; k <= 2; k++) {
         snprintf(args, sizeof args, "run %s --shard %d/2 --out %s/s%d.json", matrix, k, dir, k);
-        ASSERT_EQ(mmbench(args, NULL, NULL), 0);
+        ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     }
     snprintf(args, sizeof args, "merge --format none %s/s1.json %s/s2.json", dir, dir);
-    ASSERT_EQ(mmbench(args, NULL, err), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 0);
 
-    json_error_t jerr;
-    snprintf(path, sizeof path, "%s/s1.json", dir);
-    json_t *s1 = json_load_file(path, 0, &jerr);
-    snprintf(path, sizeof path, "%s/s2.json", dir);
-    json_t *s2 = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(s1 && s2);
+    json_t *s1 = mmb_test_load_json(dir, "s1.json");
+    json_t *s2 = mmb_test_load_json(dir, "s2.json");
     const char *first = json_string_value(json_object_get(
         json_object_get(json_array_get(json_object_get(s1, "benchmarks"), 0), "mmbench"), "cell"));
     const char *other = json_string_value(json_object_get(
@@ -217,7 +200,7 @@ TEST(gate_merge_refuses_repeated_cells) {
     snprintf(path, sizeof path, "%s/s1-repeated.json", dir);
     write_with_entry(path, s1, s1, 0);
     snprintf(args, sizeof args, "merge --format none %s %s/s2.json", path, dir);
-    ASSERT_EQ(mmbench(args, NULL, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     snprintf(want, sizeof want, "s1-repeated.json: cell %s is repeated: its repetition (0)", first);
     ASSERT_STR_CONTAINS(slurp(err), want);
 
@@ -225,7 +208,7 @@ TEST(gate_merge_refuses_repeated_cells) {
     snprintf(path, sizeof path, "%s/s1-overlap.json", dir);
     write_with_entry(path, s1, s2, 0);
     snprintf(args, sizeof args, "merge --format none %s/s2.json %s", dir, path);
-    ASSERT_EQ(mmbench(args, NULL, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     snprintf(want, sizeof want, "s1-overlap.json: cell %s (matrix index 1) is not in shard 1 of 2",
              other);
     ASSERT_STR_CONTAINS(slurp(err), want);

@@ -457,7 +457,7 @@ static void run_crew(mmb_heap *h) {
 
 /* Four threads on a correct thread-safe manager that collects cycles: nothing found, nothing
  * left after the final collection. */
-TEST(oracle_accepts_a_correct_thread_safe_manager) {
+TEST_THREADS(oracle_accepts_a_correct_thread_safe_manager) {
     static mmb_manager m;
     m = locked("cpython", "locked-cpython");
     mmb_heap *h = open_verified(&m);
@@ -505,7 +505,7 @@ static void *stw_member(void *arg) {
     return NULL;
 }
 
-TEST(oracle_does_not_hold_up_a_stop_the_world_collector) {
+TEST_THREADS(oracle_does_not_hold_up_a_stop_the_world_collector) {
     static mmb_manager m;
     m = locked("cpython", "stw-cpython");
     lk_stw = true;
@@ -658,14 +658,14 @@ static mmb_manager atomic_rc = {
     .thread_detach = lk_detach,
 };
 
-TEST(oracle_accepts_an_atomic_refcounter_on_threads) {
+TEST_THREADS(oracle_accepts_an_atomic_refcounter_on_threads) {
     mmb_heap *h = open_verified(&atomic_rc);
     run_crew(h);
     close_ok(h);
 }
 
 /* A manager without threads gets no attach or detach through the oracle either. */
-TEST(oracle_keeps_single_threaded_managers_without_attach) {
+TEST_THREADS(oracle_keeps_single_threaded_managers_without_attach) {
     mmb_heap *h = open_verified(mmb_manager_find("cpython"));
     ASSERT_TRUE(!h->manager->thread_attach && !h->manager->thread_detach);
     close_ok(h);
@@ -725,7 +725,7 @@ static void *btc_other_thread(void *arg) {
 
 /* Sequenced by barriers, not by luck: alloc (op 1) here, incref (op 2) there, decref (op 3) here
  * frees the object the other thread still holds. */
-TEST(oracle_catches_an_increment_lost_on_another_thread) {
+TEST_THREADS(oracle_catches_an_increment_lost_on_another_thread) {
     static mmb_manager m;
     m = locked("rc", "broken-thread-counts");
     m.alloc = btc_alloc;
@@ -794,7 +794,7 @@ static void join_detached(mmb_heap *h, pthread_t t) {
     mmb_thread_attach(h);
 }
 
-TEST(oracle_checks_completeness_only_when_quiet) {
+TEST_THREADS(oracle_checks_completeness_only_when_quiet) {
     static mmb_manager m;
     m = locked("rc", "locked-leak");
     m.caps |= MMB_CAP_CYCLES;

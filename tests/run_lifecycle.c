@@ -15,9 +15,8 @@
 
 #include "diag.h"
 #include "internal.h"
+#include "mmbench_cli.h"
 #include "test.h"
-
-extern const char *mmb_test_arg;
 
 typedef struct sandbox {
     char dir[64];  /* the test's own directory */
@@ -110,15 +109,6 @@ static int processes_left(const sandbox *s) {
     return processes_now(s);
 }
 
-static json_t *load(const char *path) {
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-    if (!doc)
-        fprintf(stderr, "%s: %s\n", path, jerr.text);
-    ASSERT_TRUE(doc != NULL);
-    return doc;
-}
-
 static json_t *mm_context(json_t *doc) {
     return json_object_get(json_object_get(doc, "context"), "mmbench");
 }
@@ -142,7 +132,7 @@ static const char *const cells[] = {"churn/rc/tiny", "churn/cpython/tiny", "ring
 
 /* SIGTERM to the parent only, while the third cell's process runs (a test hook, so that the
  * moment is exact); then --resume runs the two cells not run, and the result has each once. */
-TEST(run_stop_keeps_finished_cells_and_resumes) {
+TEST_MMBENCH(run_stop_keeps_finished_cells_and_resumes, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -152,7 +142,7 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
                         "mmbench: error: run: stopped by SIGTERM: 2 cells not run");
     ASSERT_EQ(tmp_entries(&s), 0);
     ASSERT_EQ(processes_now(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     json_t *mm = mm_context(doc);
     ASSERT_TRUE(json_is_false(json_object_get(mm, "complete")));
     json_t *not_run = json_object_get(mm, "not_run");
@@ -184,7 +174,7 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
     snprintf(args, sizeof args, "%s --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     mm = mm_context(doc);
     ASSERT_TRUE(json_is_true(json_object_get(mm, "complete")));
     ASSERT_EQ(json_array_size(json_object_get(mm, "not_run")), 0);
@@ -205,7 +195,7 @@ TEST(run_stop_keeps_finished_cells_and_resumes) {
 }
 
 /* SIGINT before any cell finished: exit 130, a file with no cells and every cell not run. */
-TEST(run_sigint_exits_130) {
+TEST_MMBENCH(run_sigint_exits_130, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -213,7 +203,7 @@ TEST(run_sigint_exits_130) {
     ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=INT:0", args), 130);
     ASSERT_EQ(tmp_entries(&s), 0);
     ASSERT_EQ(processes_now(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_EQ(json_array_size(json_object_get(doc, "benchmarks")), 0);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")), 4);
     json_decref(doc);
@@ -225,7 +215,7 @@ TEST(run_sigint_exits_130) {
 
 /* --fresh-process: a cell stopped between its repetitions is not done, and --resume runs it
  * again whole. */
-TEST(run_stop_between_fresh_repetitions) {
+TEST_MMBENCH(run_stop_between_fresh_repetitions, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     char args[1024];
@@ -233,14 +223,14 @@ TEST(run_stop_between_fresh_repetitions) {
     /* Children 0-2 are the first cell's repetitions, 3 and 4 the second's. */
     ASSERT_EQ(run(&s, "MMBENCH_TEST_SIGNAL=TERM:4", args), 143);
     ASSERT_EQ(tmp_entries(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_EQ(entries_of(doc, cells[0]), 3);
     ASSERT_EQ(entries_of(doc, cells[1]), 0);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")), 3);
     json_decref(doc);
     snprintf(args, sizeof args, "%s --fresh-process --repetitions 3 --resume '%s'", matrix, s.out);
     ASSERT_EQ(run(&s, "", args), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     for (int i = 0; i < 4; i++)
         ASSERT_EQ(entries_of(doc, cells[i]), 3);
     ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
@@ -290,10 +280,10 @@ static pid_t child_of(pid_t parent) {
 static void sigterm_to_parent(bool instructions) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     if (instructions)
-        exit(77); /* a sanitized mmbench does not run under valgrind */
+        SKIP("a sanitized mmbench does not run under valgrind");
 #endif
     if (instructions && system("valgrind --version >/dev/null 2>&1") != 0)
-        exit(77); /* no valgrind here */
+        SKIP("no valgrind here");
     sandbox s;
     sandbox_open(&s);
     char env_tmp[200];
@@ -344,7 +334,7 @@ static void sigterm_to_parent(bool instructions) {
     ASSERT_TRUE(WIFEXITED(ws));
     if (WEXITSTATUS(ws) == 0) { /* every cell finished before the signal: nothing to check */
         sandbox_close(&s);
-        exit(77);
+        SKIP("every cell finished before the signal: nothing to check");
     }
     fprintf(stderr, "the run's standard error:\n%s",
             mmb_test_slurp(s.err)); /* shown when a check fails */
@@ -352,7 +342,7 @@ static void sigterm_to_parent(bool instructions) {
     ASSERT_TRUE(!alive(second));
     ASSERT_EQ(processes_now(&s), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     ASSERT_TRUE(json_is_false(json_object_get(mm_context(doc), "complete")));
     ASSERT_EQ(entries_of(doc, cell0), 1);
     ASSERT_EQ(json_array_size(json_object_get(mm_context(doc), "not_run")) +
@@ -367,7 +357,7 @@ static void sigterm_to_parent(bool instructions) {
              objects, instructions ? "--instructions" : "", s.out);
     ASSERT_EQ(run(&s, "", args), 0);
     ASSERT_EQ(tmp_entries(&s), 0);
-    doc = load(s.out);
+    doc = mmb_test_load_json(NULL, s.out);
     ASSERT_TRUE(json_is_true(json_object_get(mm_context(doc), "complete")));
     ASSERT_EQ(json_array_size(json_object_get(doc, "benchmarks")), 4);
     size_t i;
@@ -380,16 +370,16 @@ static void sigterm_to_parent(bool instructions) {
     sandbox_close(&s);
 }
 
-TEST(run_sigterm_to_parent_kills_the_cell) {
+TEST_MMBENCH(run_sigterm_to_parent_kills_the_cell, "run", 300, "run") {
     sigterm_to_parent(false);
 }
 
-TEST(run_sigterm_to_parent_kills_valgrind) {
+TEST_MMBENCH(run_sigterm_to_parent_kills_valgrind, "run", 300, "run") {
     sigterm_to_parent(true);
 }
 
 /* Seeds are unsigned 64-bit, and what a result records is what --seed takes back. */
-TEST(run_seed_round_trips) {
+TEST_MMBENCH(run_seed_round_trips, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     static const char *const seeds[] = {"9223372036854775807", "9223372036854775808",
@@ -400,7 +390,7 @@ TEST(run_seed_round_trips) {
                  "--manager rc --workload churn --scale tiny --seed %s --out '%s'", seeds[k],
                  s.out);
         ASSERT_EQ(run(&s, "", args), 0);
-        json_t *doc = load(s.out);
+        json_t *doc = mmb_test_load_json(NULL, s.out);
         json_t *seed = json_object_get(
             json_object_get(json_array_get(json_object_get(doc, "benchmarks"), 0), "mmbench"),
             "seed");
@@ -426,7 +416,7 @@ TEST(run_seed_round_trips) {
 }
 
 /* Bad flags stop the run before anything runs: one mmbench line, exit 2, nothing in $TMPDIR. */
-TEST(run_bad_flags_leave_nothing) {
+TEST_MMBENCH(run_bad_flags_leave_nothing, "run", 300, "run") {
     sandbox s;
     sandbox_open(&s);
     static const struct {
@@ -476,7 +466,7 @@ TEST(run_bad_flags_leave_nothing) {
              "--benchmark_min_warmup_time=0 --benchmark_context=k=v --out '%s'",
              s.out);
     ASSERT_EQ(run(&s, "", args), 0);
-    json_t *doc = load(s.out);
+    json_t *doc = mmb_test_load_json(NULL, s.out);
     size_t i, iterations = 0;
     json_t *b;
     json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {
@@ -521,9 +511,9 @@ static void harness_runs_out(void) {
 }
 
 /* Out of memory says where (the cell) and under which limit, in the one-line format. */
-TEST(run_out_of_memory_names_cell_and_limit) {
+TEST_MMBENCH(run_out_of_memory_names_cell_and_limit, "run", 300, "run") {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    exit(77); /* the sanitizers' allocators report a failed allocation their own way */
+    SKIP("the sanitizers' allocators report a failed allocation their own way");
 #endif
     const char *err = stderr_of_exit_1(harness_runs_out);
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: churn/rc/tiny: out of memory allocating "
@@ -550,7 +540,7 @@ static void manager_runs_out(void) {
 
 /* A manager's own allocation that cannot fail (a work stack, a root table) failing: the line the
  * harness prints, through the handler run installs in each cell, not the managers' bare one. */
-TEST(run_out_of_memory_in_a_manager_names_the_cell) {
+TEST_MMBENCH(run_out_of_memory_in_a_manager_names_the_cell, "run", 300, "run") {
     const char *err = stderr_of_exit_1(manager_runs_out);
     ASSERT_STR_CONTAINS(err, "mmbench: error: run: rings/marksweep/tiny: out of memory allocating "
                              "4096 bytes under ");

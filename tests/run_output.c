@@ -6,30 +6,8 @@
 
 #include "mmbench/manager.h"
 #include "recorder.h"
+#include "mmbench_cli.h"
 #include "test.h"
-
-extern const char *mmb_test_arg;
-
-/* Runs `mmbench run --out TMP EXTRA` (the binary is the test argument), checks it exited 0 and
- * returns its results document. Shared with run_threads.c. */
-json_t *run_to_json(const char *extra);
-json_t *run_to_json(const char *extra) {
-    char path[] = "/tmp/mmbench-run-test-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_TRUE(fd >= 0);
-    close(fd);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s run --format none --out %s %s", mmb_test_arg, path, extra);
-    int status = system(cmd);
-    ASSERT_EQ(WEXITSTATUS(status), 0);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root)
-        fprintf(stderr, "%s: %s\n", path, err.text);
-    ASSERT_TRUE(root != NULL);
-    unlink(path);
-    return root;
-}
 
 static const char *str(json_t *o, const char *key) {
     const char *s = json_string_value(json_object_get(o, key));
@@ -47,10 +25,10 @@ static double num(json_t *o, const char *key) {
     return json_number_value(v);
 }
 
-TEST(run_json_fields) {
+TEST_MMBENCH(run_json_fields, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload churn --manager rc,marksweep --scale tiny "
-                               "--repetitions 2 --option min-bytes=64K");
+    json_t *root = mmb_test_run_json("--workload churn --manager rc,marksweep --scale tiny "
+                                     "--repetitions 2 --option min-bytes=64K");
     json_t *ctx = json_object_get(root, "context");
     str(ctx, "host_name");
     ASSERT_TRUE(num(ctx, "num_cpus") >= 1);
@@ -130,13 +108,13 @@ static char *deterministic_part(json_t *root) {
     return s;
 }
 
-TEST(run_deterministic_counters_repeat) {
+TEST_MMBENCH(run_deterministic_counters_repeat, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     /* One worker: with more, which thread frees what, and when collections run, depend on the
      * interleaving (work units and checksums do not). */
     const char *args =
         "--workload all --manager all --scale tiny --option min-bytes=64K --param threads=1";
-    json_t *a = run_to_json(args), *b = run_to_json(args);
+    json_t *a = mmb_test_run_json(args), *b = mmb_test_run_json(args);
     char *da = deterministic_part(a), *db = deterministic_part(b);
     ASSERT_TRUE(strlen(da) > 100);
     if (strcmp(da, db) != 0)
@@ -178,15 +156,6 @@ TEST(recorder_corrects_coordinated_omission) {
     mmb_recorder_free(r);
 }
 
-/* Runs `mmbench ARGS`, returning its exit status; stderr goes to err_path when given. */
-static int mmbench(const char *args, const char *err_path) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", mmb_test_arg, args,
-             err_path ? err_path : "/dev/null");
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static bool file_contains(const char *path, const char *needle) {
     char buf[4096] = "";
     FILE *f = fopen(path, "r");
@@ -202,7 +171,7 @@ static bool file_contains(const char *path, const char *needle) {
 
 /* N shards, merged, are exactly the unsharded run: the same cells in the same order, with the
  * same deterministic counters and checksums; and merge refuses incomplete or foreign shards. */
-TEST(run_shards_merge_to_the_whole) {
+TEST_MMBENCH(run_shards_merge_to_the_whole, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     char dir[] = "/tmp/mmbench-shards-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -210,22 +179,17 @@ TEST(run_shards_merge_to_the_whole) {
     char args[1024], err[600];
     snprintf(err, sizeof err, "%s/err", dir);
     snprintf(args, sizeof args, "run %s --out %s/all.json", matrix, dir);
-    ASSERT_EQ(mmbench(args, NULL), 0);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     for (int k = 1; k <= 3; k++) {
         snprintf(args, sizeof args, "run %s --shard %d/3 --out %s/s%d.json", matrix, k, dir, k);
-        ASSERT_EQ(mmbench(args, NULL), 0);
+        ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
     }
     snprintf(args, sizeof args,
              "merge --format none --out %s/merged.json %s/s2.json %s/s3.json %s/s1.json", dir, dir,
              dir, dir);
-    ASSERT_EQ(mmbench(args, NULL), 0);
-    char path[700];
-    json_error_t jerr;
-    snprintf(path, sizeof path, "%s/all.json", dir);
-    json_t *all = json_load_file(path, 0, &jerr);
-    snprintf(path, sizeof path, "%s/merged.json", dir);
-    json_t *merged = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(all && merged);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, NULL), 0);
+    json_t *all = mmb_test_load_json(dir, "all.json");
+    json_t *merged = mmb_test_load_json(dir, "merged.json");
     ASSERT_EQ(json_array_size(json_object_get(all, "benchmarks")), 3 * mmb_manager_count());
     char *a = deterministic_part(all), *m = deterministic_part(merged);
     if (strcmp(a, m) != 0)
@@ -239,13 +203,13 @@ TEST(run_shards_merge_to_the_whole) {
 
     /* Refusals: a missing shard, a shard twice, a shard of another build, a whole run. */
     snprintf(args, sizeof args, "merge %s/s1.json %s/s2.json", dir, dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "merge: shard 3 of 3 is missing"));
     snprintf(args, sizeof args, "merge %s/s1.json %s/s1.json %s/s2.json", dir, dir, dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "s1.json: shard 1 of 3 given twice"));
-    snprintf(path, sizeof path, "%s/s2.json", dir);
-    json_t *s2 = json_load_file(path, 0, &jerr);
+    json_t *s2 = mmb_test_load_json(dir, "s2.json");
+    char path[700];
     json_object_set_new(json_object_get(json_object_get(s2, "context"), "mmbench"), "git_revision",
                         json_string("0123456789ab"));
     snprintf(path, sizeof path, "%s/s2-other-build.json", dir);
@@ -253,10 +217,10 @@ TEST(run_shards_merge_to_the_whole) {
     json_decref(s2);
     snprintf(args, sizeof args, "merge %s/s1.json %s/s2-other-build.json %s/s3.json", dir, dir,
              dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "s2-other-build.json has git_revision '0123456789ab'"));
     snprintf(args, sizeof args, "merge %s/all.json", dir);
-    ASSERT_EQ(mmbench(args, err), 2);
+    ASSERT_EQ(mmb_test_mmbench(args, NULL, err), 2);
     ASSERT_TRUE(file_contains(err, "all.json: not a shard's results"));
     json_decref(all);
     json_decref(merged);
@@ -267,18 +231,16 @@ TEST(run_shards_merge_to_the_whole) {
 /* --instructions: callgrind's counts of the measured region repeat exactly (server aside: it
  * reads the clock for its schedule). Skipped (77) in sanitizer builds, which valgrind cannot
  * run, and where valgrind is missing. */
-TEST(run_instructions_repeat_exactly) {
+TEST_MMBENCH(run_instructions_repeat_exactly, "run", 600, "run") {
 #if defined(__SANITIZE_ADDRESS__)
-    printf("skipped: valgrind cannot run AddressSanitizer binaries\n");
-    exit(77);
+    SKIP("valgrind cannot run AddressSanitizer binaries");
 #endif
     if (system("valgrind --version >/dev/null 2>&1") != 0) {
-        printf("skipped: no valgrind\n");
-        exit(77);
+        SKIP("no valgrind");
     }
     const char *args = "--workload churn,rings,binary-trees --manager rc,cpython --scale tiny "
                        "--instructions";
-    json_t *a = run_to_json(args), *b = run_to_json(args);
+    json_t *a = mmb_test_run_json(args), *b = mmb_test_run_json(args);
     json_t *info =
         json_object_get(json_object_get(json_object_get(a, "context"), "mmbench"), "instructions");
     ASSERT_TRUE(json_is_true(json_object_get(info, "available")));
@@ -301,7 +263,7 @@ TEST(run_instructions_repeat_exactly) {
 }
 
 /* Without valgrind, --instructions says so once and records why, and the run goes on. */
-TEST(run_instructions_without_valgrind) {
+TEST_MMBENCH(run_instructions_without_valgrind, "run", 600, "run") {
     char dir[] = "/tmp/mmbench-novg-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     char cmd[2048];
@@ -314,10 +276,7 @@ TEST(run_instructions_without_valgrind) {
     char path[600];
     snprintf(path, sizeof path, "%s/err", dir);
     ASSERT_TRUE(file_contains(path, "--instructions: valgrind not found on PATH"));
-    snprintf(path, sizeof path, "%s/r.json", dir);
-    json_error_t jerr;
-    json_t *r = json_load_file(path, 0, &jerr);
-    ASSERT_TRUE(r != NULL);
+    json_t *r = mmb_test_load_json(dir, "r.json");
     json_t *info =
         json_object_get(json_object_get(json_object_get(r, "context"), "mmbench"), "instructions");
     ASSERT_TRUE(json_is_false(json_object_get(info, "available")));
@@ -330,10 +289,10 @@ TEST(run_instructions_without_valgrind) {
 }
 
 /* --fresh-process: every repetition its own iteration entry, from its own process. */
-TEST(run_fresh_process_repetitions) {
+TEST_MMBENCH(run_fresh_process_repetitions, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload churn --manager rc,cpython --scale tiny "
-                               "--repetitions 3 --fresh-process");
+    json_t *root = mmb_test_run_json("--workload churn --manager rc,cpython --scale tiny "
+                                     "--repetitions 3 --fresh-process");
     size_t i;
     json_t *b;
     int seen[2][3] = {{0}};

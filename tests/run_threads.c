@@ -5,11 +5,8 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "mmbench_cli.h"
 #include "test.h"
-
-extern const char *mmb_test_arg;
-
-json_t *run_to_json(const char *extra); /* run_output.c */
 
 static json_t *entry_of(json_t *root, const char *cell) {
     size_t i;
@@ -29,10 +26,10 @@ static json_t *entry_of(json_t *root, const char *cell) {
 /* The counters context says what is counted and why not the rest; each cell has per-phase counts
  * of only the events that were counted. cpython collects at tiny scale, so its collector phase
  * has CPU time whenever task-clock is counted at all. */
-TEST(run_counters_recorded) {
+TEST_MMBENCH(run_counters_recorded, "run", 600, "run") {
     ASSERT_TRUE(mmb_test_arg != NULL);
-    json_t *root = run_to_json("--workload binary-trees --manager cpython --scale tiny "
-                               "--counters default,task-clock");
+    json_t *root = mmb_test_run_json("--workload binary-trees --manager cpython --scale tiny "
+                                     "--counters default,task-clock");
     json_t *ctx =
         json_object_get(json_object_get(json_object_get(root, "context"), "mmbench"), "counters");
     ASSERT_TRUE(json_is_object(ctx));
@@ -67,14 +64,14 @@ TEST(run_counters_recorded) {
 /* Threads: a single-threaded manager is left out of a threaded cell with the reason; a
  * thread-safe one runs bound (compact: PUs 0 and 1 here), each worker reports its share, and the
  * 2-thread cell gets its scaling against the 1-thread one. */
-TEST(run_threads_placement_and_scaling) {
+TEST_MMBENCH(run_threads_placement_and_scaling, "run", 600, "run threads") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        fprintf(stderr, "skipped: needs 2 CPUs\n");
-        exit(77);
+        SKIP("needs 2 CPUs");
     }
-    json_t *root = run_to_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
-                               "--param threads=1,2 --placement compact");
+    json_t *root =
+        mmb_test_run_json("--workload parallel-churn --manager rc,rc-atomic --scale tiny "
+                          "--param threads=1,2 --placement compact");
     json_t *mm = json_object_get(json_object_get(root, "context"), "mmbench");
     json_t *skipped = json_object_get(mm, "skipped");
     ASSERT_EQ(json_array_size(skipped), 1);

@@ -2,10 +2,11 @@
  * them all. */
 #include "test.h"
 
+#include "mmbench/manager.h"
+
 static mmb_test *tests;
 
-/* An optional argument after the test's name, for tests run once per workload or manager. */
-extern const char *mmb_test_arg;
+const char *mmb_test_arg, *mmb_test_arg2;
 
 void mmb_test_register(mmb_test *t) {
     t->next = tests;
@@ -24,17 +25,26 @@ const char *mmb_test_slurp(const char *path) {
     return buf;
 }
 
+const mmb_manager *mmb_test_manager(const char *name) {
+    const mmb_manager *m = mmb_manager_find(name ? name : "");
+    if (!m)
+        fprintf(stderr, "mmbench-unit: no manager named '%s'\n", name ? name : "(none given)");
+    ASSERT_TRUE(m != NULL);
+    return m;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (mmb_test *t = tests; t; t = t->next)
             printf("%s\n", t->name);
         return 0;
     }
-    if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: mmbench-unit NAME [ARG] | --list\n");
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: mmbench-unit NAME [ARG [ARG2]] | --list\n");
         return 2;
     }
-    mmb_test_arg = argc == 3 ? argv[2] : NULL;
+    mmb_test_arg = argc >= 3 ? argv[2] : NULL;
+    mmb_test_arg2 = argc == 4 ? argv[3] : NULL;
     for (mmb_test *t = tests; t; t = t->next)
         if (strcmp(t->name, argv[1]) == 0) {
             t->fn();

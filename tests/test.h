@@ -19,11 +19,44 @@ typedef struct mmb_test {
 
 void mmb_test_register(mmb_test *t);
 
+/* The test's arguments after its name on the command line, NULL where not given: the mmbench
+ * binary for TEST_MMBENCH, the names of TEST_EACH's CTest name in their order. */
+extern const char *mmb_test_arg, *mmb_test_arg2;
+
+/* The manager named NAME (a TEST_EACH argument); a name that is none fails the test. */
+struct mmb_manager;
+const struct mmb_manager *mmb_test_manager(const char *name);
+
 /* The text of the file at PATH (at most 256 KiB), NUL-terminated, in a buffer that the next call
  * reuses; a file that cannot be opened fails the test. */
 const char *mmb_test_slurp(const char *path);
 
-/* Defines and registers a test; CMake finds the names by scanning for TEST(. */
+/* A test that cannot run here: says why on stderr and exits 77, which CTest shows as skipped. */
+#define SKIP(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "skipped: " __VA_ARGS__);                                                  \
+        fputc('\n', stderr);                                                                       \
+        exit(77);                                                                                  \
+    } while (0)
+
+/* How a test is declared. tests/CMakeLists.txt compiles every .c file of tests/ into mmbench-unit
+ * (one with its own main() is a program of its own) and makes the CTests from the lines that begin
+ * with one of these macros; the arguments after the name are read by that scan only (string
+ * literals without commas or parentheses, labels apart by spaces; the macro may span lines). Every
+ * test runs in its own process, `mmbench-unit NAME [ARG [ARG2]]`, and exit 77 is a skip.
+ *
+ *   TEST(name)           unit.NAME, label unit, 600 s.
+ *   TEST_THREADS(name)   the same, labels unit threads: it starts threads (the tsan preset runs the
+ *                        threads label).
+ *   TEST_MMBENCH(name, "group", timeout_s, "labels")
+ *                        GROUP.NAME, its argument the mmbench binary (mmb_test_arg).
+ *   TEST_EACH(name, "ctest.name", timeout_s, "labels")
+ *                        one CTest for each manager of managers/list.h where the CTest name holds
+ *                        {manager}, and for each workload of workloads/list.h where it holds
+ *                        {workload} (both: every pair); the names, dashed, are the test's
+ *                        arguments in the order they stand in the CTest name (mmb_test_arg,
+ *                        mmb_test_arg2). A threaded workload (its workloads/ID.c names
+ *                        MMB_PARAM_THREADS or the family "threaded") adds the label threads. */
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     static mmb_test test_entry_##name = {#name, test_##name, NULL};                                \
@@ -31,6 +64,9 @@ const char *mmb_test_slurp(const char *path);
         mmb_test_register(&test_entry_##name);                                                     \
     }                                                                                              \
     static void test_##name(void)
+#define TEST_THREADS(name)                             TEST(name)
+#define TEST_MMBENCH(name, group, timeout_s, labels)   TEST(name)
+#define TEST_EACH(name, ctest_name, timeout_s, labels) TEST(name)
 
 #define ASSERT_TRUE(expr)                                                                          \
     do {                                                                                           \

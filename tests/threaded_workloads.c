@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "corrupt_manager.h"
 #include "mmbench/manager.h"
 #include "oracle.h"
 #include "test.h"
@@ -200,7 +201,6 @@ static mmb_manager locked_table(const char *name, const mmb_manager *inner) {
 }
 
 extern const mmb_manager mmb_manager_cpython;
-extern const mmb_manager mmb_manager_rc;
 
 static mmb_manager locked_cpython;
 
@@ -308,7 +308,7 @@ TEST(threaded_workloads_declare_threads) {
 
 /* shared-counts: rounds go out in batches seeded by batch, so work units and checksum are the same
  * for every thread count, and from run to run. */
-TEST(threaded_shared_counts_same_for_every_thread_count) {
+TEST_THREADS(threaded_shared_counts_same_for_every_thread_count) {
     for (uint64_t seed = 1; seed <= 2; seed++) {
         mmb_workload_result one = run_locked("shared-counts", 1, NULL, seed);
         expect_same(one, run_locked("shared-counts", 2, NULL, seed));
@@ -323,7 +323,7 @@ TEST(threaded_shared_counts_same_for_every_thread_count) {
 /* handoff: the checksum is a sum over graphs, each made from its own seed: the same whichever
  * consumer took it, for every thread count and queue size. With a one-graph queue the workers
  * wait on it often, and each wait is a detach. */
-TEST(threaded_handoff_same_for_every_thread_count) {
+TEST_THREADS(threaded_handoff_same_for_every_thread_count) {
     for (uint64_t seed = 1; seed <= 2; seed++) {
         mmb_workload_result one = run_locked("handoff", 1, NULL, seed);
         ASSERT_EQ(one.work_units, 1000 * 15); /* graphs x graph-size at tiny scale */
@@ -343,7 +343,7 @@ TEST(threaded_handoff_same_for_every_thread_count) {
     expect_same(few, run_locked("handoff", 1, "graphs=3", 1));
 }
 
-TEST(threaded_handoff_detaches_to_wait) {
+TEST_THREADS(threaded_handoff_detaches_to_wait) {
     const mmb_manager *m = locked_manager();
     mmb_workload_env env;
     const mmb_workload *w = tiny_env("handoff", 4, "queue=1", 7, &env);
@@ -365,7 +365,7 @@ TEST(threaded_handoff_detaches_to_wait) {
 
 /* parallel-churn: each worker has its own stream, so the checksum depends on the thread count,
  * but not on the run; work units are the objects asked for, for every thread count. */
-TEST(threaded_parallel_churn_repeats_for_each_thread_count) {
+TEST_THREADS(threaded_parallel_churn_repeats_for_each_thread_count) {
     for (unsigned t = 1; t <= 4; t++) {
         mmb_workload_result a = run_locked("parallel-churn", t, NULL, 1);
         ASSERT_EQ(a.work_units, 20000);
@@ -377,15 +377,24 @@ TEST(threaded_parallel_churn_repeats_for_each_thread_count) {
                 run_locked("parallel-churn", 2, NULL, 2).checksum);
 }
 
+/* The name of the registry's workload at index i when it is threaded (family "threaded"), else
+ * NULL: the tests below cover each threaded workload, a new one too. */
+static const char *threaded_name(size_t i) {
+    const mmb_workload *w = mmb_workload_at(i);
+    return strcmp(w->family, "threaded") == 0 ? w->name : NULL;
+}
+
 /* Several workers under the oracle (behind the lock: its shadow is single-threaded): no
  * violation, nothing left after the final collection, every block returned, and the checksum
  * of a run with one worker. */
-TEST(threaded_workloads_pass_the_oracle_with_threads) {
-    const char *names[] = {"shared-counts", "handoff", "parallel-churn"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+TEST_THREADS(threaded_workloads_pass_the_oracle_with_threads) {
+    for (size_t i = 0; i < mmb_workload_count(); i++) {
+        const char *name = threaded_name(i);
+        if (!name)
+            continue;
         for (unsigned threads = 1; threads <= 4; threads *= 2) {
             mmb_workload_env env;
-            const mmb_workload *w = tiny_env(names[i], threads, NULL, 42, &env);
+            const mmb_workload *w = tiny_env(name, threads, NULL, 42, &env);
             mmb_heap_config cfg;
             mmb_config_defaults(&mmb_manager_cpython, &cfg);
             mmb_oracle_options opt = {.fill_payload = false};
@@ -398,7 +407,7 @@ TEST(threaded_workloads_pass_the_oracle_with_threads) {
             mmb_workload_result r = {0};
             int status = w->run(&env, &r, err, sizeof err);
             if (status != 0)
-                fprintf(stderr, "%s threads=%u: %s\n", names[i], threads, err);
+                fprintf(stderr, "%s threads=%u: %s\n", name, threads, err);
             ASSERT_EQ(status, 0);
             mmb_collect(env.heap);
             mmb_stats s;
@@ -407,45 +416,35 @@ TEST(threaded_workloads_pass_the_oracle_with_threads) {
             ASSERT_TRUE(locked_violation(env.heap) == NULL);
             locked_unwrap(env.heap);
             if (mmb_oracle_failed(oracle))
-                fprintf(stderr, "%s threads=%u: %s\n", names[i], threads,
-                        mmb_oracle_failure(oracle));
+                fprintf(stderr, "%s threads=%u: %s\n", name, threads, mmb_oracle_failure(oracle));
             ASSERT_TRUE(!mmb_oracle_failed(oracle));
             char msg[512];
             int closed = mmb_oracle_close(oracle, msg, sizeof msg);
             if (closed != 0)
-                fprintf(stderr, "%s threads=%u: %s\n", names[i], threads, msg);
+                fprintf(stderr, "%s threads=%u: %s\n", name, threads, msg);
             ASSERT_EQ(closed, 0);
-            if (strcmp(names[i], "parallel-churn") != 0)
-                expect_same(r, run_locked(names[i], 1, NULL, 42));
-            printf("%s threads=%u under the oracle ok: %llu %s, checksum %016llx\n", names[i],
-                   threads, (unsigned long long)r.work_units, r.unit,
-                   (unsigned long long)r.checksum);
+            if (strcmp(name, "parallel-churn") != 0)
+                expect_same(r, run_locked(name, 1, NULL, 42));
+            printf("%s threads=%u under the oracle ok: %llu %s, checksum %016llx\n", name, threads,
+                   (unsigned long long)r.work_units, r.unit, (unsigned long long)r.checksum);
         }
     }
 }
 
-/* The corrupting manager of workloads.c (stores land in the next slot, every 7th store flips a
- * payload bit), behind the lock: every workload's self-check fails with several workers too, and
+/* The corrupting manager (corrupt_manager.h: stores land in the next slot, every 7th store flips
+ * a payload bit), behind the lock: every workload's self-check fails with several workers too, and
  * the failing worker stops the others (handoff's producers must not wait for ever on a queue
  * nobody empties). */
-static atomic_uint_fast64_t corrupt_stores;
-
-static void corrupt_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmb_manager_rc.store(h, o, o->nslots > 1 ? (slot + 1) % o->nslots : slot, value);
-    if (atomic_fetch_add(&corrupt_stores, 1) % 7 == 6 && o->payload_bytes)
-        ((unsigned char *)mmb_payload(o))[0] ^= 0x40;
-}
-
-TEST(threaded_workloads_catch_corruption_with_threads) {
-    mmb_manager corrupt = mmb_manager_rc;
-    corrupt.name = "corrupt";
-    corrupt.store = corrupt_store;
+TEST_THREADS(threaded_workloads_catch_corruption_with_threads) {
+    mmb_manager corrupt = mmb_test_corrupt_manager();
     mmb_manager table = locked_table("locked-corrupt", &corrupt);
-    const char *names[] = {"shared-counts", "handoff", "parallel-churn"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; i < mmb_workload_count(); i++) {
+        const char *name = threaded_name(i);
+        if (!name)
+            continue;
         for (unsigned threads = 1; threads <= 4; threads++) {
             mmb_workload_env env;
-            const mmb_workload *w = tiny_env(names[i], threads, NULL, 42, &env);
+            const mmb_workload *w = tiny_env(name, threads, NULL, 42, &env);
             mmb_heap_config cfg;
             mmb_config_defaults(&corrupt, &cfg);
             mmb_heap *inner;
@@ -456,7 +455,7 @@ TEST(threaded_workloads_catch_corruption_with_threads) {
             ASSERT_EQ(w->run(&env, &r, err, sizeof err), -1);
             ASSERT_TRUE(strlen(err) > 10);
             ASSERT_TRUE(locked_violation(env.heap) == NULL);
-            printf("%s threads=%u: self-check caught it: %s\n", names[i], threads, err);
+            printf("%s threads=%u: self-check caught it: %s\n", name, threads, err);
             table.destroy(env.heap);
         }
     }
@@ -509,7 +508,7 @@ static int blocker_worker(const mmb_workload_env *env, unsigned index, void *arg
     return 0;
 }
 
-TEST(locked_manager_catches_a_thread_blocked_while_attached) {
+TEST_THREADS(locked_manager_catches_a_thread_blocked_while_attached) {
     const mmb_manager *m = locked_manager();
     for (int detach = 0; detach <= 1; detach++) {
         mmb_heap_config cfg;

@@ -1,10 +1,11 @@
-/* Thread-safe managers under threads: every manager with MMB_CAP_THREAD_SAFE, four threads at a
+/* Thread-safe managers under threads: each manager with MMB_CAP_THREAD_SAFE, four threads at a
  * time, on private churn with cycles, shared objects, handoffs between threads, collections set
  * off while others run, threads attaching and detaching over and over, and a heap handed over
  * without attaching, several heaps per thread; and each misuse of the thread rules, in a child
  * process, refused with one error line. Payload tags catch an early free; exact final counts
  * catch a lost or extra count; a watchdog turns a deadlock into a failure. Run under
- * ThreadSanitizer by the tsan preset (`ctest --preset tsan -R threads`). */
+ * ThreadSanitizer by the tsan preset (the label threads). One CTest per manager:
+ * unit.threads_NAME.MANAGER. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -120,10 +121,14 @@ static void expect_empty(mmb_heap *h) {
     ASSERT_EQ(s.objects_freed, s.objects_freed_by_rc + s.objects_freed_by_gc);
 }
 
-#define FOR_EACH_THREAD_SAFE_MANAGER(m)                                                            \
-    for (size_t i_ = 0; i_ < mmb_manager_count(); i_++)                                            \
-        for (const mmb_manager *m = mmb_manager_at(i_); m; m = NULL)                               \
-            if (m->caps & MMB_CAP_THREAD_SAFE)
+/* The manager of this CTest (its argument: one CTest per manager); one that is not thread-safe is
+ * skipped. */
+static const mmb_manager *thread_safe_manager(void) {
+    const mmb_manager *m = mmb_test_manager(mmb_test_arg);
+    if (!(m->caps & MMB_CAP_THREAD_SAFE))
+        SKIP("%s is not thread-safe", m->name);
+    return m;
+}
 
 /* ---- private churn with cycles ------------------------------------------------------------------
  */
@@ -206,19 +211,19 @@ static void churn(mmb_heap *h, unsigned index, void *p) {
     churn_end(&c);
 }
 
-TEST(threads_private_churn_with_cycles) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg;
-        mmb_heap *h = open_heap(m, "threshold=2000", &cfg);
-        unsigned iterations = 150000;
-        run_workers(h, churn, &iterations);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_TRUE(s.objects_allocated > NTHREADS * iterations / 2);
-        ASSERT_TRUE(s.collections_full > 0);
-        expect_empty(h);
-        m->destroy(h);
-    }
+TEST_EACH(threads_private_churn_with_cycles, "unit.threads_private_churn_with_cycles.{manager}",
+          600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=2000", &cfg);
+    unsigned iterations = 150000;
+    run_workers(h, churn, &iterations);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_TRUE(s.objects_allocated > NTHREADS * iterations / 2);
+    ASSERT_TRUE(s.collections_full > 0);
+    expect_empty(h);
+    m->destroy(h);
 }
 
 /* ---- shared objects
@@ -271,30 +276,30 @@ static void share(mmb_heap *h, unsigned index, void *p) {
         mmb_store(h, arg->objs[k], index, NULL);
 }
 
-TEST(threads_shared_objects_counts_exact) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg;
-        mmb_heap *h = open_heap(m, "threshold=500", &cfg);
-        shared_arg arg = {.iterations = 400000};
-        for (uint64_t k = 0; k < NSHARED; k++)
-            arg.objs[k] = tagged(h, NTHREADS, k);
-        run_workers(h, share, &arg);
-        /* Every private object is gone; every shared one is held once, by this thread: a count
-         * one too low would have freed it (its tag is checked below), one too high keeps it past
-         * the final collection. */
-        mmb_collect(h);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.live_objects, NSHARED);
-        for (uint64_t k = 0; k < NSHARED; k++) {
-            ASSERT_EQ(tag_key(arg.objs[k]), k);
-            for (unsigned t = 0; t < NTHREADS; t++)
-                ASSERT_TRUE(mmb_load(h, arg.objs[k], t) == NULL);
-            mmb_decref(h, arg.objs[k]);
-        }
-        expect_empty(h);
-        m->destroy(h);
+TEST_EACH(threads_shared_objects_counts_exact, "unit.threads_shared_objects_counts_exact.{manager}",
+          600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=500", &cfg);
+    shared_arg arg = {.iterations = 400000};
+    for (uint64_t k = 0; k < NSHARED; k++)
+        arg.objs[k] = tagged(h, NTHREADS, k);
+    run_workers(h, share, &arg);
+    /* Every private object is gone; every shared one is held once, by this thread: a count
+     * one too low would have freed it (its tag is checked below), one too high keeps it past
+     * the final collection. */
+    mmb_collect(h);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.live_objects, NSHARED);
+    for (uint64_t k = 0; k < NSHARED; k++) {
+        ASSERT_EQ(tag_key(arg.objs[k]), k);
+        for (unsigned t = 0; t < NTHREADS; t++)
+            ASSERT_TRUE(mmb_load(h, arg.objs[k], t) == NULL);
+        mmb_decref(h, arg.objs[k]);
     }
+    expect_empty(h);
+    m->destroy(h);
 }
 
 /* ---- handoff: producers to consumers through a queue
@@ -395,23 +400,23 @@ static void hand_over(mmb_heap *h, unsigned index, void *p) {
     }
 }
 
-TEST(threads_handoff_between_threads) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg;
-        mmb_heap *h = open_heap(m, "threshold=1000", &cfg);
-        handoff q = {.heap = h};
-        pthread_mutex_init(&q.mu, NULL);
-        pthread_cond_init(&q.changed, NULL);
-        run_workers(h, hand_over, &q);
-        ASSERT_EQ(q.consumed, HANDED);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.objects_allocated, NTHREADS / 2 * PRODUCED / 2 * (4 + 6));
-        expect_empty(h);
-        pthread_mutex_destroy(&q.mu);
-        pthread_cond_destroy(&q.changed);
-        m->destroy(h);
-    }
+TEST_EACH(threads_handoff_between_threads, "unit.threads_handoff_between_threads.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=1000", &cfg);
+    handoff q = {.heap = h};
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.changed, NULL);
+    run_workers(h, hand_over, &q);
+    ASSERT_EQ(q.consumed, HANDED);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.objects_allocated, NTHREADS / 2 * PRODUCED / 2 * (4 + 6));
+    expect_empty(h);
+    pthread_mutex_destroy(&q.mu);
+    pthread_cond_destroy(&q.changed);
+    m->destroy(h);
 }
 
 /* ---- collections set off while other threads run
@@ -483,33 +488,33 @@ static void busy(mmb_heap *h, unsigned index, void *p) {
     churn_end(&c);
 }
 
-TEST(threads_collections_while_others_run) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        event_log log = {.full = 0};
-        pthread_mutex_init(&log.mu, NULL);
-        mmb_heap_config cfg;
-        char err[512];
-        const char *kv[] = {"threshold=64", "cascade-threshold=1"};
-        ASSERT_EQ(mmb_options_parse(m, kv, 2, &cfg, err, sizeof err), 0);
-        cfg.on_event = on_event;
-        cfg.event_ctx = &log;
-        cfg.on_phase = on_phase;
-        cfg.phase_ctx = &log;
-        mmb_heap *h = NULL;
-        ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
-        busy_arg arg = {.collections = 1000};
-        atomic_init(&arg.done, false);
-        run_workers(h, busy, &arg);
-        expect_empty(h);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_TRUE(s.collections_full > arg.collections);
-        ASSERT_EQ(log.full, s.collections_full);
-        ASSERT_EQ(log.bad, 0);
-        ASSERT_EQ(phase_depth, 0);
-        m->destroy(h);
-        pthread_mutex_destroy(&log.mu);
-    }
+TEST_EACH(threads_collections_while_others_run,
+          "unit.threads_collections_while_others_run.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    event_log log = {.full = 0};
+    pthread_mutex_init(&log.mu, NULL);
+    mmb_heap_config cfg;
+    char err[512];
+    const char *kv[] = {"threshold=64", "cascade-threshold=1"};
+    ASSERT_EQ(mmb_options_parse(m, kv, 2, &cfg, err, sizeof err), 0);
+    cfg.on_event = on_event;
+    cfg.event_ctx = &log;
+    cfg.on_phase = on_phase;
+    cfg.phase_ctx = &log;
+    mmb_heap *h = NULL;
+    ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
+    busy_arg arg = {.collections = 1000};
+    atomic_init(&arg.done, false);
+    run_workers(h, busy, &arg);
+    expect_empty(h);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_TRUE(s.collections_full > arg.collections);
+    ASSERT_EQ(log.full, s.collections_full);
+    ASSERT_EQ(log.bad, 0);
+    ASSERT_EQ(phase_depth, 0);
+    m->destroy(h);
+    pthread_mutex_destroy(&log.mu);
 }
 
 /* ---- attach and detach, over and over
@@ -545,37 +550,36 @@ static void come_and_go(mmb_heap *h, unsigned index, void *p) {
     mmb_decref(h, carry);
 }
 
-TEST(threads_attach_detach_reuse) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg;
-        mmb_heap *h = open_heap(m, "threshold=100", &cfg);
-        run_workers(h, come_and_go, NULL);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.objects_allocated, NTHREADS * ROUNDS * 2);
-        expect_empty(h);
-        m->destroy(h);
-    }
+TEST_EACH(threads_attach_detach_reuse, "unit.threads_attach_detach_reuse.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, "threshold=100", &cfg);
+    run_workers(h, come_and_go, NULL);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.objects_allocated, NTHREADS * ROUNDS * 2);
+    expect_empty(h);
+    m->destroy(h);
 }
 
 /* One thread attached to two heaps at once: each operation finds the right record. */
-TEST(threads_one_thread_two_heaps) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg_a, cfg_b;
-        mmb_heap *a = open_heap(m, "threshold=10", &cfg_a),
-                 *b = open_heap(m, "threshold=10", &cfg_b);
-        for (uint64_t i = 0; i < 1000; i++) {
-            mmb_obj *x = tagged(a, 1, i), *y = tagged(b, 1, i);
-            mmb_store(a, x, 0, x);
-            mmb_store(b, y, 0, y);
-            mmb_decref(a, x);
-            mmb_decref(b, y);
-        }
-        expect_empty(a);
-        expect_empty(b);
-        m->destroy(a);
-        m->destroy(b);
+TEST_EACH(threads_one_thread_two_heaps, "unit.threads_one_thread_two_heaps.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg_a, cfg_b;
+    mmb_heap *a = open_heap(m, "threshold=10", &cfg_a), *b = open_heap(m, "threshold=10", &cfg_b);
+    for (uint64_t i = 0; i < 1000; i++) {
+        mmb_obj *x = tagged(a, 1, i), *y = tagged(b, 1, i);
+        mmb_store(a, x, 0, x);
+        mmb_store(b, y, 0, y);
+        mmb_decref(a, x);
+        mmb_decref(b, y);
     }
+    expect_empty(a);
+    expect_empty(b);
+    m->destroy(a);
+    m->destroy(b);
 }
 
 /* ---- a heap handed over without attaching
@@ -594,22 +598,22 @@ static void *use_unattached(void *p) {
 
 /* As a single-threaded heap may be (a wrapper such as the oracle passes no attach on): another
  * thread uses it, ordered by the thread's start and join, and takes over the only record. */
-TEST(threads_handover_without_attach) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        mmb_heap_config cfg;
-        mmb_heap *h = open_heap(m, NULL, &cfg);
-        mmb_obj *kept = tagged(h, 1, 0);
-        pthread_t t;
-        ASSERT_EQ(pthread_create(&t, NULL, use_unattached, h), 0);
-        pthread_join(t, NULL);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.live_objects, 1);
-        ASSERT_EQ(tag_key(kept), 0);
-        mmb_decref(h, kept);
-        expect_empty(h);
-        m->destroy(h);
-    }
+TEST_EACH(threads_handover_without_attach, "unit.threads_handover_without_attach.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    mmb_heap_config cfg;
+    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_obj *kept = tagged(h, 1, 0);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, use_unattached, h), 0);
+    pthread_join(t, NULL);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.live_objects, 1);
+    ASSERT_EQ(tag_key(kept), 0);
+    mmb_decref(h, kept);
+    expect_empty(h);
+    m->destroy(h);
 }
 
 typedef struct intruder {
@@ -706,9 +710,21 @@ static void expect_clean(child_fn fn, const mmb_manager *m) {
     ASSERT_TRUE(ok);
 }
 
+/* A heap of m for a misuse in a child process (its config lives as long as the child). */
+static mmb_heap *child_heap(const mmb_manager *m, const char *option) {
+    static mmb_heap_config cfg;
+    return open_heap(m, option, &cfg);
+}
+
+/* fn(arg) on a new thread, waited for. */
+static void on_a_new_thread(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fn, arg), 0);
+    pthread_join(t, NULL);
+}
+
 static void third_uses_unattached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    intruder x = {.heap = open_heap(m, NULL, &cfg)};
+    intruder x = {.heap = child_heap(m, NULL)};
     pthread_barrier_init(&x.attached, NULL, 2);
     pthread_barrier_init(&x.done, NULL, 2);
     pthread_t t;
@@ -719,10 +735,10 @@ static void third_uses_unattached(const mmb_manager *m) {
 }
 
 /* With two threads attached, a third that never attached is refused, with one line saying so. */
-TEST(threads_unattached_thread_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(third_uses_unattached, m, "a thread used a heap it is not attached to");
-    }
+TEST_EACH(threads_unattached_thread_is_refused,
+          "unit.threads_unattached_thread_is_refused.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(third_uses_unattached, m, "a thread used a heap it is not attached to");
 }
 
 /* destroy while another thread is still attached: that thread's next operation would use the
@@ -744,41 +760,37 @@ static void *attach_and_hold(void *p) {
     return NULL;
 }
 
-static void destroy_with_other_attached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    pair x = {.heap = open_heap(m, NULL, &cfg)};
+static void destroy_while_another_holds(const mmb_manager *m, bool detach_first) {
+    pair x = {.heap = child_heap(m, NULL)};
     pthread_barrier_init(&x.ready, NULL, 2);
     pthread_barrier_init(&x.go, NULL, 2);
+    if (detach_first)
+        mmb_thread_detach(x.heap);
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
     pthread_barrier_wait(&x.ready);
     m->destroy(x.heap);
     pthread_barrier_wait(&x.go);
     pthread_join(t, NULL);
+}
+
+static void destroy_with_other_attached(const mmb_manager *m) {
+    destroy_while_another_holds(m, false);
 }
 
 /* As above, by a thread that detached first: the other is still attached. */
 static void destroy_detached_with_other_attached(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    pair x = {.heap = open_heap(m, NULL, &cfg)};
-    pthread_barrier_init(&x.ready, NULL, 2);
-    pthread_barrier_init(&x.go, NULL, 2);
-    mmb_thread_detach(x.heap);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_hold, &x), 0);
-    pthread_barrier_wait(&x.ready);
-    m->destroy(x.heap);
-    pthread_barrier_wait(&x.go);
-    pthread_join(t, NULL);
+    destroy_while_another_holds(m, true);
 }
 
-TEST(threads_destroy_while_another_is_attached_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(destroy_with_other_attached, m,
-                       "destroy while 1 other thread is still attached");
-        expect_refused(destroy_detached_with_other_attached, m,
-                       "destroy while 1 other thread is still attached");
-    }
+TEST_EACH(threads_destroy_while_another_is_attached_is_refused,
+          "unit.threads_destroy_while_another_is_attached_is_refused.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(destroy_with_other_attached, m,
+                   "destroy while 1 other thread is still attached");
+    expect_refused(destroy_detached_with_other_attached, m,
+                   "destroy while 1 other thread is still attached");
 }
 
 /* A thread that ends attached: every later collection (explicit, or set off by an allocation)
@@ -793,47 +805,38 @@ static void *attach_and_leave(void *p) {
 }
 
 static void end_attached_then_collect(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, "threshold=10");
+    on_a_new_thread(attach_and_leave, h);
     mmb_collect(h);
 }
 
 static void end_attached_then_allocate(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, "threshold=10", &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_and_leave, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, "threshold=10");
+    on_a_new_thread(attach_and_leave, h);
     for (uint64_t i = 0; i < 1000; i++) /* sets off collections */
         mmb_decref(h, tagged(h, 1, i));
 }
 
-TEST(threads_thread_ending_attached_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(end_attached_then_collect, m,
-                       "a thread ended while still attached to a heap");
-        expect_refused(end_attached_then_allocate, m,
-                       "a thread ended while still attached to a heap");
-    }
+TEST_EACH(threads_thread_ending_attached_is_refused,
+          "unit.threads_thread_ending_attached_is_refused.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(end_attached_then_collect, m, "a thread ended while still attached to a heap");
+    expect_refused(end_attached_then_allocate, m, "a thread ended while still attached to a heap");
 }
 
 /* The creating thread attaching again took a second record, and its next collection waited for
  * that record's thread, itself, for ever. */
 static void creator_attaches_again(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_heap *h = child_heap(m, NULL);
     mmb_thread_attach(h);
     mmb_collect(h);
 }
 
-TEST(threads_creator_attaching_again_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(creator_attaches_again, m,
-                       "a thread attached to a heap it is already attached to");
-    }
+TEST_EACH(threads_creator_attaching_again_is_refused,
+          "unit.threads_creator_attaching_again_is_refused.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(creator_attaches_again, m,
+                   "a thread attached to a heap it is already attached to");
 }
 
 /* A worker attaching twice was counted twice but parked once: a collection waited for ever. */
@@ -848,12 +851,9 @@ static void *attach_twice(void *p) {
 }
 
 static void worker_attaches_twice(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
+    mmb_heap *h = child_heap(m, NULL);
     mmb_thread_detach(h);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, attach_twice, h), 0);
-    pthread_join(t, NULL);
+    on_a_new_thread(attach_twice, h);
 }
 
 /* A thread that used the heap as handed over (no attach: it took the only record) and then
@@ -867,20 +867,16 @@ static void *use_then_attach(void *p) {
 }
 
 static void handed_over_then_attaches(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, use_then_attach, h), 0);
-    pthread_join(t, NULL);
+    on_a_new_thread(use_then_attach, child_heap(m, NULL));
 }
 
-TEST(threads_worker_attaching_twice_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(worker_attaches_twice, m,
-                       "a thread attached to a heap it is already attached to");
-        expect_refused(handed_over_then_attaches, m,
-                       "a thread attached to a heap it already uses unattached");
-    }
+TEST_EACH(threads_worker_attaching_twice_is_refused,
+          "unit.threads_worker_attaching_twice_is_refused.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(worker_attaches_twice, m,
+                   "a thread attached to a heap it is already attached to");
+    expect_refused(handed_over_then_attaches, m,
+                   "a thread attached to a heap it already uses unattached");
 }
 
 /* A thread that never attached detaching would have taken the only record, the creator's, and
@@ -891,19 +887,15 @@ static void *detach_only(void *p) {
 }
 
 static void unattached_detaches(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, detach_only, h), 0);
-    pthread_join(t, NULL);
+    mmb_heap *h = child_heap(m, NULL);
+    on_a_new_thread(detach_only, h);
     mmb_collect(h);
 }
 
-TEST(threads_detach_without_attach_is_refused) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(unattached_detaches, m,
-                       "a thread detached from a heap it is not attached to");
-    }
+TEST_EACH(threads_detach_without_attach_is_refused,
+          "unit.threads_detach_without_attach_is_refused.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(unattached_detaches, m, "a thread detached from a heap it is not attached to");
 }
 
 /* Records used to be matched by pthread_self(), and a thread started after an attached one ended
@@ -920,20 +912,16 @@ static void *use_heap(void *p) {
 }
 
 static void new_thread_after_attached_one_ended(const mmb_manager *m) {
-    mmb_heap_config cfg;
-    mmb_heap *h = open_heap(m, NULL, &cfg);
-    pthread_t dead, fresh;
-    ASSERT_EQ(pthread_create(&dead, NULL, attach_and_leave, h), 0);
-    pthread_join(dead, NULL);
-    ASSERT_EQ(pthread_create(&fresh, NULL, use_heap, h), 0);
-    pthread_join(fresh, NULL);
+    mmb_heap *h = child_heap(m, NULL);
+    on_a_new_thread(attach_and_leave, h); /* ends attached */
+    on_a_new_thread(use_heap, h);         /* usually gets the dead thread's pthread_t */
 }
 
-TEST(threads_reused_pthread_t_gets_no_record) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        expect_refused(new_thread_after_attached_one_ended, m,
-                       "a thread ended while still attached to a heap");
-    }
+TEST_EACH(threads_reused_pthread_t_gets_no_record,
+          "unit.threads_reused_pthread_t_gets_no_record.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    expect_refused(new_thread_after_attached_one_ended, m,
+                   "a thread ended while still attached to a heap");
 }
 
 /* Two threads, each attached to two heaps, each collecting a different one: each used to wait in
@@ -1000,13 +988,13 @@ static void two_threads_two_heaps(const mmb_manager *m) {
     pthread_barrier_destroy(&x.start);
 }
 
-TEST(threads_two_threads_two_heaps_collect_apart) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        for (size_t k = 0; k < mmb_manager_count(); k++) {
-            cross_second = mmb_manager_at(k);
-            if (cross_second->caps & MMB_CAP_THREAD_SAFE)
-                expect_clean(two_threads_two_heaps, m);
-        }
+TEST_EACH(threads_two_threads_two_heaps_collect_apart,
+          "unit.threads_two_threads_two_heaps_collect_apart.{manager}", 600, "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    for (size_t k = 0; k < mmb_manager_count(); k++) {
+        cross_second = mmb_manager_at(k);
+        if (cross_second->caps & MMB_CAP_THREAD_SAFE)
+            expect_clean(two_threads_two_heaps, m);
     }
 }
 
@@ -1090,31 +1078,32 @@ static mmb_heap *open_recycled(const mmb_manager *m, recycler *r) {
     return h;
 }
 
-TEST(threads_heap_at_a_recycled_address_gets_its_own_record) {
-    FOR_EACH_THREAD_SAFE_MANAGER(m) {
-        recycler r = {.watched = NULL};
-        pthread_mutex_init(&r.mu, NULL);
-        recycled x = {.heap = open_recycled(m, &r)};
-        pthread_barrier_init(&x.turn, NULL, 2);
-        pthread_t t;
-        ASSERT_EQ(pthread_create(&t, NULL, use_each_heap, &x), 0);
-        pthread_barrier_wait(&x.turn);
-        pthread_barrier_wait(&x.turn); /* the thread has the first heap's record cached */
-        mmb_heap *first = x.heap;
-        r.watched = first;
-        m->destroy(first);
-        x.heap = open_recycled(m, &r);
-        ASSERT_TRUE(x.heap == first); /* the same address */
-        pthread_barrier_wait(&x.turn);
-        pthread_barrier_wait(&x.turn); /* the thread used the second heap */
-        pthread_join(t, NULL);
-        mmb_stats s;
-        mmb_stats_get(x.heap, &s);
-        ASSERT_EQ(s.objects_allocated, 1); /* counted in the second heap's record */
-        ASSERT_EQ(s.objects_freed, 1);
-        expect_empty(x.heap);
-        m->destroy(x.heap);
-        pthread_barrier_destroy(&x.turn);
-        recycle_end(&r);
-    }
+TEST_EACH(threads_heap_at_a_recycled_address_gets_its_own_record,
+          "unit.threads_heap_at_a_recycled_address_gets_its_own_record.{manager}", 600,
+          "unit threads") {
+    const mmb_manager *m = thread_safe_manager();
+    recycler r = {.watched = NULL};
+    pthread_mutex_init(&r.mu, NULL);
+    recycled x = {.heap = open_recycled(m, &r)};
+    pthread_barrier_init(&x.turn, NULL, 2);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, use_each_heap, &x), 0);
+    pthread_barrier_wait(&x.turn);
+    pthread_barrier_wait(&x.turn); /* the thread has the first heap's record cached */
+    mmb_heap *first = x.heap;
+    r.watched = first;
+    m->destroy(first);
+    x.heap = open_recycled(m, &r);
+    ASSERT_TRUE(x.heap == first); /* the same address */
+    pthread_barrier_wait(&x.turn);
+    pthread_barrier_wait(&x.turn); /* the thread used the second heap */
+    pthread_join(t, NULL);
+    mmb_stats s;
+    mmb_stats_get(x.heap, &s);
+    ASSERT_EQ(s.objects_allocated, 1); /* counted in the second heap's record */
+    ASSERT_EQ(s.objects_freed, 1);
+    expect_empty(x.heap);
+    m->destroy(x.heap);
+    pthread_barrier_destroy(&x.turn);
+    recycle_end(&r);
 }

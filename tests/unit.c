@@ -1,5 +1,5 @@
-/* Unit tests: the map, option parsing, and every manager on 10^7-long chains (freed by cascade and
- * by collection: nothing may recurse on the C stack). */
+/* Unit tests: the map, option parsing, and each manager (one CTest each) on 10^7-long chains
+ * (freed by cascade and by collection: nothing may recurse on the C stack). */
 #include "mmbench/manager.h"
 #include "map.h"
 #include "test.h"
@@ -54,7 +54,7 @@ static void chain_by_cascade(const mmb_manager *m) {
 
 static void chain_by_collection(const mmb_manager *m) {
     if (!(m->caps & MMB_CAP_CYCLES))
-        return;
+        SKIP("%s does not reclaim cycles", m->name);
     mmb_heap *h = open_heap(m);
     mmb_obj *tail, *head = build_chain(h, CHAIN_LENGTH, &tail);
     mmb_store(h, tail, 1, head); /* a back-edge: one cycle 10^7 long */
@@ -70,46 +70,42 @@ static void chain_by_collection(const mmb_manager *m) {
     m->destroy(h);
 }
 
-TEST(chain_1e7_cascade) {
-    for (size_t i = 0; i < mmb_manager_count(); i++)
-        chain_by_cascade(mmb_manager_at(i));
+TEST_EACH(chain_1e7_cascade, "unit.chain_1e7_cascade.{manager}", 600, "unit") {
+    chain_by_cascade(mmb_test_manager(mmb_test_arg));
 }
 
-TEST(chain_1e7_collection) {
-    for (size_t i = 0; i < mmb_manager_count(); i++)
-        chain_by_collection(mmb_manager_at(i));
+TEST_EACH(chain_1e7_collection, "unit.chain_1e7_collection.{manager}", 600, "unit") {
+    chain_by_collection(mmb_test_manager(mmb_test_arg));
 }
 
-/* Every manager: a held object survives collections with its slots; an unheld ring goes at the
+/* Each manager: a held object survives collections with its slots; an unheld ring goes at the
  * next full collection exactly when the manager reclaims cycles. */
-TEST(managers_basic_semantics) {
-    for (size_t i = 0; i < mmb_manager_count(); i++) {
-        const mmb_manager *m = mmb_manager_at(i);
-        mmb_heap_config cfg;
-        mmb_config_defaults(m, &cfg);
-        mmb_heap *h;
-        char err[256];
-        ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
-        mmb_obj *keep = mmb_alloc(h, 1, 4), *child = mmb_alloc(h, 0, 0);
-        mmb_store(h, keep, 0, child);
-        mmb_decref(h, child);
-        mmb_obj *a = mmb_alloc(h, 1, 0), *b = mmb_alloc(h, 1, 0);
-        mmb_store(h, a, 0, b);
-        mmb_store(h, b, 0, a);
-        mmb_decref(h, a);
-        mmb_decref(h, b);
-        mmb_collect(h);
-        mmb_stats s;
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.live_objects, (m->caps & MMB_CAP_CYCLES) ? 2 : 4);
-        ASSERT_TRUE(mmb_load(h, keep, 0) == child);
-        ASSERT_EQ(keep->nslots, 1);
-        mmb_decref(h, keep);
-        mmb_collect(h);
-        mmb_stats_get(h, &s);
-        ASSERT_EQ(s.live_objects, (m->caps & MMB_CAP_CYCLES) ? 0 : 2);
-        m->destroy(h);
-    }
+TEST_EACH(managers_basic_semantics, "unit.managers_basic_semantics.{manager}", 600, "unit") {
+    const mmb_manager *m = mmb_test_manager(mmb_test_arg);
+    mmb_heap_config cfg;
+    mmb_config_defaults(m, &cfg);
+    mmb_heap *h;
+    char err[256];
+    ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
+    mmb_obj *keep = mmb_alloc(h, 1, 4), *child = mmb_alloc(h, 0, 0);
+    mmb_store(h, keep, 0, child);
+    mmb_decref(h, child);
+    mmb_obj *a = mmb_alloc(h, 1, 0), *b = mmb_alloc(h, 1, 0);
+    mmb_store(h, a, 0, b);
+    mmb_store(h, b, 0, a);
+    mmb_decref(h, a);
+    mmb_decref(h, b);
+    mmb_collect(h);
+    mmb_stats s;
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.live_objects, (m->caps & MMB_CAP_CYCLES) ? 2 : 4);
+    ASSERT_TRUE(mmb_load(h, keep, 0) == child);
+    ASSERT_EQ(keep->nslots, 1);
+    mmb_decref(h, keep);
+    mmb_collect(h);
+    mmb_stats_get(h, &s);
+    ASSERT_EQ(s.live_objects, (m->caps & MMB_CAP_CYCLES) ? 0 : 2);
+    m->destroy(h);
 }
 
 TEST(options_parse_and_reject) {
