@@ -31,6 +31,7 @@ const mmb_metric mmb_metrics[] = {
     {"scaling_efficiency", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, 5, "scaling efficiency", OPTIONAL_COLUMN(3)},
     /* pauses: every pause the mutator saw (collections and cascades at or above the threshold) */
     {"pause_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 pause", COLUMN(4)},
+    {"pause_p99_9_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99.9 pause", NO_COLUMN},
     {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause", COLUMN(5)},
     {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms", COLUMN(6)},
     /* request latency (pause-sensitive workloads) */

@@ -274,6 +274,7 @@ static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetiti
                                 (double)mmb_stats_row_value(row, &rep->at_end, &rep->after), 0);
     }
     mmb_run_emit_metric(sink, "pause_p99_ns", mmb_hist_percentile(&rep->ps.all, 99), 0);
+    mmb_run_emit_metric(sink, "pause_p99_9_ns", mmb_hist_percentile(&rep->ps.all, 99.9), 0);
     mmb_run_emit_metric(sink, "pause_max_ns", (double)(rep->ps.all.count ? rep->ps.all.max : 0), 0);
     mmb_run_emit_metric(sink, "mmu_10ms", rep->ps.mmu_10ms, 0);
     mmb_run_emit_metric(sink, "peak_rss_bytes", (double)rep->rss, 0);
