@@ -9,24 +9,12 @@
 
 #include "diag.h"
 #include "flags.h"
+#include "strlist.h"
 
 enum { FIRST_ROW = 1000 }; /* getopt's val for row i is FIRST_ROW + i; 'h' is --help */
 
 static bool applies(const mmb_flag *f, unsigned mask) {
     return mask == 0 || f->commands == 0 || (f->commands & mask) != 0;
-}
-
-/* "a, b or c" */
-static void list_choices(const char *const *choices, char *buf, size_t n) {
-    size_t len = 0, count = 0;
-    while (choices[count])
-        count++;
-    buf[0] = '\0';
-    for (size_t i = 0; i < count && len < n; i++) {
-        const char *sep = i == 0 ? "" : i + 1 == count ? " or " : ", ";
-        int w = snprintf(buf + len, n - len, "%s%s", sep, choices[i]);
-        len += w > 0 ? (size_t)w : 0;
-    }
 }
 
 static int check_value(const char *cmd, const mmb_flag *f, mmb_flag_arg *a) {
@@ -48,7 +36,7 @@ static int check_value(const char *cmd, const mmb_flag *f, mmb_flag_arg *a) {
                 return EXIT_OK;
             }
         char expected[256];
-        list_choices(f->choices, expected, sizeof expected);
+        mmb_join(expected, sizeof expected, f->choices, ", ", " or ");
         return mmb_usage_error(cmd, hint, "%s: bad value '%s' (expected %s)", flag, a->text,
                                expected);
     }
