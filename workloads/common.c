@@ -1,4 +1,5 @@
-/* The workload registry and parameter parsing (workload.h). */
+/* What workloads and the harness share (workload.h): scale and family names, parameter parsing,
+ * and mmb_run_threads. No workload is named here: the registry over them all is registry.c. */
 #include "workload.h"
 
 #include <errno.h>
@@ -11,44 +12,8 @@
 
 const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
 
-#define MMB_WORKLOAD(id) extern const mmb_workload mmb_workload_##id;
-#include "list.h"
-#undef MMB_WORKLOAD
-
-static const mmb_workload *const registry[] = {
-#define MMB_WORKLOAD(id) &mmb_workload_##id,
-#include "list.h"
-#undef MMB_WORKLOAD
-};
-
 const char *const mmb_families[] = {"many-small", "cycle-heavy", "pause-sensitive", "threaded",
                                     NULL};
-
-size_t mmb_workload_count(void) {
-    return sizeof registry / sizeof registry[0];
-}
-
-const mmb_workload *mmb_workload_at(size_t index) {
-    return index < mmb_workload_count() ? registry[index] : NULL;
-}
-
-const mmb_workload *mmb_workload_find(const char *name) {
-    for (size_t i = 0; i < mmb_workload_count(); i++)
-        if (strcmp(registry[i]->name, name) == 0)
-            return registry[i];
-    return NULL;
-}
-
-void mmb_workload_names(char *buf, size_t bytes) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < mmb_workload_count() && used < bytes; i++) {
-        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
 
 static size_t param_count(const mmb_workload *w) {
     size_t n = 0;
