@@ -13,7 +13,7 @@
 enum { P_THREADS, P_GRAPHS, P_GRAPH_SIZE, P_QUEUE, P_CYCLIC };
 
 static const mmb_param_spec params[] = {
-    {"threads",
+    {MMB_PARAM_THREADS,
      true,
      {2, 2, 2, 2},
      1,

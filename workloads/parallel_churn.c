@@ -10,7 +10,7 @@
 enum { P_THREADS, P_OBJECTS, P_WINDOW, P_LINK };
 
 static const mmb_param_spec params[] = {
-    {"threads", true, {2, 2, 2, 2}, 1, 256, "worker threads"},
+    {MMB_PARAM_THREADS, true, {2, 2, 2, 2}, 1, 256, "worker threads"},
     {"objects",
      true,
      {2e4, 2e6, 2e7, 2e8},

@@ -11,7 +11,7 @@
 enum { P_THREADS, P_OBJECTS, P_ROUNDS, P_LOAD, P_STORE };
 
 static const mmb_param_spec params[] = {
-    {"threads", true, {2, 2, 2, 2}, 1, 256, "worker threads"},
+    {MMB_PARAM_THREADS, true, {2, 2, 2, 2}, 1, 256, "worker threads"},
     {"objects", true, {64, 256, 256, 1024}, 1, 1 << 24, "objects in the shared set"},
     {"rounds",
      true,
