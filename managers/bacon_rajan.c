@@ -196,50 +196,48 @@ static void decrement(br_heap *h, mmb_obj *o) {
  * A collection frees only white objects and never decrements for them: their children are white
  * too or had their counts cut by mark_gray and not restored. So no cascade nests in it. */
 
-/* After: every object reachable from s is gray, and each count was lowered once per edge into it
- * from a newly gray object. */
-static void mark_gray(br_heap *h, mmb_obj *s) {
-    if (color(s) == GRAY)
-        return;
-    set_color(s, GRAY);
-    mmbi_stack_push(&h->work, s);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
+/* MarkGray and ScanBlack are one walk, mirrored: paint s with `to` and push it on `work`; pop
+ * each object once and, for every edge out of it, add `delta` to the target's count (counted as
+ * a decrement or an increment), painting and pushing every target not yet `to`. After: every
+ * object reachable from s through objects that were not `to` is `to`, and each count moved once
+ * per edge into it from a newly painted object. */
+static inline void paint(br_heap *h, mmbi_stack *work, mmb_obj *s, br_color to, int delta) {
+    set_color(s, to);
+    mmbi_stack_push(work, s);
+    while (!mmbi_stack_empty(work)) {
+        mmb_obj *p = mmbi_stack_pop(work);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *t = p->slots[i];
             if (!t)
                 continue;
-            h->stats.decrements++;
-            rc_dec(t);
-            if (color(t) != GRAY) {
-                set_color(t, GRAY);
-                mmbi_stack_push(&h->work, t);
+            if (delta < 0) {
+                h->stats.decrements++;
+                rc_dec(t);
+            } else {
+                h->stats.increments++;
+                rc_inc(t);
+            }
+            if (color(t) != to) {
+                set_color(t, to);
+                mmbi_stack_push(work, t);
             }
         }
     }
 }
 
+/* After: every object reachable from s is gray, and each count was lowered once per edge into it
+ * from a newly gray object. */
+static void mark_gray(br_heap *h, mmb_obj *s) {
+    if (color(s) != GRAY)
+        paint(h, &h->work, s, GRAY, -1);
+}
+
 /* After: every object reachable from s through objects that were not black is black, and each
- * count was raised once per edge into it from a newly black object. */
+ * count was raised once per edge into it from a newly black object. scan_black runs while scan's
+ * entries wait on `work`, so it has a stack of its own. */
 static void scan_black(br_heap *h, mmb_obj *s) {
-    set_color(s, BLACK);
-    mmbi_stack_push(&h->black_work, s);
-    while (!mmbi_stack_empty(&h->black_work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->black_work);
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < p->nslots; i++) {
-            mmb_obj *t = p->slots[i];
-            if (!t)
-                continue;
-            h->stats.increments++;
-            rc_inc(t);
-            if (color(t) != BLACK) {
-                set_color(t, BLACK);
-                mmbi_stack_push(&h->black_work, t);
-            }
-        }
-    }
+    paint(h, &h->black_work, s, BLACK, +1);
 }
 
 /* A gray object with outside references is live, and so is all it reaches; one without is
