@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_DEPTH };
 
@@ -182,10 +182,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     }
     free(s.objs);
     free(s.heights);
-    out->work_units = allocated;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, allocated, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_binary_trees = {

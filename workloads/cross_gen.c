@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_OLD, P_ROUNDS, P_YOUNG, P_GROUP };
 
@@ -189,10 +189,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     free(expect);
     free(touched);
     free(ring);
-    out->work_units = allocated;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, allocated, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_cross_gen = {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_NODES, P_EXTRA };
 
@@ -142,10 +142,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     free(nodes);
     free(stack);
     free(seen);
-    out->work_units = built;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, built, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_giant_scc = {

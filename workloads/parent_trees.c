@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_DEPTH, P_FANOUT, P_TREES };
 
@@ -153,10 +153,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         mmb_decref(h, root);
     }
     free(stack);
-    out->work_units = trees * nodes;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, trees * nodes, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_parent_trees = {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_RING_SIZE, P_RINGS, P_CYCLIC };
 
@@ -102,10 +102,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
             mmb_decref(h, last);
         mmb_decref(h, head);
     }
-    out->work_units = rings * k;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, rings * k, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_rings = {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_OBJECTS, P_FANOUT };
 
@@ -173,10 +173,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     if (status == 0)
         status = check(b.h, b.open[b.levels - 1], b.levels, objects, env->seed, &checksum, err, n);
     drop_open(&b);
-    out->work_units = objects;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, objects, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_small_live = {
