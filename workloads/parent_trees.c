@@ -25,12 +25,6 @@ typedef struct frame {
     uint32_t level;
 } frame;
 
-static uint64_t read_serial(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
-
 /* Builds the children of every inner node depth-first, numbering nodes from *serial on. */
 static int build(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, frame *stack,
                  uint64_t *serial, char *err, size_t n) {
@@ -64,7 +58,7 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, fr
     size_t top = 0;
     uint64_t expect = first + 1;
     *count = 1;
-    *sum = read_serial(root);
+    *sum = mmbw_read_u64(root);
     if (*sum != first || mmb_load(h, root, 0) != NULL) {
         snprintf(err, n, "tree of object %llu: root reads serial %llu or has a parent",
                  (unsigned long long)first, (unsigned long long)*sum);
@@ -83,7 +77,7 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, fr
                 }
                 continue;
             }
-            uint64_t got = child ? read_serial(child) : 0;
+            uint64_t got = child ? mmbw_read_u64(child) : 0;
             if (got != expect) {
                 snprintf(err, n, "tree of object %llu: node %llu reads serial %llu",
                          (unsigned long long)first, (unsigned long long)expect,
