@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "mmbench/names.h"
 
 /* ---- the libc allocator --------------------------------------------------------------------- */
 
@@ -101,12 +102,8 @@ static void list_keys(const mmb_manager *m, char *buf, size_t bytes) {
     buf[0] = '\0';
     const mmb_option_spec *tables[2] = {mmb_common_options, m->options};
     for (int t = 0; t < 2; t++)
-        for (size_t i = 0; i < spec_count(tables[t]) && used < bytes; i++) {
-            int n = snprintf(buf + used, bytes - used, "%s%s", used ? ", " : "", tables[t][i].name);
-            if (n < 0)
-                return;
-            used += (size_t)n;
-        }
+        for (size_t i = 0; i < spec_count(tables[t]); i++)
+            mmb_names_append(buf, bytes, &used, tables[t][i].name);
 }
 
 /* Applies one key=value to config; 0 applied, 1 no such key, -1 bad value (reason in err). */

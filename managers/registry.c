@@ -1,9 +1,9 @@
 /* The manager registry: every manager of list.h, in its order, and the plug-ins registered at run
  * time. It sits above the managers (each in its own file); they never call it. */
-#include <stdio.h>
 #include <string.h>
 
 #include "mmbench/manager.h"
+#include "mmbench/names.h"
 
 #define MMB_MANAGER(id) extern const mmb_manager mmb_manager_##id;
 #include "list.h"
@@ -50,10 +50,6 @@ int mmb_manager_register(const mmb_manager *m) {
 void mmb_manager_names(char *buf, size_t bytes) {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < registry_count() && used < bytes; i++) {
-        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    for (size_t i = 0; i < registry_count(); i++)
+        mmb_names_append(buf, bytes, &used, registry[i]->name);
 }

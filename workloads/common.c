@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mmbench/names.h"
+
 const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
 
 const char *const mmb_families[] = {"many-small", "cycle-heavy", "pause-sensitive", "threaded",
@@ -42,13 +44,8 @@ int mmb_params_parse(const mmb_workload *w, mmb_scale scale, const char *const *
         if (i == n) {
             char names[512] = "";
             size_t used = 0;
-            for (size_t j = 0; j < n && used < sizeof names; j++) {
-                int m = snprintf(names + used, sizeof names - used, "%s%s", j ? ", " : "",
-                                 w->params[j].name);
-                if (m < 0)
-                    break;
-                used += (size_t)m;
-            }
+            for (size_t j = 0; j < n; j++)
+                mmb_names_append(names, sizeof names, &used, w->params[j].name);
             snprintf(err, err_bytes, "workload '%s' has no parameter '%.*s' (valid: %s)", w->name,
                      (int)key_len, kv[k], n ? names : "none");
             return -1;

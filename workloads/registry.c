@@ -1,8 +1,8 @@
 /* The workload registry: every workload of list.h, in its order. It sits above the workloads
  * (each in its own file); they never call it. */
-#include <stdio.h>
 #include <string.h>
 
+#include "mmbench/names.h"
 #include "workload.h"
 
 #define MMB_WORKLOAD(id) extern const mmb_workload mmb_workload_##id;
@@ -33,10 +33,6 @@ const mmb_workload *mmb_workload_find(const char *name) {
 void mmb_workload_names(char *buf, size_t bytes) {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < mmb_workload_count() && used < bytes; i++) {
-        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    for (size_t i = 0; i < mmb_workload_count(); i++)
+        mmb_names_append(buf, bytes, &used, registry[i]->name);
 }
