@@ -1,5 +1,7 @@
-/* Helpers shared by the bundled managers, never seen by workloads or the harness: an explicit
- * work stack (every traversal is iterative), the clock, and event reporting. */
+/* Helpers shared by the bundled managers, never seen by workloads or the harness: lists, an
+ * explicit work stack (every traversal is iterative), object blocks and their counting, event
+ * reporting, and the refcounting managers' common operations as inline templates. Defined in
+ * common.c (mmb_manager_common); see managers/README.md. */
 #ifndef MMB_MANAGERS_INTERNAL_H
 #define MMB_MANAGERS_INTERNAL_H
 
