@@ -140,14 +140,18 @@ static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
     free_object((br_heap *)heap, o, false);
 }
 
-/* release (the paper's Release) is mmbi_rc_release with this class: it frees `o`, whose count
- * just reached zero, and everything whose count reaches zero as a result; children left above
+/* The paper's Release, through mmbi_rc_release with this class: it frees `o`, whose count just
+ * reached zero, and everything whose count reaches zero as a result; children left above
  * zero become candidates. A parent is freed before its children are examined, so a 10^7-long
  * chain needs one stack entry, and every freed object has no referrer left that is not freed. A
  * buffered object is freed too, leaving the buffer, as PHP does: the paper only blackens it and
  * leaves the free to MarkRoots, which would keep a dropped structure whose members are
  * candidates (any list built by the mutator) in memory until the next collection. */
 static const mmbi_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
+
+static MMBI_NOINLINE void release(br_heap *h, mmb_obj *o) {
+    mmbi_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+}
 
 static void increment(br_heap *h, mmb_obj *o) {
     h->stats.increments++;
@@ -158,7 +162,7 @@ static void increment(br_heap *h, mmb_obj *o) {
 static void decrement(br_heap *h, mmb_obj *o) {
     h->stats.decrements++;
     if (rc_dec(o) == 0)
-        mmbi_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+        release(h, o);
     else
         possible_root(h, o);
 }

@@ -192,6 +192,10 @@ static inline uint64_t mmbi_collect_begin(const mmb_heap_config *cfg) {
 void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
                  uint64_t visited, uint64_t freed);
 
+/* On a slow path (a cascade) called from a fast one (a decrement): kept out of line, so that the
+ * fast path's frame stays small and inlines where it is called. */
+#define MMBI_NOINLINE __attribute__((noinline))
+
 /* ---- reference counting, single-threaded (rc, cpython, bacon-rajan) ---------------------------
  *
  * The parts every such manager spells the same way, as inline templates over its own count

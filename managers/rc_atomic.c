@@ -38,8 +38,14 @@ static bool drop(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
     return true;
 }
 
+/* Out of line: drop is a few instructions, inlined into every decrement, and the cascade's frame
+ * would cost each of them. */
+static MMBI_NOINLINE void cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
+    mmbi_mt_cascade(h, self, o, drop, owner_of);
+}
+
 static void release(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
-    mmbi_mt_release(h, self, o, drop, owner_of);
+    mmbi_mt_release(h, self, o, drop, cascade);
 }
 
 /* An increment needs no ordering: the thread already holds a reference, so the count cannot
@@ -73,11 +79,11 @@ static void ra_incref(mmb_heap *heap, mmb_obj *o) {
 }
 
 static void ra_decref(mmb_heap *heap, mmb_obj *o) {
-    mmbi_mt_decref(heap, o, drop, owner_of);
+    mmbi_mt_decref(heap, o, release);
 }
 
 static void ra_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmbi_mt_store(heap, o, slot, value, take, drop, owner_of);
+    mmbi_mt_store(heap, o, slot, value, take, release);
 }
 
 static int ra_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);
