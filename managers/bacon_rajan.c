@@ -80,8 +80,8 @@ static inline uint64_t rc_dec(mmb_obj *o) {
 
 static mmb_obj *br_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     br_heap *h = (br_heap *)heap;
-    size_t bytes = sizeof(br_header) + mmb_obj_bytes(nslots, payload_bytes);
-    br_header *r = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    size_t bytes;
+    br_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->word = RC_ONE | BLACK;
@@ -115,13 +115,7 @@ static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
     if (buffered(o))
         h->roots_count--;
     mmbi_list_remove(&r->link);
-    h->stats.live_objects--;
-    h->stats.live_bytes -= bytes;
-    h->stats.objects_freed++;
-    if (by_gc)
-        h->stats.objects_freed_by_gc++;
-    else
-        h->stats.objects_freed_by_rc++;
+    mmbi_stats_freed(&h->stats, bytes, by_gc);
     h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
 }
 
@@ -138,37 +132,25 @@ static void possible_root(br_heap *h, mmb_obj *s) {
         buffer_root(h, s);
 }
 
-/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result;
- * children left above zero become candidates. A parent is freed before its children are
- * examined, so a 10^7-long chain needs one stack entry, and every freed object has no referrer
- * left that is not freed. A buffered object is freed too, leaving the buffer, as PHP does: the
- * paper only blackens it and leaves the free to MarkRoots, which would keep a dropped structure
- * whose members are candidates (any list built by the mutator) in memory until the next
- * collection. */
-static void release(br_heap *h, mmb_obj *o) {
-    mmbi_cascade c;
-    mmbi_cascade_begin(&c, &h->cfg);
-    mmbi_stack_push(&h->work, o);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
-        c.visited++;
-        for (uint32_t i = 0; i < p->nslots; i++) {
-            mmb_obj *child = p->slots[i];
-            if (!child)
-                continue;
-            h->stats.decrements++;
-            if (rc_dec(child) == 0) {
-                mmbi_stack_push(&h->work, child);
-                mmbi_cascade_grew(&c, &h->cfg);
-            } else {
-                possible_root(h, child);
-            }
-        }
-        free_object(h, p, false);
-        c.freed++;
-    }
-    if (mmbi_cascade_end(&c, &h->cfg))
-        h->stats.cascades_reported++;
+static void survived(mmb_heap *heap, mmb_obj *child) {
+    possible_root((br_heap *)heap, child);
+}
+
+static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
+    free_object((br_heap *)heap, o, false);
+}
+
+/* The paper's Release, through mmbi_rc_release with this class: it frees `o`, whose count just
+ * reached zero, and everything whose count reaches zero as a result; children left above
+ * zero become candidates. A parent is freed before its children are examined, so a 10^7-long
+ * chain needs one stack entry, and every freed object has no referrer left that is not freed. A
+ * buffered object is freed too, leaving the buffer, as PHP does: the paper only blackens it and
+ * leaves the free to MarkRoots, which would keep a dropped structure whose members are
+ * candidates (any list built by the mutator) in memory until the next collection. */
+static const mmbi_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
+
+static MMBI_NOINLINE void release(br_heap *h, mmb_obj *o) {
+    mmbi_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void increment(br_heap *h, mmb_obj *o) {
@@ -218,50 +200,48 @@ static void decrement(br_heap *h, mmb_obj *o) {
  * A collection frees only white objects and never decrements for them: their children are white
  * too or had their counts cut by mark_gray and not restored. So no cascade nests in it. */
 
-/* After: every object reachable from s is gray, and each count was lowered once per edge into it
- * from a newly gray object. */
-static void mark_gray(br_heap *h, mmb_obj *s) {
-    if (color(s) == GRAY)
-        return;
-    set_color(s, GRAY);
-    mmbi_stack_push(&h->work, s);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
+/* MarkGray and ScanBlack are one walk, mirrored: paint s with `to` and push it on `work`; pop
+ * each object once and, for every edge out of it, add `delta` to the target's count (counted as
+ * a decrement or an increment), painting and pushing every target not yet `to`. After: every
+ * object reachable from s through objects that were not `to` is `to`, and each count moved once
+ * per edge into it from a newly painted object. */
+static inline void paint(br_heap *h, mmbi_stack *work, mmb_obj *s, br_color to, int delta) {
+    set_color(s, to);
+    mmbi_stack_push(work, s);
+    while (!mmbi_stack_empty(work)) {
+        mmb_obj *p = mmbi_stack_pop(work);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *t = p->slots[i];
             if (!t)
                 continue;
-            h->stats.decrements++;
-            rc_dec(t);
-            if (color(t) != GRAY) {
-                set_color(t, GRAY);
-                mmbi_stack_push(&h->work, t);
+            if (delta < 0) {
+                h->stats.decrements++;
+                rc_dec(t);
+            } else {
+                h->stats.increments++;
+                rc_inc(t);
+            }
+            if (color(t) != to) {
+                set_color(t, to);
+                mmbi_stack_push(work, t);
             }
         }
     }
 }
 
+/* After: every object reachable from s is gray, and each count was lowered once per edge into it
+ * from a newly gray object. */
+static void mark_gray(br_heap *h, mmb_obj *s) {
+    if (color(s) != GRAY)
+        paint(h, &h->work, s, GRAY, -1);
+}
+
 /* After: every object reachable from s through objects that were not black is black, and each
- * count was raised once per edge into it from a newly black object. */
+ * count was raised once per edge into it from a newly black object. scan_black runs while scan's
+ * entries wait on `work`, so it has a stack of its own. */
 static void scan_black(br_heap *h, mmb_obj *s) {
-    set_color(s, BLACK);
-    mmbi_stack_push(&h->black_work, s);
-    while (!mmbi_stack_empty(&h->black_work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->black_work);
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < p->nslots; i++) {
-            mmb_obj *t = p->slots[i];
-            if (!t)
-                continue;
-            h->stats.increments++;
-            rc_inc(t);
-            if (color(t) != BLACK) {
-                set_color(t, BLACK);
-                mmbi_stack_push(&h->black_work, t);
-            }
-        }
-    }
+    paint(h, &h->black_work, s, BLACK, +1);
 }
 
 /* A gray object with outside references is live, and so is all it reaches; one without is
@@ -394,21 +374,18 @@ static void br_incref(mmb_heap *heap, mmb_obj *o) {
     increment((br_heap *)heap, o);
 }
 
+static void br_decrement(mmb_heap *heap, mmb_obj *o) {
+    decrement((br_heap *)heap, o);
+}
+
 static void br_decref(mmb_heap *heap, mmb_obj *o) {
-    br_heap *h = (br_heap *)heap;
-    decrement(h, o);
-    collect_if_full(h);
+    br_decrement(heap, o);
+    collect_if_full((br_heap *)heap);
 }
 
 static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    br_heap *h = (br_heap *)heap;
-    if (value)
-        increment(h, value);
-    mmb_obj *old = o->slots[slot];
-    o->slots[slot] = value;
-    if (old)
-        decrement(h, old);
-    collect_if_full(h);
+    mmbi_rc_store(heap, o, slot, value, br_incref, br_decrement);
+    collect_if_full((br_heap *)heap);
 }
 
 static void br_collect(mmb_heap *heap) {
@@ -422,12 +399,7 @@ static void br_stats(mmb_heap *heap, mmb_stats *out) {
 static void br_destroy(mmb_heap *heap) {
     br_heap *h = (br_heap *)heap;
     mmbi_list_merge(&h->roots, &h->objects);
-    while (!mmbi_list_empty(&h->objects)) {
-        br_header *r = (br_header *)h->objects.next;
-        mmbi_list_remove(&r->link);
-        mmb_obj *o = (mmb_obj *)(r + 1);
-        h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmbi_block_bytes(sizeof *r, o));
-    }
+    mmbi_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
     mmbi_stack_release(&h->work);
     mmbi_stack_release(&h->black_work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);

@@ -108,64 +108,35 @@ static void validate_list(const mmbi_link *head, unsigned gen) {
 
 /* ---- reference counting --------------------------------------------------------------------- */
 
-static void free_object(cpython_heap *h, mmb_obj *o) {
+static void free_object(mmb_heap *heap, mmb_obj *o) {
+    cpython_heap *h = (cpython_heap *)heap;
     gc_header *g = hdr(o);
     size_t bytes = mmbi_block_bytes(sizeof(gc_header), o);
     mmbi_list_remove(&g->link); /* whichever list: a generation, permanent, unreachable, ... */
     if ((g->gc_bits & GC_TRACKED) && h->generations[0].count > 0)
         h->generations[0].count--; /* as PyObject_GC_Del: deaths offset allocations */
-    h->stats.live_objects--;
-    h->stats.live_bytes -= bytes;
-    h->stats.objects_freed++;
-    if (h->collecting)
-        h->stats.objects_freed_by_gc++;
-    else
-        h->stats.objects_freed_by_rc++;
+    mmbi_stats_freed(&h->stats, bytes, h->collecting);
     h->cfg.allocator.free(h->cfg.allocator.ctx, g, bytes);
 }
 
-/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result.
- * A parent is freed after decrementing its children but before any of them is freed, so a
- * 10^7-long chain needs one stack
- * entry, not 10^7 C frames. `c` times it; NULL inside a collection, whose pause covers it. */
-static void cascade(cpython_heap *h, mmb_obj *o, mmbi_cascade *c) {
-    mmbi_stack_push(&h->work, o);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
-        for (uint32_t i = 0; i < p->nslots; i++) {
-            mmb_obj *child = p->slots[i];
-            if (!child)
-                continue;
-            h->stats.decrements++;
-            if (--hdr(child)->refcount == 0) {
-                mmbi_stack_push(&h->work, child);
-                if (c)
-                    mmbi_cascade_grew(c, &h->cfg);
-            }
-        }
-        free_object(h, p);
-        if (c) {
-            c->visited++;
-            c->freed++;
-        }
-    }
+static uint64_t dec(mmb_obj *o) {
+    return --hdr(o)->refcount;
 }
 
+static const mmbi_rc_class cpython_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
+
+/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result
+ * (mmbi_rc_cascade): inside a collection untimed, its pause covers it. */
 static void release(cpython_heap *h, mmb_obj *o) {
-    if (h->collecting) {
-        cascade(h, o, NULL);
-        return;
-    }
-    mmbi_cascade c;
-    mmbi_cascade_begin(&c, &h->cfg);
-    cascade(h, o, &c);
-    if (mmbi_cascade_end(&c, &h->cfg))
-        h->stats.cascades_reported++;
+    if (h->collecting)
+        mmbi_rc_cascade(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o, NULL);
+    else
+        mmbi_rc_release(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void decref(cpython_heap *h, mmb_obj *o) {
     h->stats.decrements++;
-    if (--hdr(o)->refcount == 0)
+    if (dec(o) == 0)
         release(h, o);
 }
 
@@ -182,15 +153,7 @@ static void cpython_decref(mmb_heap *heap, mmb_obj *o) {
 /* No write barrier: the collector finds cross-generation references by subtracting, not by
  * remembering them. */
 static void cpython_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    cpython_heap *h = (cpython_heap *)heap;
-    if (value) {
-        h->stats.increments++;
-        hdr(value)->refcount++;
-    }
-    mmb_obj *old = o->slots[slot];
-    o->slots[slot] = value;
-    if (old)
-        decref(h, old);
+    mmbi_rc_store(heap, o, slot, value, cpython_incref, cpython_decref);
 }
 
 /* ---- the cycle collector -------------------------------------------------------------------- */
@@ -384,8 +347,8 @@ static void collect_generations(cpython_heap *h) {
 
 static mmb_obj *cpython_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     cpython_heap *h = (cpython_heap *)heap;
-    size_t bytes = sizeof(gc_header) + mmb_obj_bytes(nslots, payload_bytes);
-    gc_header *g = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    size_t bytes;
+    gc_header *g = mmbi_block_alloc(&h->cfg.allocator, sizeof *g, nslots, payload_bytes, &bytes);
     if (!g)
         return NULL;
     g->refcount = 1;
@@ -433,21 +396,12 @@ static void cpython_stats(mmb_heap *heap, mmb_stats *out) {
     *out = ((cpython_heap *)heap)->stats;
 }
 
-static void free_list(cpython_heap *h, mmbi_link *head) {
-    while (!mmbi_list_empty(head)) {
-        mmbi_link *l = head->next;
-        mmbi_list_remove(l);
-        h->cfg.allocator.free(h->cfg.allocator.ctx, l,
-                              mmbi_block_bytes(sizeof(gc_header), obj_of(l)));
-    }
-}
-
 static void cpython_destroy(mmb_heap *heap) {
     cpython_heap *h = (cpython_heap *)heap;
     for (int i = 0; i < NUM_GENERATIONS; i++)
-        free_list(h, &h->generations[i].head);
-    free_list(h, &h->permanent);
-    free_list(h, &h->untracked);
+        mmbi_list_free_all(&h->generations[i].head, &h->cfg.allocator, sizeof(gc_header));
+    mmbi_list_free_all(&h->permanent, &h->cfg.allocator, sizeof(gc_header));
+    mmbi_list_free_all(&h->untracked, &h->cfg.allocator, sizeof(gc_header));
     mmbi_stack_release(&h->work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }

@@ -1,5 +1,7 @@
-/* Helpers shared by the bundled managers, never seen by workloads or the harness: an explicit
- * work stack (every traversal is iterative), the clock, and event reporting. */
+/* Helpers shared by the bundled managers, never seen by workloads or the harness: lists, an
+ * explicit work stack (every traversal is iterative), object blocks and their counting, event
+ * reporting, and the refcounting managers' common operations as inline templates. Defined in
+ * common.c (mmb_manager_common); see managers/README.md. */
 #ifndef MMB_MANAGERS_INTERNAL_H
 #define MMB_MANAGERS_INTERNAL_H
 
@@ -47,6 +49,18 @@ static inline void mmbi_list_merge(mmbi_link *from, mmbi_link *to) {
     mmbi_list_init(from);
 }
 
+/* Frees, without looking at slots or stats, every object on the list at head whose header (of
+ * `header_bytes`) begins with its link: what destroy does with a manager's lists. */
+static inline void mmbi_list_free_all(mmbi_link *head, const mmb_allocator *a,
+                                      size_t header_bytes) {
+    while (!mmbi_list_empty(head)) {
+        mmbi_link *l = head->next;
+        mmbi_list_remove(l);
+        const mmb_obj *o = (const mmb_obj *)((char *)l + header_bytes);
+        a->free(a->ctx, l, header_bytes + mmb_obj_bytes(o->nslots, o->payload_bytes));
+    }
+}
+
 /* Sets up a new object right after its header: its shape, null slots, and the allocation in
  * the stats (the block is `bytes` long, header included). Returns the object. */
 static inline mmb_obj *mmbi_obj_init(void *after_header, uint32_t nslots, uint32_t payload_bytes,
@@ -64,6 +78,33 @@ static inline mmb_obj *mmbi_obj_init(void *after_header, uint32_t nslots, uint32
 /* Size of the block holding an object with a manager header of `header_bytes`. */
 static inline size_t mmbi_block_bytes(size_t header_bytes, const mmb_obj *o) {
     return header_bytes + mmb_obj_bytes(o->nslots, o->payload_bytes);
+}
+
+/* A new object's block, `header_bytes` of manager header first, from allocator a; its size in
+ * *bytes. NULL when the allocator fails. Pair with mmbi_obj_init. */
+static inline void *mmbi_block_alloc(const mmb_allocator *a, size_t header_bytes, uint32_t nslots,
+                                     uint32_t payload_bytes, size_t *bytes) {
+    *bytes = header_bytes + mmb_obj_bytes(nslots, payload_bytes);
+    return a->alloc(a->ctx, *bytes);
+}
+
+/* Counts out of the stats an object whose block of `bytes` is being freed, by a collection or
+ * by a decrement to zero outside one. */
+static inline void mmbi_stats_freed(mmb_stats *stats, size_t bytes, bool by_gc) {
+    stats->live_objects--;
+    stats->live_bytes -= bytes;
+    stats->objects_freed++;
+    if (by_gc)
+        stats->objects_freed_by_gc++;
+    else
+        stats->objects_freed_by_rc++;
+}
+
+/* Writes value into o's slot and returns what was there: the first half of every store. */
+static inline mmb_obj *mmbi_slot_swap(mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    mmb_obj *old = o->slots[slot];
+    o->slots[slot] = value;
+    return old;
 }
 
 /* The start of every bundled manager's create: allocates `bytes` for the heap struct (which begins
@@ -150,5 +191,77 @@ static inline uint64_t mmbi_collect_begin(const mmb_heap_config *cfg) {
 /* Ends a collection's phase and reports it: it began at start_ns and ends now. */
 void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
                  uint64_t visited, uint64_t freed);
+
+/* On a slow path (a cascade) called from a fast one (a decrement): kept out of line, so that the
+ * fast path's frame stays small and inlines where it is called. */
+#define MMBI_NOINLINE __attribute__((noinline))
+
+/* ---- reference counting, single-threaded (rc, cpython, bacon-rajan) ---------------------------
+ *
+ * The parts every such manager spells the same way, as inline templates over its own count
+ * operations: with the class a constant, the calls are direct and inline. */
+typedef struct mmbi_rc_class {
+    /* Takes one from child's count; returns the new count. */
+    uint64_t (*dec)(mmb_obj *child);
+    /* A child a cascade decremented without freeing it; NULL when that needs nothing. */
+    void (*survived)(mmb_heap *heap, mmb_obj *child);
+    /* Frees o's block (its children are released already) and counts it out of the stats. */
+    void (*free_obj)(mmb_heap *heap, mmb_obj *o);
+} mmbi_rc_class;
+
+/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result,
+ * counting each decrement in stats. A parent is freed after decrementing its children but before
+ * any of them is freed, so a 10^7-long chain needs one entry of `work`, not 10^7 C frames. `c`
+ * times it (mmbi_cascade_grew as the work list grows; visited and freed per object); NULL
+ * inside a collection, whose pause covers it. */
+static inline void mmbi_rc_cascade(mmb_heap *heap, const mmbi_rc_class *k, mmbi_stack *work,
+                                   mmb_stats *stats, const mmb_heap_config *cfg, mmb_obj *o,
+                                   mmbi_cascade *c) {
+    mmbi_stack_push(work, o);
+    while (!mmbi_stack_empty(work)) {
+        mmb_obj *p = mmbi_stack_pop(work);
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *child = p->slots[i];
+            if (!child)
+                continue;
+            stats->decrements++;
+            if (k->dec(child) == 0) {
+                mmbi_stack_push(work, child);
+                if (c)
+                    mmbi_cascade_grew(c, cfg);
+            } else if (k->survived) {
+                k->survived(heap, child);
+            }
+        }
+        k->free_obj(heap, p);
+        if (c) {
+            c->visited++;
+            c->freed++;
+        }
+    }
+}
+
+/* A count reached zero outside any collection: the cascade from `o`, timed, and reported (and
+ * counted) when it frees at least the threshold. */
+static inline void mmbi_rc_release(mmb_heap *heap, const mmbi_rc_class *k, mmbi_stack *work,
+                                   mmb_stats *stats, const mmb_heap_config *cfg, mmb_obj *o) {
+    mmbi_cascade c;
+    mmbi_cascade_begin(&c, cfg);
+    mmbi_rc_cascade(heap, k, work, stats, cfg, o, &c);
+    if (mmbi_cascade_end(&c, cfg))
+        stats->cascades_reported++;
+}
+
+/* A store through the manager's own incref and decref: the slot takes a reference to value, then
+ * the old value loses the slot's. */
+static inline void mmbi_rc_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value,
+                                 void (*incref)(mmb_heap *, mmb_obj *),
+                                 void (*decref)(mmb_heap *, mmb_obj *)) {
+    if (value)
+        incref(heap, value);
+    mmb_obj *old = mmbi_slot_swap(o, slot, value);
+    if (old)
+        decref(heap, old);
+}
 
 #endif

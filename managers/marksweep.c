@@ -124,10 +124,7 @@ static void sweep(ms_heap *h, uint64_t *swept, uint64_t *freed) {
         }
         *link = r->next;
         size_t bytes = mmbi_block_bytes(sizeof *r, obj(r));
-        h->stats.live_objects--;
-        h->stats.live_bytes -= bytes;
-        h->stats.objects_freed++;
-        h->stats.objects_freed_by_gc++;
+        mmbi_stats_freed(&h->stats, bytes, true);
         h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
         (*freed)++;
     }
@@ -172,8 +169,8 @@ static mmb_obj *ms_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
         collect(h);
     if (h->nroots == h->roots_cap && !roots_grow(h))
         return NULL;
-    size_t bytes = sizeof(ms_header) + mmb_obj_bytes(nslots, payload_bytes);
-    ms_header *r = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    size_t bytes;
+    ms_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->next = h->objects;

@@ -187,6 +187,14 @@ static void wait_while_stopped(mmbi_mt_heap *h) {
     }
 }
 
+/* r, or the first record after it on the calling thread's list that is not h's: with
+ * elsewhere(mine, h) first, its records on every other heap in turn. */
+static mmbi_mt_record *elsewhere(mmbi_mt_record *r, const mmbi_mt_heap *h) {
+    while (r && r->heap == h)
+        r = r->next_mine;
+    return r;
+}
+
 /* The calling thread is about to wait on h's mutex (to park, to stop h's world and collect, or to
  * attach). Meanwhile it is in no operation on any other heap it is attached to, so it counts as
  * parked there: collectors of those heaps need not wait for it. Otherwise two threads attached to
@@ -199,10 +207,8 @@ static void wait_while_stopped(mmbi_mt_heap *h) {
  * its record through mmbi_mt_self_slow, under x's mutex, parking there if x is still stopped. One
  * mutex at a time, never nested. A thread on one heap skips it all. */
 static void park_elsewhere(const mmbi_mt_heap *h) {
-    for (mmbi_mt_record *r = mine; r; r = r->next_mine) {
+    for (mmbi_mt_record *r = elsewhere(mine, h); r; r = elsewhere(r->next_mine, h)) {
         mmbi_mt_heap *x = r->heap;
-        if (x == h)
-            continue;
         lock(x);
         x->parked++;
         pthread_cond_broadcast(&x->parked_cv);
@@ -211,10 +217,8 @@ static void park_elsewhere(const mmbi_mt_heap *h) {
 }
 
 static void unpark_elsewhere(const mmbi_mt_heap *h) {
-    for (mmbi_mt_record *r = mine; r; r = r->next_mine) {
+    for (mmbi_mt_record *r = elsewhere(mine, h); r; r = elsewhere(r->next_mine, h)) {
         mmbi_mt_heap *x = r->heap;
-        if (x == h)
-            continue;
         lock(x);
         x->parked--;
         if (atomic_load_explicit(&x->stop, memory_order_relaxed) &&

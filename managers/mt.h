@@ -250,6 +250,48 @@ static inline void mmbi_mt_cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_ob
         mmbi_mt_count(&self->stats.cascades_reported, 1);
 }
 
+/* ---- the reference-counting operations ---------------------------------------------------------
+ *
+ * rc-atomic and rc-biased differ only in their count words: each gives `take` (self takes one
+ * reference to o, counting an increment), `drop` (self drops one, counting a decrement; true when
+ * it was the last) and `owner` (o's list owner), and its release is mmbi_mt_release over them.
+ * incref, decref and store are these templates: inline with constant functions, so every call
+ * on the hot path stays direct. */
+typedef void (*mmbi_mt_take_fn)(mmbi_mt_record *self, mmb_obj *o);
+typedef bool (*mmbi_mt_drop_fn)(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o);
+typedef mmbi_mt_record *(*mmbi_mt_owner_fn)(const mmbi_mt_heap *h, mmb_obj *o);
+typedef void (*mmbi_mt_release_fn)(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o);
+
+/* One reference dropped by self, and the cascade when it was the last: the body of a manager's
+ * own release (its mmbi_mt_class drop). `cascade` is the manager's mmbi_mt_cascade over its drop
+ * and owner; whether it is inlined is the manager's choice, measured (run --instructions). */
+static inline void mmbi_mt_release(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o,
+                                   mmbi_mt_drop_fn drop, mmbi_mt_release_fn cascade) {
+    if (drop(h, self, o))
+        cascade(h, self, o);
+}
+
+static inline void mmbi_mt_incref(mmb_heap *heap, mmb_obj *o, mmbi_mt_take_fn take) {
+    take(mmbi_mt_enter((mmbi_mt_heap *)heap), o);
+}
+
+static inline void mmbi_mt_decref(mmb_heap *heap, mmb_obj *o, mmbi_mt_release_fn release) {
+    mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
+    release(h, mmbi_mt_enter(h), o);
+}
+
+/* No barrier beyond the counts: the slot takes a reference to value, the old one loses its. */
+static inline void mmbi_mt_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value,
+                                 mmbi_mt_take_fn take, mmbi_mt_release_fn release) {
+    mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
+    mmbi_mt_record *self = mmbi_mt_enter(h);
+    if (value)
+        take(self, value);
+    mmb_obj *old = mmbi_slot_swap(o, slot, value);
+    if (old)
+        release(h, self, old);
+}
+
 /* ---- what the managers call ------------------------------------------------------------------ */
 
 /* create: a heap of `heap_bytes` (the manager's heap struct, starting with mmbi_mt_heap), with

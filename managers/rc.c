@@ -22,8 +22,8 @@ static inline rc_header *hdr(mmb_obj *o) {
 
 static mmb_obj *rc_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     rc_heap *h = (rc_heap *)heap;
-    size_t bytes = sizeof(rc_header) + mmb_obj_bytes(nslots, payload_bytes);
-    rc_header *r = h->cfg.allocator.alloc(h->cfg.allocator.ctx, bytes);
+    size_t bytes;
+    rc_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->refcount = 1;
@@ -31,43 +31,19 @@ static mmb_obj *rc_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     return mmbi_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
 }
 
-static void free_object(rc_heap *h, mmb_obj *o) {
-    rc_header *r = hdr(o);
-    size_t bytes = mmbi_block_bytes(sizeof(rc_header), o);
-    mmbi_list_remove(&r->link);
-    h->stats.live_objects--;
-    h->stats.live_bytes -= bytes;
-    h->stats.objects_freed++;
-    h->stats.objects_freed_by_rc++;
-    h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
+static uint64_t dec(mmb_obj *o) {
+    return --hdr(o)->refcount;
 }
 
-/* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result.
- * A parent is freed after decrementing its children but before any of them is freed, so a
- * 10^7-long chain needs one stack entry, not 10^7 C frames. */
-static void release(rc_heap *h, mmb_obj *o) {
-    mmbi_cascade c;
-    mmbi_cascade_begin(&c, &h->cfg);
-    mmbi_stack_push(&h->work, o);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
-        c.visited++;
-        for (uint32_t i = 0; i < p->nslots; i++) {
-            mmb_obj *child = p->slots[i];
-            if (!child)
-                continue;
-            h->stats.decrements++;
-            if (--hdr(child)->refcount == 0) {
-                mmbi_stack_push(&h->work, child);
-                mmbi_cascade_grew(&c, &h->cfg);
-            }
-        }
-        free_object(h, p);
-        c.freed++;
-    }
-    if (mmbi_cascade_end(&c, &h->cfg))
-        h->stats.cascades_reported++;
+static void free_object(mmb_heap *heap, mmb_obj *o) {
+    rc_heap *h = (rc_heap *)heap;
+    size_t bytes = mmbi_block_bytes(sizeof(rc_header), o);
+    mmbi_list_remove(&hdr(o)->link);
+    mmbi_stats_freed(&h->stats, bytes, false);
+    h->cfg.allocator.free(h->cfg.allocator.ctx, hdr(o), bytes);
 }
+
+static const mmbi_rc_class rc_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
 
 static void rc_incref(mmb_heap *heap, mmb_obj *o) {
     rc_heap *h = (rc_heap *)heap;
@@ -75,23 +51,16 @@ static void rc_incref(mmb_heap *heap, mmb_obj *o) {
     hdr(o)->refcount++;
 }
 
+/* A count that reaches zero frees its object and all that only it kept (mmbi_rc_release). */
 static void rc_decref(mmb_heap *heap, mmb_obj *o) {
     rc_heap *h = (rc_heap *)heap;
     h->stats.decrements++;
-    if (--hdr(o)->refcount == 0)
-        release(h, o);
+    if (dec(o) == 0)
+        mmbi_rc_release(heap, &rc_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void rc_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    rc_heap *h = (rc_heap *)heap;
-    if (value) {
-        h->stats.increments++;
-        hdr(value)->refcount++;
-    }
-    mmb_obj *old = o->slots[slot];
-    o->slots[slot] = value;
-    if (old)
-        rc_decref(heap, old);
+    mmbi_rc_store(heap, o, slot, value, rc_incref, rc_decref);
 }
 
 static void rc_collect(mmb_heap *heap) {
@@ -104,12 +73,7 @@ static void rc_stats(mmb_heap *heap, mmb_stats *out) {
 
 static void rc_destroy(mmb_heap *heap) {
     rc_heap *h = (rc_heap *)heap;
-    while (!mmbi_list_empty(&h->objects)) {
-        rc_header *r = (rc_header *)h->objects.next;
-        mmbi_list_remove(&r->link);
-        mmb_obj *o = (mmb_obj *)(r + 1);
-        h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmbi_block_bytes(sizeof *r, o));
-    }
+    mmbi_list_free_all(&h->objects, &h->cfg.allocator, sizeof(rc_header));
     mmbi_stack_release(&h->work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }

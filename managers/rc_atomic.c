@@ -38,9 +38,21 @@ static bool drop(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
     return true;
 }
 
+/* Out of line: drop is a few instructions, inlined into every decrement, and the cascade's frame
+ * would cost each of them. */
+static MMBI_NOINLINE void cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
+    mmbi_mt_cascade(h, self, o, drop, owner_of);
+}
+
 static void release(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
-    if (drop(h, self, o))
-        mmbi_mt_cascade(h, self, o, drop, owner_of);
+    mmbi_mt_release(h, self, o, drop, cascade);
+}
+
+/* An increment needs no ordering: the thread already holds a reference, so the count cannot
+ * reach zero meanwhile. */
+static void take(mmbi_mt_record *self, mmb_obj *o) {
+    mmbi_mt_count(&self->stats.increments, 1);
+    atomic_fetch_add_explicit(&hdr(o)->word, 1, memory_order_relaxed);
 }
 
 static uint64_t refs(mmb_obj *o) {
@@ -62,30 +74,16 @@ static mmb_obj *ra_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     return o;
 }
 
-/* An increment needs no ordering: the thread already holds a reference, so the count cannot
- * reach zero meanwhile. */
 static void ra_incref(mmb_heap *heap, mmb_obj *o) {
-    mmbi_mt_record *self = mmbi_mt_enter((mmbi_mt_heap *)heap);
-    mmbi_mt_count(&self->stats.increments, 1);
-    atomic_fetch_add_explicit(&hdr(o)->word, 1, memory_order_relaxed);
+    mmbi_mt_incref(heap, o, take);
 }
 
 static void ra_decref(mmb_heap *heap, mmb_obj *o) {
-    mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
-    release(h, mmbi_mt_enter(h), o);
+    mmbi_mt_decref(heap, o, release);
 }
 
 static void ra_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmbi_mt_heap *h = (mmbi_mt_heap *)heap;
-    mmbi_mt_record *self = mmbi_mt_enter(h);
-    if (value) {
-        mmbi_mt_count(&self->stats.increments, 1);
-        atomic_fetch_add_explicit(&hdr(value)->word, 1, memory_order_relaxed);
-    }
-    mmb_obj *old = o->slots[slot];
-    o->slots[slot] = value;
-    if (old)
-        release(h, self, old);
+    mmbi_mt_store(heap, o, slot, value, take, release);
 }
 
 static int ra_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_DEPTH };
 
@@ -25,12 +25,6 @@ static uint64_t tree_tag(uint64_t seed, uint64_t tree) {
 }
 
 enum { RIGHT = 0x80 };
-
-static uint64_t read_u64(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
 
 /* Scratch shared by build and check: a stack of depth + 2 entries is enough for both. */
 typedef struct scratch {
@@ -93,7 +87,7 @@ static uint64_t check_tree(mmb_heap *h, mmb_obj *root, uint32_t depth, uint64_t 
     while (sp > 0) {
         mmb_obj *o = s->objs[--sp];
         uint32_t low = s->heights[sp], height = low & ~(uint32_t)RIGHT;
-        uint64_t got = read_u64(o);
+        uint64_t got = mmbw_read_u64(o);
         if (got != (tag | low)) {
             snprintf(err, n,
                      "a %s node at height %u of a depth-%u tree has payload %016llx, not %016llx",
@@ -182,10 +176,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     }
     free(s.objs);
     free(s.heights);
-    out->work_units = allocated;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, allocated, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_binary_trees = {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_OLD, P_ROUNDS, P_YOUNG, P_GROUP };
 
@@ -26,12 +26,6 @@ static const mmb_param_spec params[] = {
 
 /* The old objects hang off chunk objects of this many slots, the chunks off one directory. */
 #define CHUNK_SLOTS 1024u
-
-static uint64_t read_serial(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
 
 static mmb_obj *new_obj(mmb_heap *h, uint32_t nslots, uint64_t serial) {
     mmb_obj *o = mmb_alloc(h, nslots, sizeof serial);
@@ -80,7 +74,7 @@ static uint64_t check_ring(mmb_heap *h, mmb_obj *old_obj, uint64_t oi, uint64_t 
     mmb_obj *y = head;
     uint64_t sum = 0;
     for (uint32_t j = 0; j < group; j++) {
-        uint64_t got = y ? read_serial(y) : 0;
+        uint64_t got = y ? mmbw_read_u64(y) : 0;
         if (got != first + j) {
             snprintf(err, n,
                      "old object %llu: young ring member %u reads serial %llu, expected %llu",
@@ -89,7 +83,7 @@ static uint64_t check_ring(mmb_heap *h, mmb_obj *old_obj, uint64_t oi, uint64_t 
             return UINT64_MAX;
         }
         mmb_obj *target = mmb_load(h, y, 0);
-        uint64_t ts = target ? read_serial(target) : 0;
+        uint64_t ts = target ? mmbw_read_u64(target) : 0;
         if (ts < 1 || ts > old || (j == 0 && target != old_obj)) {
             snprintf(err, n, "young object %llu: slot 0 does not point at its old object",
                      (unsigned long long)got);
@@ -189,10 +183,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     free(expect);
     free(touched);
     free(ring);
-    out->work_units = allocated;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, allocated, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_cross_gen = {

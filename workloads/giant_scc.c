@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_NODES, P_EXTRA };
 
@@ -42,12 +42,6 @@ static uint32_t target(const graph *g, uint32_t i, uint32_t k) {
     return mmb_rng_below(&r, g->nodes);
 }
 
-static uint64_t read_u64(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
-
 /* Visits every node reachable from node 0 depth-first with an explicit stack, checking each
  * node's serial and every slot against target(); all nodes must be reached. Returns 0, or -1
  * with a reason in err. */
@@ -60,7 +54,7 @@ static int check(mmb_heap *h, const graph *g, mmb_obj *start, mmb_obj **stack, u
     stack[sp++] = start;
     while (sp > 0) {
         mmb_obj *o = stack[--sp];
-        uint64_t serial = read_u64(o);
+        uint64_t serial = mmbw_read_u64(o);
         if (serial >= g->nodes || o->nslots != g->nslots) {
             snprintf(err, n, "a node reads serial %llu with %u slots (nodes %u, slots %u)",
                      (unsigned long long)serial, o->nslots, g->nodes, g->nslots);
@@ -70,7 +64,7 @@ static int check(mmb_heap *h, const graph *g, mmb_obj *start, mmb_obj **stack, u
         for (uint32_t k = 0; k < g->nslots; k++) {
             uint32_t expected = target(g, (uint32_t)serial, k);
             mmb_obj *c = mmb_load(h, o, k);
-            uint64_t got = c ? read_u64(c) : UINT32_MAX;
+            uint64_t got = c ? mmbw_read_u64(c) : UINT32_MAX;
             if (got != expected) {
                 snprintf(err, n, "slot %u of node %llu points at node %lld, not %lld", k,
                          (unsigned long long)serial, got == UINT32_MAX ? -1 : (long long)got,
@@ -142,10 +136,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     free(nodes);
     free(stack);
     free(seen);
-    out->work_units = built;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, built, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_giant_scc = {

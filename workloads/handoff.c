@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_THREADS, P_GRAPHS, P_GRAPH_SIZE, P_QUEUE, P_CYCLIC };
 
 static const mmb_param_spec params[] = {
-    {"threads",
+    {MMB_PARAM_THREADS,
      true,
      {2, 2, 2, 2},
      1,
@@ -390,10 +390,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     pthread_mutex_destroy(&c.q.mu);
     free(c.q.ring);
     free(c.checksums);
-    out->work_units = units;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, units, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_handoff = {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_LIVE, P_STEPS, P_CYCLIC };
 
@@ -170,10 +170,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         checksum = checksum * 31 + term;
     }
     mmb_decref(h, dir);
-    out->work_units = steps;
-    out->unit = "steps";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, steps, "steps", checksum, status);
 }
 
 const mmb_workload mmb_workload_live_heap = {

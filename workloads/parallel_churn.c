@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "churn.h"
+#include "workload_internal.h"
 
 enum { P_THREADS, P_OBJECTS, P_WINDOW, P_LINK };
 
 static const mmb_param_spec params[] = {
-    {"threads", true, {2, 2, 2, 2}, 1, 256, "worker threads"},
+    {MMB_PARAM_THREADS, true, {2, 2, 2, 2}, 1, 256, "worker threads"},
     {"objects",
      true,
      {2e4, 2e6, 2e7, 2e8},
@@ -74,10 +75,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     for (unsigned i = 0; i < c.threads; i++)
         checksum += c.checksums[i];
     free(c.checksums);
-    out->work_units = units;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, units, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_parallel_churn = {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_DEPTH, P_FANOUT, P_TREES };
 
@@ -24,12 +24,6 @@ typedef struct frame {
     mmb_obj *node; /* kept alive by the tree, whose root the mutator holds */
     uint32_t level;
 } frame;
-
-static uint64_t read_serial(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
 
 /* Builds the children of every inner node depth-first, numbering nodes from *serial on. */
 static int build(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, frame *stack,
@@ -64,7 +58,7 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, fr
     size_t top = 0;
     uint64_t expect = first + 1;
     *count = 1;
-    *sum = read_serial(root);
+    *sum = mmbw_read_u64(root);
     if (*sum != first || mmb_load(h, root, 0) != NULL) {
         snprintf(err, n, "tree of object %llu: root reads serial %llu or has a parent",
                  (unsigned long long)first, (unsigned long long)*sum);
@@ -83,7 +77,7 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t depth, uint32_t fanout, fr
                 }
                 continue;
             }
-            uint64_t got = child ? read_serial(child) : 0;
+            uint64_t got = child ? mmbw_read_u64(child) : 0;
             if (got != expect) {
                 snprintf(err, n, "tree of object %llu: node %llu reads serial %llu",
                          (unsigned long long)first, (unsigned long long)expect,
@@ -153,10 +147,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         mmb_decref(h, root);
     }
     free(stack);
-    out->work_units = trees * nodes;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, trees * nodes, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_parent_trees = {

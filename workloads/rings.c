@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_RING_SIZE, P_RINGS, P_CYCLIC };
 
@@ -22,12 +22,6 @@ static const mmb_param_spec params[] = {
     {NULL, false, {0}, 0, 0, NULL},
 };
 
-static uint64_t read_serial(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
-
 /* Walks the ring from head: k nodes with serials first..first+k-1, then head again (cyclic) or
  * NULL (a chain). Adds the serials to *sum. */
 static int check_ring(mmb_heap *h, mmb_obj *head, uint64_t k, uint64_t first, bool cyclic,
@@ -39,7 +33,7 @@ static int check_ring(mmb_heap *h, mmb_obj *head, uint64_t k, uint64_t first, bo
                      (unsigned long long)first, (unsigned long long)j, (unsigned long long)k);
             return -1;
         }
-        uint64_t got = read_serial(cur);
+        uint64_t got = mmbw_read_u64(cur);
         if (got != first + j) {
             snprintf(err, n, "ring of object %llu: node %llu reads serial %llu, expected %llu",
                      (unsigned long long)first, (unsigned long long)j, (unsigned long long)got,
@@ -102,10 +96,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
             mmb_decref(h, last);
         mmb_decref(h, head);
     }
-    out->work_units = rings * k;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, rings * k, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_rings = {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_RATE, P_REQUESTS, P_CACHE, P_REQUEST_OBJECTS, P_CYCLIC };
 
@@ -388,10 +388,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     if (s.sentinel)
         mmb_decref(s.h, s.sentinel);
     free(s.nodes);
-    out->work_units = requests;
-    out->unit = "requests";
-    out->checksum = s.checksum;
-    return status;
+    return mmbw_result(out, requests, "requests", s.checksum, status);
 }
 
 const mmb_workload mmb_workload_server = {

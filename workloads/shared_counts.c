@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_THREADS, P_OBJECTS, P_ROUNDS, P_LOAD, P_STORE };
 
 static const mmb_param_spec params[] = {
-    {"threads", true, {2, 2, 2, 2}, 1, 256, "worker threads"},
+    {MMB_PARAM_THREADS, true, {2, 2, 2, 2}, 1, 256, "worker threads"},
     {"objects", true, {64, 256, 256, 1024}, 1, 1 << 24, "objects in the shared set"},
     {"rounds",
      true,
@@ -269,10 +269,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     free(s.tags);
     free(s.targets);
     free(s.checksums);
-    out->work_units = units;
-    out->unit = "references";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, units, "references", checksum, status);
 }
 
 const mmb_workload mmb_workload_shared_counts = {

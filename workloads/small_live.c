@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "workload_internal.h"
 
 enum { P_OBJECTS, P_FANOUT };
 
@@ -17,12 +17,6 @@ static const mmb_param_spec params[] = {
 
 /* Enough levels for 1e10 leaves at fanout 2. */
 enum { MAX_LEVELS = 64 };
-
-static uint64_t read_u64(mmb_obj *o) {
-    uint64_t v;
-    memcpy(&v, mmb_payload(o), sizeof v);
-    return v;
-}
 
 /* The tree is bulk-loaded left to right. open[l] is the chunk of level l + 1 being filled
  * (level 1 holds leaves), with fill[l] slots used; a full chunk moves into its parent at once.
@@ -84,9 +78,9 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t levels, uint64_t objects, 
     mmb_rng rng = {seed};
     uint64_t seen = 0, sum = 0;
     uint32_t sp = 0;
-    if (read_u64(root) != levels) {
+    if (mmbw_read_u64(root) != levels) {
         snprintf(err, n, "the root chunk reads level %llu, not %u",
-                 (unsigned long long)read_u64(root), levels);
+                 (unsigned long long)mmbw_read_u64(root), levels);
         return -1;
     }
     stack[sp++] = (struct frame){root, 0};
@@ -102,18 +96,19 @@ static int check(mmb_heap *h, mmb_obj *root, uint32_t levels, uint64_t objects, 
         uint64_t level = levels - sp; /* what c must be: 0 for a leaf */
         if (level == 0) {
             uint64_t expected = mmb_rng_next(&rng);
-            if (c->nslots != 0 || read_u64(c) != expected) {
+            if (c->nslots != 0 || mmbw_read_u64(c) != expected) {
                 snprintf(err, n, "leaf %llu reads %016llx with %u slots, not %016llx with 0",
-                         (unsigned long long)seen, (unsigned long long)read_u64(c), c->nslots,
+                         (unsigned long long)seen, (unsigned long long)mmbw_read_u64(c), c->nslots,
                          (unsigned long long)expected);
                 return -1;
             }
             seen++;
             sum = (sum ^ expected) * 0x100000001B3ull;
         } else {
-            if (c->nslots == 0 || read_u64(c) != level) {
+            if (c->nslots == 0 || mmbw_read_u64(c) != level) {
                 snprintf(err, n, "a chunk at level %llu reads level %llu with %u slots",
-                         (unsigned long long)level, (unsigned long long)read_u64(c), c->nslots);
+                         (unsigned long long)level, (unsigned long long)mmbw_read_u64(c),
+                         c->nslots);
                 return -1;
             }
             stack[sp++] = (struct frame){c, 0};
@@ -173,10 +168,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     if (status == 0)
         status = check(b.h, b.open[b.levels - 1], b.levels, objects, env->seed, &checksum, err, n);
     drop_open(&b);
-    out->work_units = objects;
-    out->unit = "objects";
-    out->checksum = checksum;
-    return status;
+    return mmbw_result(out, objects, "objects", checksum, status);
 }
 
 const mmb_workload mmb_workload_small_live = {

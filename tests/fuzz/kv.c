@@ -1,5 +1,5 @@
 /* Fuzz target: `key=value` parsing: run's --param/--option values (parse_dim in harness/run.c)
- * and the manager options of replay, stress and run (mmb_options_parse in managers/manager.c).
+ * and the manager options of replay, stress and run (mmb_options_parse in managers/common.c).
  * The first byte picks the manager (its top bit: the first line is MMBENCH_OPTIONS); the other
  * lines are the KEY=VALUE items. */
 #include "fuzz.h"

@@ -1,5 +1,6 @@
-/* The manager registry, option parsing and the helpers in internal.h. The contract itself is
- * documented in manager.h and managers/README.md. */
+/* What every manager and the harness call (managers/internal.h, mmbench/manager.h): the libc
+ * allocator, option parsing, heap creation, event names and reporting, work stacks, out of memory.
+ * No manager is named here: the registry over them all is registry.c. See managers/README.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "mmbench/names.h"
 
 /* ---- the libc allocator --------------------------------------------------------------------- */
 
@@ -23,61 +25,6 @@ static void libc_free(void *ctx, void *block, size_t bytes) {
 }
 
 const mmb_allocator mmb_allocator_libc = {"libc", NULL, libc_alloc, libc_free};
-
-/* ---- registry ------------------------------------------------------------------------------- */
-
-#define MMB_MANAGER(id) extern const mmb_manager mmb_manager_##id;
-#include "list.h"
-#undef MMB_MANAGER
-
-#define MMB_REGISTRY_MAX 64
-
-static const mmb_manager *registry[MMB_REGISTRY_MAX] = {
-#define MMB_MANAGER(id) &mmb_manager_##id,
-#include "list.h"
-#undef MMB_MANAGER
-};
-
-static size_t registry_count(void) {
-    size_t n = 0;
-    while (n < MMB_REGISTRY_MAX && registry[n])
-        n++;
-    return n;
-}
-
-size_t mmb_manager_count(void) {
-    return registry_count();
-}
-
-const mmb_manager *mmb_manager_at(size_t index) {
-    return index < registry_count() ? registry[index] : NULL;
-}
-
-const mmb_manager *mmb_manager_find(const char *name) {
-    for (size_t i = 0; i < registry_count(); i++)
-        if (strcmp(registry[i]->name, name) == 0)
-            return registry[i];
-    return NULL;
-}
-
-int mmb_manager_register(const mmb_manager *m) {
-    size_t n = registry_count();
-    if (n == MMB_REGISTRY_MAX || mmb_manager_find(m->name))
-        return -1;
-    registry[n] = m;
-    return 0;
-}
-
-void mmb_manager_names(char *buf, size_t bytes) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < registry_count() && used < bytes; i++) {
-        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
 
 /* ---- options -------------------------------------------------------------------------------- */
 
@@ -155,12 +102,8 @@ static void list_keys(const mmb_manager *m, char *buf, size_t bytes) {
     buf[0] = '\0';
     const mmb_option_spec *tables[2] = {mmb_common_options, m->options};
     for (int t = 0; t < 2; t++)
-        for (size_t i = 0; i < spec_count(tables[t]) && used < bytes; i++) {
-            int n = snprintf(buf + used, bytes - used, "%s%s", used ? ", " : "", tables[t][i].name);
-            if (n < 0)
-                return;
-            used += (size_t)n;
-        }
+        for (size_t i = 0; i < spec_count(tables[t]); i++)
+            mmb_names_append(buf, bytes, &used, tables[t][i].name);
 }
 
 /* Applies one key=value to config; 0 applied, 1 no such key, -1 bad value (reason in err). */
@@ -250,16 +193,16 @@ static int apply_option(const mmb_manager *m, const char *item, size_t len, mmb_
 
 /* ---- events and helpers --------------------------------------------------------------------- */
 
+/* By mmb_event_kind; sized by the contract's count, so a new kind without a name reads NULL. */
+static const char *const event_kind_names[MMB_EVENT_KIND_COUNT] = {
+    [MMB_EVENT_FULL] = "full",
+    [MMB_EVENT_YOUNG] = "young",
+    [MMB_EVENT_CASCADE] = "cascade",
+};
+
 const char *mmb_event_kind_name(mmb_event_kind kind) {
-    switch (kind) {
-    case MMB_EVENT_FULL:
-        return "full";
-    case MMB_EVENT_YOUNG:
-        return "young";
-    case MMB_EVENT_CASCADE:
-        return "cascade";
-    }
-    return "unknown";
+    unsigned k = (unsigned)kind;
+    return k < MMB_EVENT_KIND_COUNT && event_kind_names[k] ? event_kind_names[k] : "unknown";
 }
 
 static _Atomic(mmb_out_of_memory_fn) out_of_memory_handler;

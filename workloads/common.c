@@ -1,4 +1,5 @@
-/* The workload registry and parameter parsing (workload.h). */
+/* What workloads and the harness share (workload.h): scale and family names, parameter parsing,
+ * and mmb_run_threads. No workload is named here: the registry over them all is registry.c. */
 #include "workload.h"
 
 #include <errno.h>
@@ -9,46 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "mmbench/names.h"
+
 const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
-
-#define MMB_WORKLOAD(id) extern const mmb_workload mmb_workload_##id;
-#include "list.h"
-#undef MMB_WORKLOAD
-
-static const mmb_workload *const registry[] = {
-#define MMB_WORKLOAD(id) &mmb_workload_##id,
-#include "list.h"
-#undef MMB_WORKLOAD
-};
 
 const char *const mmb_families[] = {"many-small", "cycle-heavy", "pause-sensitive", "threaded",
                                     NULL};
-
-size_t mmb_workload_count(void) {
-    return sizeof registry / sizeof registry[0];
-}
-
-const mmb_workload *mmb_workload_at(size_t index) {
-    return index < mmb_workload_count() ? registry[index] : NULL;
-}
-
-const mmb_workload *mmb_workload_find(const char *name) {
-    for (size_t i = 0; i < mmb_workload_count(); i++)
-        if (strcmp(registry[i]->name, name) == 0)
-            return registry[i];
-    return NULL;
-}
-
-void mmb_workload_names(char *buf, size_t bytes) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < mmb_workload_count() && used < bytes; i++) {
-        int n = snprintf(buf + used, bytes - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
 
 static size_t param_count(const mmb_workload *w) {
     size_t n = 0;
@@ -77,13 +44,8 @@ int mmb_params_parse(const mmb_workload *w, mmb_scale scale, const char *const *
         if (i == n) {
             char names[512] = "";
             size_t used = 0;
-            for (size_t j = 0; j < n && used < sizeof names; j++) {
-                int m = snprintf(names + used, sizeof names - used, "%s%s", j ? ", " : "",
-                                 w->params[j].name);
-                if (m < 0)
-                    break;
-                used += (size_t)m;
-            }
+            for (size_t j = 0; j < n; j++)
+                mmb_names_append(names, sizeof names, &used, w->params[j].name);
             snprintf(err, err_bytes, "workload '%s' has no parameter '%.*s' (valid: %s)", w->name,
                      (int)key_len, kv[k], n ? names : "none");
             return -1;
