@@ -6,15 +6,22 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Appends name to the list in buf (`bytes` long, NUL-terminated; *used bytes of it filled, 0 for
- * an empty list), with ", " before all but the first. Once buf is full the list is cut short,
- * still NUL-terminated, and later names are dropped. */
-static inline void mmb_names_append(char *buf, size_t bytes, size_t *used, const char *name) {
+/* Appends `name` to the list in buf (`bytes` long, NUL-terminated; *used bytes of it filled, 0 for
+ * an empty list), with `sep` before it unless it is the first. Once buf is full the list is cut
+ * short, still NUL-terminated, and later names are dropped. The one joiner: the harness's
+ * mmb_join (harness/core/strlist.h) is built on it. */
+static inline void mmb_names_append_sep(char *buf, size_t bytes, size_t *used, const char *sep,
+                                        const char *name) {
     if (*used >= bytes)
         return;
-    int n = snprintf(buf + *used, bytes - *used, "%s%s", *used ? ", " : "", name);
+    int n = snprintf(buf + *used, bytes - *used, "%s%s", *used ? sep : "", name);
     if (n > 0)
         *used += (size_t)n;
+}
+
+/* mmb_names_append_sep with ", ". */
+static inline void mmb_names_append(char *buf, size_t bytes, size_t *used, const char *name) {
+    mmb_names_append_sep(buf, bytes, used, ", ", name);
 }
 
 #endif
