@@ -193,18 +193,6 @@ static int apply_option(const mmb_manager *m, const char *item, size_t len, mmb_
 
 /* ---- events and helpers --------------------------------------------------------------------- */
 
-/* By mmb_event_kind; sized by the contract's count, so a new kind without a name reads NULL. */
-static const char *const event_kind_names[MMB_EVENT_KIND_COUNT] = {
-    [MMB_EVENT_FULL] = "full",
-    [MMB_EVENT_YOUNG] = "young",
-    [MMB_EVENT_CASCADE] = "cascade",
-};
-
-const char *mmb_event_kind_name(mmb_event_kind kind) {
-    unsigned k = (unsigned)kind;
-    return k < MMB_EVENT_KIND_COUNT && event_kind_names[k] ? event_kind_names[k] : "unknown";
-}
-
 static _Atomic(mmb_out_of_memory_fn) out_of_memory_handler;
 
 void mmb_set_out_of_memory_handler(mmb_out_of_memory_fn fn) {

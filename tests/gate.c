@@ -36,7 +36,7 @@ TEST_MMBENCH(gate_every_emitted_metric_has_a_row, "gate", 600, "gate") {
                 continue;
             const mmb_metric *m = mmb_metric_find(key);
             if (!m)
-                fprintf(stderr, "metric '%s' has no row in harness/metrics.c\n", key);
+                fprintf(stderr, "metric '%s' has no row in harness/core/metrics.c\n", key);
             ASSERT_TRUE(m != NULL);
             ASSERT_TRUE(m->better == MMB_LOWER_IS_BETTER || m->better == MMB_HIGHER_IS_BETTER ||
                         m->better == MMB_EITHER_IS_WORSE);

@@ -634,7 +634,8 @@ static void compare_metric(report *rep, const cell *a, const cell *b, const seri
         first = strcmp(rep->rows[i].metric, sa->name) != 0;
     if (kind == &unregistered && first)
         warn(rep,
-             "metric %s has no row in the metric registry (harness/metrics.c): compared as lower "
+             "metric %s has no row in the metric registry (harness/core/metrics.c): compared as "
+             "lower "
              "is better, not exact",
              sa->name);
     row *r = add_row(rep);
@@ -1041,7 +1042,8 @@ static const char compare_help_head[] =
     "cpu_time, every numeric counter): the medians over the repetitions, the relative change, and\n"
     "a two-sided Mann-Whitney U test over the repetitions (exact up to 20 a side, else normal).\n"
     "Each metric's unit, direction, exactness and default limit come from the metric registry\n"
-    "(harness/metrics.c); a metric without a row is compared as lower is better, with a warning.\n"
+    "(harness/core/metrics.c); a metric without a row is compared as lower is better, with a "
+    "warning.\n"
     "\n";
 
 static const char compare_help_limits[] =

@@ -1,5 +1,5 @@
 /* The metric registry (metrics.h): every metric `mmbench run` emits, and Google Benchmark's own,
- * in one table. A test (unit.metrics_every_emitted_metric_has_a_row) walks a real run's output
+ * in one table. A test (gate.gate_every_emitted_metric_has_a_row) walks a real run's output
  * and fails on any numeric key without a row here. The column positions are report's table
  * columns, left to right (report.c derives bytes/object and collections from the rows named). */
 #include "metrics.h"

@@ -169,7 +169,7 @@ static int write_hist(FILE *out, void *h) {
 }
 
 static int write_hgrm(const char *dir, const char *cell_name, int what, const mmb_hist *h) {
-    char *path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kinds[what]);
+    char *path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kind(what));
     int status = mmb_outfile_write("run", "--hgrm", path, write_hist, (void *)h);
     free(path);
     return status;

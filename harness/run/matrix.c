@@ -105,13 +105,11 @@ static void skip_cell(json_t *skipped, const char *name, const char *why) {
 
 /* ---- histogram files ------------------------------------------------------------------------ */
 
-const char *const mmb_run_hgrm_kinds[MMB_RUN_HGRM_KINDS] = {
-    [MMB_EVENT_FULL] = "full",
-    [MMB_EVENT_YOUNG] = "young",
-    [MMB_EVENT_CASCADE] = "cascade",
-    [MMB_RUN_HGRM_LATENCY] = "latency",
-    [MMB_RUN_HGRM_UNCORRECTED] = "latency-uncorrected", /* the longest */
-};
+const char *mmb_run_hgrm_kind(int what) {
+    if (what < MMB_EVENT_KIND_COUNT)
+        return mmb_event_kind_name((mmb_event_kind)what);
+    return what == MMB_RUN_HGRM_LATENCY ? "latency" : "latency-uncorrected"; /* the longest */
+}
 
 /* The cell's name with '/', '=' and ',' made '_'. Never truncated: build_cells refused, before
  * any cell ran, a path that does not fit (check_hgrm_path). */
@@ -128,7 +126,7 @@ char *mmb_run_hgrm_path(const char *dir, const char *cell_name, const char *what
 /* Before any cell runs: every histogram path of the cell fits (none is truncated, so none can
  * collide with another's), and none already names something that is not a regular file. */
 static int check_hgrm_path(const char *dir, const char *cell_name) {
-    char *path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kinds[MMB_RUN_HGRM_UNCORRECTED]);
+    char *path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kind(MMB_RUN_HGRM_UNCORRECTED));
     size_t bytes = strlen(path), name_bytes = strlen(strrchr(path, '/') + 1);
     int status = EXIT_OK;
     bool long_name = name_bytes > NAME_MAX;
@@ -142,7 +140,7 @@ static int check_hgrm_path(const char *dir, const char *cell_name) {
     free(path);
     for (size_t k = 0; status == EXIT_OK && k < MMB_RUN_HGRM_KINDS; k++) {
         struct stat st;
-        path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kinds[k]);
+        path = mmb_run_hgrm_path(dir, cell_name, mmb_run_hgrm_kind((int)k));
         if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
             status = mmb_outfile_check("run", "--hgrm", path);
         free(path);

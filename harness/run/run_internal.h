@@ -126,10 +126,10 @@ const char *mmb_run_fingerprint(const mmb_run_flags *f, const mmb_run_cell *cell
 int mmb_run_dry_run(hwloc_topology_t topo, const mmb_run_cell *cells, int n, json_t *skipped);
 
 /* The path of a cell's histogram file DIR/CELL.WHAT.hgrm (caller frees); the WHATs are
- * mmb_run_hgrm_kinds: the pause kinds in mmb_event_kind order, then the two latencies. */
+ * mmb_run_hgrm_kind: the pause kinds in mmb_event_kind order, then the two latencies. */
 char *mmb_run_hgrm_path(const char *dir, const char *cell_name, const char *what);
 enum { MMB_RUN_HGRM_LATENCY = MMB_EVENT_KIND_COUNT, MMB_RUN_HGRM_UNCORRECTED, MMB_RUN_HGRM_KINDS };
-extern const char *const mmb_run_hgrm_kinds[MMB_RUN_HGRM_KINDS];
+const char *mmb_run_hgrm_kind(int what);
 
 /* ---- cell.c: one cell, in its own process --------------------------------------------------- */
 

@@ -69,8 +69,9 @@ int mmb_verify_run_trace(const mmb_manager *m, mmb_heap_config cfg, const mmb_tr
         return EXIT_FAILED;
     }
     mmb_obj **objs = mmb_xcalloc(t->objects ? t->objects : 1, sizeof *objs);
+    mmb_recorder_start(rec, mmb_now_ns()); /* clears its histograms: before the clock starts */
     uint64_t start_ns = mmb_now_ns();
-    mmb_recorder_start(rec, start_ns);
+    rec->t0_ns = start_ns;
     size_t done = mmb_trace_run(t, h, objs, verify);
     if (done == t->count && !(verify && mmb_oracle_failed(h))) {
         if (verify)

@@ -97,7 +97,14 @@ typedef enum mmb_phase {
 
 typedef void (*mmb_phase_fn)(void *ctx, mmb_phase phase, int begin);
 
-const char *mmb_event_kind_name(mmb_event_kind kind);
+/* The kind's name, as results files and traces spell it ("full", "young", "cascade"); "unknown"
+ * out of range. Defined here, so the contract's names need no manager library. */
+static inline const char *mmb_event_kind_name(mmb_event_kind kind) {
+    static const char *const names[MMB_EVENT_KIND_COUNT] = {
+        [MMB_EVENT_FULL] = "full", [MMB_EVENT_YOUNG] = "young", [MMB_EVENT_CASCADE] = "cascade"};
+    unsigned k = (unsigned)kind;
+    return k < MMB_EVENT_KIND_COUNT && names[k] ? names[k] : "unknown";
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Options: every manager declares its options in a table; the harness parses `key=value`
