@@ -9,8 +9,8 @@ set -eu
 bin=$1 src=$2 noinstr=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-grep -E '^(increments|decrements|objects_traversed|collections_|objects_allocated|freed_by|instructions)' \
-    "$src/ci/regress-thresholds.txt" > "$tmp/exact.txt"
+# The CI gate's own limits: the registry's defaults with every timed metric off (exact only).
+cp "$src/ci/regress-thresholds.txt" "$tmp/exact.txt"
 export MMBENCH_BIN="$bin" MMBENCH_REGRESS_SKIP_BUILD=1 MMBENCH_REGRESS_REPS=3
 export MMBENCH_REGRESS_NO_INSTRUCTIONS="$noinstr"
 export MMBENCH_REGRESS_MATRIX="--manager rc,cpython,bacon-rajan --workload rings,churn --scale tiny"

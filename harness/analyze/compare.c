@@ -307,7 +307,11 @@ typedef struct limit_rule {
     const char *file;
     unsigned line;
     bool used;
+    int klass;          /* CLASS_*: a rule for every exact or every timed metric; 0: by name */
+    bool defaults_line; /* the line `defaults`: the registry's limits, expanded where it stands */
 } limit_rule;
+
+enum { CLASS_EXACT = 1, CLASS_TIMED = 2 };
 
 typedef struct limits {
     limit_rule *rules;
@@ -368,6 +372,10 @@ static const char *parse_limit_line(char *text, limit_rule *r, bool *blank) {
     if (ntok == 0)
         return NULL;
     static char what[512];
+    if (ntok == 1 && strcmp(tok[0], "defaults") == 0) {
+        r->defaults_line = true;
+        return NULL;
+    }
     if (ntok == 1)
         return "no limit after the metric (expected METRIC[@WHERE] +PERCENT or METRIC[@WHERE] off)";
     if (ntok == 3)
@@ -375,6 +383,13 @@ static const char *parse_limit_line(char *text, limit_rule *r, bool *blank) {
     char *at = strchr(tok[0], '@');
     if (at)
         *at = '\0';
+    if (strcmp(tok[0], ":exact") == 0 || strcmp(tok[0], ":timed") == 0) {
+        r->klass = tok[0][1] == 'e' ? CLASS_EXACT : CLASS_TIMED;
+        tok[0] = "*";
+    } else if (tok[0][0] == ':') {
+        snprintf(what, sizeof what, "unknown class '%.60s' (expected :exact or :timed)", tok[0]);
+        return what;
+    }
     if (!*tok[0])
         return "no metric name before '@'";
     if (at && !at[1])
@@ -414,6 +429,27 @@ static const char *parse_limit_line(char *text, limit_rule *r, bool *blank) {
     return NULL;
 }
 
+static void add_rule(limits *out, const limit_rule *r) {
+    if (out->count == out->cap) {
+        out->cap = out->cap ? 2 * out->cap : 32;
+        out->rules = mmb_xrealloc(out->rules, out->cap * sizeof *out->rules);
+    }
+    out->rules[out->count++] = *r;
+}
+
+/* The line `defaults`: one rule per registry row with a default limit, as if written there
+ * (marked used: a default that matches nothing is not the file's mistake). */
+static void add_default_rules(limits *out, const char *file, unsigned line) {
+    for (size_t i = 0; i < mmb_metric_count; i++) {
+        if (mmb_metrics[i].limit_percent < 0)
+            continue;
+        limit_rule r = {
+            .file = file, .line = line, .used = true, .percent = mmb_metrics[i].limit_percent};
+        snprintf(r.metric, sizeof r.metric, "%s", mmb_metrics[i].name);
+        add_rule(out, &r);
+    }
+}
+
 /* Reads limits from `text` (NUL-terminated, modified); `file` names it in errors. */
 static int parse_limits(char *text, const char *file, limits *out) {
     unsigned line = 0;
@@ -433,11 +469,11 @@ static int parse_limits(char *text, const char *file, limits *out) {
         }
         if (blank)
             continue;
-        if (out->count == out->cap) {
-            out->cap = out->cap ? 2 * out->cap : 32;
-            out->rules = mmb_xrealloc(out->rules, out->cap * sizeof *out->rules);
+        if (r.defaults_line) {
+            add_default_rules(out, file, line);
+            continue;
         }
-        out->rules[out->count++] = r;
+        add_rule(out, &r);
     }
     return EXIT_OK;
 }
@@ -480,6 +516,8 @@ static limit_rule *limit_for(limits *l, const char *metric, const cell *c) {
     for (size_t i = 0; i < l->count; i++) {
         limit_rule *r = &l->rules[i];
         if (fnmatch(r->metric, metric, 0) != 0)
+            continue;
+        if (r->klass && (kind_of(metric, NULL)->exact ? CLASS_EXACT : CLASS_TIMED) != r->klass)
             continue;
         if (r->where[0] && fnmatch(r->where, c->name, 0) != 0 &&
             (!c->workload || fnmatch(r->where, c->workload, 0) != 0))
@@ -1051,10 +1089,12 @@ static const char compare_help_limits[] =
     "Thresholds file: one limit a line; '#' starts a comment; blank lines are ignored.\n"
     "  METRIC[@WHERE] +PERCENT[%]   METRIC may get at most PERCENT worse\n"
     "  METRIC[@WHERE] off           no limit\n"
+    "  defaults                     the registry's limits (below), as if written here\n"
     "  e.g.  real_time@server +15%   pause_*@rings/cpython/* off   increments +0%\n"
-    "METRIC and WHERE may be globs; WHERE matches the workload or the cell name. A line with\n"
+    "METRIC and WHERE may be globs; WHERE matches the workload or the cell name. METRIC may\n"
+    "also be :exact or :timed, every metric of that class (e.g. ':timed off'). A line with\n"
     "@WHERE beats one without; otherwise the later line wins. Worse is up, except for the\n"
-    "metrics where higher is better, where it is down. Defaults:\n";
+    "metrics where higher is better, where it is down. Without a file, and for `defaults`:\n";
 
 static const char compare_help_tail[] =
     "\n"
