@@ -1,6 +1,6 @@
 /* `mmbench report`: results tables (Markdown, CSV) and a self-contained HTML page from one or
  * more `mmbench run --out` documents. Design: harness/README.md, "Reports". report.c reads and
- * summarises into the model (report_model.h); one file per output format renders it. */
+ * summarises into the model (internal/report_model.h); one file per output format renders it. */
 #ifndef MMB_REPORT_H
 #define MMB_REPORT_H
 

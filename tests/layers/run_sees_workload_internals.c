@@ -1,0 +1,2 @@
+/* Must not compile: the workloads' shared helpers are theirs; the harness sees workload.h. */
+#include "workload_internal.h"
