@@ -37,12 +37,6 @@ typedef struct locked_heap {
 
 static _Thread_local locked_heap *attached_to;
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void violation(locked_heap *h, const char *what) {
     if (!h->violation[0])
         snprintf(h->violation, sizeof h->violation, "%s", what);
@@ -50,9 +44,9 @@ static void violation(locked_heap *h, const char *what) {
 
 static void stop_the_world(locked_heap *h) {
     h->stops++;
-    uint64_t start = now_ns();
+    uint64_t start = mmb_now_ns();
     while (atomic_load(&h->entered) < h->attached) {
-        if (now_ns() - start > h->stw_timeout_ns) {
+        if (mmb_now_ns() - start > h->stw_timeout_ns) {
             char msg[200];
             snprintf(msg, sizeof msg,
                      "stop-the-world: %u attached threads, only %u reached an operation in %llu ms",

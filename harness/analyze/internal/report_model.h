@@ -33,7 +33,8 @@ const char *mmb_report_column_key(int c);
 /* The column of the metric named; -1 when it is not a column. */
 int mmb_report_column_of(const char *metric);
 
-/* The pause kinds, as the JSON names them under mmbench.pauses. */
+/* The pause kinds, as the JSON names them under mmbench.pauses (analyze/ cannot see the contract;
+ * unit.contract_report_knows_every_event_kind holds the two to the same list). */
 #define MMB_REPORT_KINDS 3
 extern const char *const mmb_report_kinds[MMB_REPORT_KINDS];
 
