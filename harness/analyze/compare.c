@@ -207,7 +207,7 @@ static int add_entry(results *res, json_t *b, size_t index) {
     if (!json_is_object(b))
         return bad_input(where, NULL, "not an object");
     json_t *mm = json_object_get(b, "mmbench");
-    const char *name = json_string_value(json_object_get(mm, "cell"));
+    const char *name = mmb_results_cell(b);
     if (!name)
         name = json_string_value(json_object_get(b, "name"));
     if (!name)

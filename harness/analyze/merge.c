@@ -93,7 +93,7 @@ static int check_cells(json_t **docs, char **paths, int nfiles, json_int_t count
         json_array_foreach(json_object_get(docs[i], "benchmarks"), e, b) {
             json_t *mm = json_object_get(b, "mmbench");
             json_t *index = json_object_get(mm, "cell_index");
-            const char *cell = json_string_value(json_object_get(mm, "cell"));
+            const char *cell = mmb_results_cell(b);
             if (!json_is_integer(index) || !cell) {
                 status =
                     merge_error("%s: benchmarks[%zu] has no mmbench.cell and cell_index (hint: "

@@ -305,8 +305,7 @@ static void collect_rows(mmb_report *r) {
         json_t *b;
         json_array_foreach(json_object_get(r->files[f].doc, "benchmarks"), i, b) {
             const char *type = json_string_value(json_object_get(b, "run_type"));
-            const char *name =
-                json_string_value(json_object_get(json_object_get(b, "mmbench"), "cell"));
+            const char *name = mmb_results_cell(b);
             if (!type || strcmp(type, "iteration") != 0 || !name)
                 continue;
             /* A cell's entries are contiguous in run's output, so search from the end. */

@@ -48,7 +48,7 @@ void mmb_table_print_threads(json_t *benchmarks) {
     json_t *b;
     json_array_foreach(benchmarks, i, b) {
         json_t *mm = json_object_get(b, "mmbench");
-        const char *name = json_string_value(json_object_get(mm, "cell"));
+        const char *name = mmb_results_cell(b);
         json_t *th = json_object_get(mm, "threads");
         if (!name || !th || (last && strcmp(last, name) == 0) ||
             !json_object_get(json_object_get(mm, "params"), "threads"))
@@ -100,7 +100,7 @@ void mmb_table_print(json_t *benchmarks) {
         for (; i < json_array_size(benchmarks); i++) {
             json_t *b = json_array_get(benchmarks, i);
             json_t *mm = json_object_get(b, "mmbench");
-            const char *cn = json_string_value(json_object_get(mm, "cell"));
+            const char *cn = mmb_results_cell(b);
             if (!cn || !cell_name || strcmp(cn, cell_name) != 0)
                 break;
             error |= json_is_true(json_object_get(b, "error_occurred"));

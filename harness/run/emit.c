@@ -11,6 +11,7 @@
 #include "build_info.h"
 #include "child.h"
 #include "diag.h"
+#include "results.h"
 #include "metrics.h"
 #include "mmbench/clock.h"
 #include "outfile.h"
@@ -99,7 +100,7 @@ static void add_scaling(json_t *benchmarks) {
     json_t *b;
     json_array_foreach(benchmarks, i, b) {
         json_t *mm = json_object_get(b, "mmbench");
-        const char *name = json_string_value(json_object_get(mm, "cell"));
+        const char *name = mmb_results_cell(b);
         json_t *th = json_object_get(mm, "threads");
         json_int_t t = json_integer_value(json_object_get(th, "count"));
         if (!name || t < 2)
