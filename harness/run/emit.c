@@ -101,8 +101,8 @@ static void add_scaling(json_t *benchmarks) {
     json_array_foreach(benchmarks, i, b) {
         json_t *mm = json_object_get(b, "mmbench");
         const char *name = mmb_results_cell(b);
-        json_t *th = json_object_get(mm, "threads");
-        json_int_t t = json_integer_value(json_object_get(th, "count"));
+        /* the cell's thread count (mmbench.threads.count) */
+        json_int_t t = json_integer_value(json_object_get(json_object_get(mm, "threads"), "count"));
         if (!name || t < 2)
             continue;
         char key[32], base[600];
