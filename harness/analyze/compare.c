@@ -629,6 +629,37 @@ static void compare_field(report *rep, const char *what, json_t *a, json_t *b) {
     free(tb);
 }
 
+/* A plug-in's hash is its build: each plug-in of BASE (by name) should be the same file in NEW. */
+static void compare_plugins(report *rep, json_t *ma, json_t *mb) {
+    size_t i, k;
+    json_t *pa, *pb;
+    json_array_foreach(json_object_get(ma, "plugins"), i, pa) {
+        const char *name = json_string_value(json_object_get(pa, "name"));
+        const char *ha = json_string_value(json_object_get(pa, "fnv1a64"));
+        const char *hb = NULL;
+        json_array_foreach(json_object_get(mb, "plugins"), k, pb) {
+            const char *other = json_string_value(json_object_get(pb, "name"));
+            if (name && other && strcmp(name, other) == 0)
+                hb = json_string_value(json_object_get(pb, "fnv1a64"));
+        }
+        if (!hb)
+            warn(rep, "plug-in %s only in BASE", name ? name : "?");
+        else if (!ha || strcmp(ha, hb) != 0)
+            warn(rep, "plug-in %s not the same build: BASE fnv1a64 %s, NEW %s", name ? name : "?",
+                 ha ? ha : "?", hb);
+    }
+    json_array_foreach(json_object_get(mb, "plugins"), k, pb) {
+        const char *name = json_string_value(json_object_get(pb, "name"));
+        bool found = false;
+        json_array_foreach(json_object_get(ma, "plugins"), i, pa) {
+            const char *other = json_string_value(json_object_get(pa, "name"));
+            found |= name && other && strcmp(name, other) == 0;
+        }
+        if (!found)
+            warn(rep, "plug-in %s only in NEW", name ? name : "?");
+    }
+}
+
 static void compare_contexts(report *rep) {
     json_t *ca = json_object_get(rep->base->root, "context");
     json_t *cb = json_object_get(rep->next->root, "context");
@@ -642,6 +673,7 @@ static void compare_contexts(report *rep) {
         snprintf(what, sizeof what, "mmbench.%s", ours[i]);
         compare_field(rep, what, json_object_get(ma, ours[i]), json_object_get(mb, ours[i]));
     }
+    compare_plugins(rep, ma, mb);
 }
 
 /* A cell of the same name must have run the same way. */

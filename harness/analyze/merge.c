@@ -171,6 +171,22 @@ static int merge_flag(void *ctx, const mmb_flag_arg *a) {
     return EXIT_OK;
 }
 
+/* A shard's plug-ins as "NAME fnv1a64 HASH, ..." ("none" without any): shards of one matrix ran
+ * the same plug-in files. */
+static const char *plugin_hashes(json_t *mm, char *buf, size_t n) {
+    size_t used = 0, i;
+    json_t *p;
+    snprintf(buf, n, "none");
+    json_array_foreach(json_object_get(mm, "plugins"), i, p) {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const char *hash = json_string_value(json_object_get(p, "fnv1a64"));
+        if (used < n)
+            used += (size_t)snprintf(buf + used, n - used, "%s%s fnv1a64 %s", i ? ", " : "",
+                                     name ? name : "?", hash ? hash : "?");
+    }
+    return buf;
+}
+
 /* Loads shard i and checks it against the first: a shard of the same run, not given before. */
 static int load_shard(shards *m, int i) {
     const char *path = m->paths[i], *first = m->paths[0];
@@ -206,6 +222,11 @@ static int load_shard(shards *m, int i) {
                                path, same[f][0], same[f][1] ? " " : "",
                                same[f][1] ? same[f][1] : "", b, first, a);
     }
+    char pa[1024], pb[1024];
+    if (strcmp(plugin_hashes(m0, pa, sizeof pa), plugin_hashes(mm, pb, sizeof pb)) != 0)
+        return merge_error("%s has plug-ins %s, but %s has %s (hint: run every shard of one "
+                           "matrix with the same build and flags)",
+                           path, pb, first, pa);
     if (k < 1 || k > m->count)
         return merge_error("%s: shard index %lld out of 1..%lld", path, (long long)k,
                            (long long)m->count);

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "mmbench/clock.h"
 #include "outfile.h"
+#include "plugins.h"
 #include "run_internal.h"
 #include "workload.h"
 #include "table.h"
@@ -124,6 +125,30 @@ static void add_scaling(json_t *benchmarks) {
     }
 }
 
+/* The plug-ins this run loaded, in context.mmbench.plugins ({path, fnv1a64, name, version}), and
+ * on each entry of a plug-in's manager, mmbench.plugin: its path. Nothing when none was loaded. */
+static void add_plugins(json_t *mm, json_t *benchmarks) {
+    if (mmb_plugin_count() == 0)
+        return;
+    json_t *list = json_array();
+    for (size_t i = 0; i < mmb_plugin_count(); i++) {
+        const mmb_plugin_loaded *p = mmb_plugin_at(i);
+        json_array_append_new(list,
+                              json_pack("{sssssss?}", "path", p->path, "fnv1a64", p->fnv1a64,
+                                        "name", p->plugin->name, "version", p->plugin->version));
+    }
+    json_object_set_new(mm, "plugins", list);
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        json_t *cell = json_object_get(b, "mmbench");
+        const char *name = json_string_value(json_object_get(cell, "manager"));
+        const mmb_plugin_loaded *p = name ? mmb_plugin_of(mmb_manager_find(name)) : NULL;
+        if (p)
+            json_object_set_new(cell, "plugin", json_string(p->path));
+    }
+}
+
 /* The results document: every cell that ran, in matrix order, and the context; `complete` says
  * whether every cell of the shard ran, and `not_run` lists those that did not. */
 static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, char **argv,
@@ -165,6 +190,7 @@ static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, 
     json_object_set_new(mm, "topology", topo);
     json_object_set(mm, "skipped", st->skipped);
     add_scaling(merged);
+    add_plugins(mm, merged);
     double wall = (double)(mmb_now_ns() - st->start_ns) * 1e-9;
     if (st->resumed) {
         json_t *before = json_object_get(json_object_get(st->resumed, "context"), "mmbench");

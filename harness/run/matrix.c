@@ -13,6 +13,7 @@
 #include "build_info.h"
 #include "diag.h"
 #include "outfile.h"
+#include "plugins.h"
 #include "run.h"
 #include "run_internal.h"
 #include "strlist.h"
@@ -222,24 +223,14 @@ static int place_cell(const mmb_run_flags *f, hwloc_topology_t topo, mmb_run_cel
     return EXIT_OK;
 }
 
-/* The managers --manager names, in order ("all": every one). */
+/* The managers --manager names, in order ("all": every one; a plug-in's path: each of its). */
 static int select_managers(const mmb_run_flags *f, const mmb_manager **ms, int *nm) {
-    char names[1024];
-    *nm = 0;
-    for (int i = 0; i < f->nmanagers; i++) {
-        if (strcmp(f->managers[i], "all") == 0) {
-            for (size_t k = 0; k < mmb_manager_count() && *nm < 64; k++)
-                ms[(*nm)++] = mmb_manager_at(k);
-            continue;
-        }
-        const mmb_manager *m = mmb_manager_find(f->managers[i]);
-        if (!m) {
-            mmb_manager_names(names, sizeof names);
-            return mmb_run_usage_error("unknown manager '%s' (hint: one of: %s, or all)",
-                                       f->managers[i], names);
-        }
-        ms[(*nm)++] = m;
-    }
+    char err[2048];
+    size_t n = 0;
+    for (int i = 0; i < f->nmanagers; i++)
+        if (mmb_manager_resolve(f->managers[i], ms, &n, 64, err, sizeof err) != 0)
+            return mmb_run_usage_error("%s", err);
+    *nm = (int)n;
     return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "child.h"
 #include "diag.h"
 #include "mmbench/clock.h"
+#include "plugins.h"
 #include "run_internal.h"
 
 /* In a forked child: becomes `valgrind --tool=callgrind mmbench run ARGS --cell-index i`, with
@@ -146,6 +147,23 @@ static const char *other_build(json_t *mm, char *buf, size_t n) {
         if (!theirs || strcmp(theirs, ours[i]) != 0) {
             snprintf(buf, n, "%s %s, this build's %s", keys[i], theirs ? theirs : "(none)",
                      ours[i]);
+            return buf;
+        }
+    }
+    /* A plug-in rebuilt is another build too: each the document names must be loaded, the same
+     * file bytes. */
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(mm, "plugins"), i, p) {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const char *hash = json_string_value(json_object_get(p, "fnv1a64"));
+        const char *here = NULL;
+        for (size_t k = 0; k < mmb_plugin_count() && !here; k++)
+            if (name && strcmp(mmb_plugin_at(k)->plugin->name, name) == 0)
+                here = mmb_plugin_at(k)->fnv1a64;
+        if (!here || !hash || strcmp(here, hash) != 0) {
+            snprintf(buf, n, "plug-in %s fnv1a64 %s, this run's %s", name ? name : "(none)",
+                     hash ? hash : "(none)", here ? here : "(not loaded)");
             return buf;
         }
     }

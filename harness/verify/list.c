@@ -5,15 +5,17 @@
 
 #include "diag.h"
 #include "mmbench/manager.h"
+#include "plugins.h"
 #include "verify_cli.h"
 #include "verify_commands.h"
 #include "workload.h"
 
 static const char list_help[] =
-    "usage: mmbench list\n"
+    "usage: mmbench list [--manager NAME|PATH.so[:NAME]]\n"
     "\n"
     "Lists the managers (capabilities, options with defaults, the common options) and the\n"
-    "workloads (family, parameters with their defaults at each scale).\n";
+    "workloads (family, parameters with their defaults at each scale). --manager lists only\n"
+    "those managers; a plug-in's are loaded and checked first, and show where they came from.\n";
 
 static void print_caps(unsigned caps) {
     static const struct {
@@ -43,11 +45,15 @@ static void print_option(const mmb_option_spec *o) {
     printf("    %-20s default %-10s %s\n", o->name, def, o->help);
 }
 
-static void print_managers(void) {
+static void print_managers(const mmb_manager *const *list, size_t count) {
     printf("managers:\n");
-    for (size_t i = 0; i < mmb_manager_count(); i++) {
-        const mmb_manager *m = mmb_manager_at(i);
+    for (size_t i = 0; i < count; i++) {
+        const mmb_manager *m = list[i];
         printf("  %-12s %s\n", m->name, m->summary);
+        const mmb_plugin_loaded *p = mmb_plugin_of(m);
+        if (p)
+            printf("    %-20s %s (%s %s, fnv1a64 %s)\n", "plug-in", p->path, p->plugin->name,
+                   p->plugin->version ? p->plugin->version : "-", p->fnv1a64);
         printf("    %-20s ", "capabilities");
         print_caps(m->caps);
         for (const mmb_option_spec *o = m->options; o && o->name; o++)
@@ -79,17 +85,24 @@ int mmb_list_main(int argc, char **argv) {
     mmb_verify_flags f = {0};
     int operands = argc;
     int status = mmb_verify_flags_parse("list", MMB_VERIFY_LIST, argc, argv, &f, &operands);
-    mmb_verify_flags_free(&f);
     if (status == MMB_FLAGS_HELP) {
+        mmb_verify_flags_free(&f);
         fputs(list_help, stdout);
         return EXIT_OK;
     }
+    const mmb_manager *list[MMB_VERIFY_MAX_MANAGERS];
+    size_t count = 0;
+    char err[2048];
+    if (status == EXIT_OK && operands < argc)
+        status = mmb_usage_error("list", "mmbench list --help", "unexpected argument '%s'",
+                                 argv[operands]);
+    if (status == EXIT_OK && mmb_manager_resolve(f.manager ? f.manager : "all", list, &count,
+                                                 MMB_VERIFY_MAX_MANAGERS, err, sizeof err))
+        status = mmb_usage_error("list", NULL, "%s", err);
+    mmb_verify_flags_free(&f);
     if (status != EXIT_OK)
         return status;
-    if (operands < argc)
-        return mmb_usage_error("list", "mmbench list --help", "unexpected argument '%s'",
-                               argv[operands]);
-    print_managers();
+    print_managers(list, count);
     print_workloads();
     return EXIT_OK;
 }

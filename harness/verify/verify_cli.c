@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "plugins.h"
 #include "stress.h"
 
 /* The most operations `stress --ops` reads: far past what fits in memory, short of overflowing
@@ -20,7 +21,7 @@ enum {
 
 static const char *const formats[] = {"json", "table", NULL};
 
-/* One row per flag; `commands` names those it applies to (list takes none). */
+/* One row per flag; `commands` names those it applies to (list takes --manager only). */
 enum {
     FLAG_MANAGER,
     FLAG_VERIFY,
@@ -35,8 +36,10 @@ enum {
     FLAG_MAX_TRACE_BYTES,
 };
 static const mmb_flag flags[] = {
-    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME", 0, 0, NULL,
-                      "the manager to run on, or all (mmbench list shows them)", RUNS},
+    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME|PATH", 0, 0, NULL,
+                      "the manager to run on, all, or a plug-in: PATH.so (its every manager) or\n"
+                      "PATH.so:NAME (mmbench list shows them)",
+                      RUNS | MMB_VERIFY_LIST},
     [FLAG_VERIFY] = {"verify", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
                      "run under the oracle: safety, completeness and integrity checks", REPLAY},
     [FLAG_OPTION] = {"option", MMB_FLAG_TEXT, "KEY=VALUE", 0, 0, NULL,
@@ -150,23 +153,17 @@ void mmb_verify_flags_help(unsigned mask) {
 
 int mmb_verify_resolve_managers(const char *cmd, const mmb_verify_flags *f,
                                 const mmb_manager **list, size_t *count, mmb_heap_config *configs) {
-    char names[512], hint[600];
-    mmb_manager_names(names, sizeof names);
-    snprintf(hint, sizeof hint, "one of: %s, or all", names);
-    if (!f->manager)
-        return mmb_usage_error(cmd, hint, "--manager is required");
+    char err[2048];
     *count = 0;
-    if (strcmp(f->manager, "all") == 0) {
-        for (size_t i = 0; i < mmb_manager_count() && i < MMB_VERIFY_MAX_MANAGERS; i++)
-            list[(*count)++] = mmb_manager_at(i);
-    } else {
-        const mmb_manager *m = mmb_manager_find(f->manager);
-        if (!m)
-            return mmb_usage_error(cmd, hint, "unknown manager '%s'", f->manager);
-        list[(*count)++] = m;
+    if (!f->manager) {
+        char names[1024], hint[1100];
+        mmb_manager_names(names, sizeof names);
+        snprintf(hint, sizeof hint, "one of: %s, or all", names);
+        return mmb_usage_error(cmd, hint, "--manager is required");
     }
+    if (mmb_manager_resolve(f->manager, list, count, MMB_VERIFY_MAX_MANAGERS, err, sizeof err))
+        return mmb_usage_error(cmd, NULL, "%s", err);
     for (size_t i = 0; i < *count; i++) {
-        char err[600];
         if (mmb_options_parse(list[i], f->options, f->noptions, &configs[i], err, sizeof err))
             return mmb_usage_error(cmd, "mmbench list shows each manager's options", "%s", err);
     }

@@ -10,6 +10,9 @@
 extern "C" {
 #endif
 
+/* bumped on any change to the contract's layout */
+#define MMB_ABI_VERSION 1
+
 /* ---------------------------------------------------------------------------------------------
  * Objects
  *
