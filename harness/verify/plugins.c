@@ -37,8 +37,6 @@ bool mmb_manager_spec_is_plugin(const char *spec) {
 }
 
 static bool name_ok(const char *name) {
-    if (!name || !*name)
-        return false;
     for (const char *c = name; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '-' || *c == '_' || *c == '.'))
@@ -62,9 +60,10 @@ static int check_options(const mmb_manager *m, char *err, size_t err_bytes) {
         const char *what = NULL;
         if (!*o->name)
             what = "has an empty name";
-        else if (option_named(m->options, count, o->name) ||
-                 option_named(mmb_common_options, SIZE_MAX, o->name))
-            what = "is declared twice (or is a common option's name)";
+        else if (option_named(m->options, count, o->name))
+            what = "is declared twice";
+        else if (option_named(mmb_common_options, SIZE_MAX, o->name))
+            what = "has the name of a common option";
         else if (!o->help)
             what = "has no help line";
         else if (o->type != MMB_OPT_INT && o->type != MMB_OPT_BYTES && o->type != MMB_OPT_BOOL)
@@ -85,9 +84,12 @@ static int check_options(const mmb_manager *m, char *err, size_t err_bytes) {
 int mmb_manager_check(const mmb_manager *m, char *err, size_t err_bytes) {
     if (!m)
         return fail(err, err_bytes, "a manager table is NULL");
+    if (!m->name || !*m->name)
+        return fail(err, err_bytes, "a manager has no name");
     if (!name_ok(m->name))
-        return fail(err, err_bytes, "a manager has %s (expected letters, digits, '-', '_', '.')",
-                    m->name ? "a name with other characters" : "no name");
+        return fail(err, err_bytes,
+                    "manager name '%s' has characters other than letters, digits, '-', '_', '.'",
+                    m->name);
     static const struct {
         size_t offset;
         const char *name;
