@@ -134,7 +134,7 @@ static void add_plugins(json_t *mm, json_t *benchmarks) {
     for (size_t i = 0; i < mmb_plugin_count(); i++) {
         const mmb_plugin_loaded *p = mmb_plugin_at(i);
         json_array_append_new(list,
-                              json_pack("{sssssss?}", "path", p->path, "fnv1a64", p->fnv1a64,
+                              json_pack("{ssssssss?}", "path", p->path, "fnv1a64", p->fnv1a64,
                                         "name", p->plugin->name, "version", p->plugin->version));
     }
     json_object_set_new(mm, "plugins", list);
