@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mmbench/names.h"
 
 #define MAX_PLUGINS 16
 
@@ -241,9 +242,8 @@ static int resolve_plugin(const char *spec, const mmb_manager **out, size_t *n, 
     if (*n == before) {
         char names[512] = "";
         size_t used = 0;
-        for (size_t i = 0; i < l->plugin->count && used < sizeof names; i++)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                     l->plugin->managers[i]->name);
+        for (size_t i = 0; i < l->plugin->count; i++)
+            mmb_names_append(names, sizeof names, &used, l->plugin->managers[i]->name);
         return fail(err, err_bytes, "%s has no manager '%s' (hint: it has: %s)", path, name, names);
     }
     return 0;
