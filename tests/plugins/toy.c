@@ -181,29 +181,19 @@ static const mmb_manager toy = {
     .stats = toy_stats,
 };
 
-/* A second manager, the same operations under another name: a plug-in may hold several. */
-static const mmb_manager toy2 = {
-#if TOY_BROKEN == 5 /* two managers of one name */
-    .name = "toy",
-#else
-    .name = "toy-two",
-#endif
-    .summary = "a test plug-in's second manager: the same as toy",
-    .caps = MMB_CAP_REFCOUNT,
-    .create = toy_create,
-    .destroy = toy_destroy,
-    .alloc = toy_alloc,
-    .incref = toy_incref,
-    .decref = toy_decref,
-    .store = toy_store,
-    .collect = toy_collect,
-    .stats = toy_stats,
-};
+/* A second manager, toy's operations under another name without options (a plug-in may hold
+ * several): filled in from toy by mmbench_plugin. */
+static mmb_manager toy2;
 
-__attribute__((used)) static const mmb_manager *const toy_managers[] = {&toy, &toy2};
+static const mmb_manager *const toy_managers[] = {&toy, &toy2};
 
 #if TOY_BROKEN != 1 /* no symbol */
 __attribute__((visibility("default"))) const mmb_plugin *mmbench_plugin(int abi_version) {
+    toy2 = toy;
+    toy2.name = TOY_BROKEN == 5 ? "toy" : "toy-two"; /* 5: two managers of one name */
+    toy2.summary = "a test plug-in's second manager: the same as toy";
+    toy2.options = NULL;
+    toy2.store = toy_store;
     static const mmb_plugin plugin = {
 #if TOY_BROKEN == 2 /* wrong ABI */
         MMB_ABI_VERSION + 1,
@@ -217,5 +207,11 @@ __attribute__((visibility("default"))) const mmb_plugin *mmbench_plugin(int abi_
     };
     /* TOY_BROKEN 3: NULL whatever the version */
     return TOY_BROKEN != 3 && (abi_version == MMB_ABI_VERSION || TOY_BROKEN == 2) ? &plugin : NULL;
+}
+#else
+/* Exported under another name: a shared library, but not a plug-in. */
+const mmb_manager *const *toy_not_the_entry(void);
+__attribute__((visibility("default"))) const mmb_manager *const *toy_not_the_entry(void) {
+    return toy_managers;
 }
 #endif
