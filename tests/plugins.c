@@ -237,6 +237,26 @@ TEST_MMBENCH(plugin_hash_compare_and_merge, "plugins", 300, "run plugins") {
     json_decref(b);
 }
 
+/* --resume of a run made with another build of the plug-in is refused, naming the two hashes. */
+TEST_MMBENCH(plugin_resume_refuses_another_build, "plugins", 300, "run plugins") {
+    const char *flags = "--manager " PLUGIN("toy") ":toy --workload churn --scale tiny";
+    json_t *doc = mmb_test_run_json(flags);
+    json_t *p = json_array_get(
+        json_object_get(json_object_get(json_object_get(doc, "context"), "mmbench"), "plugins"), 0);
+    char here[17], path[] = "/tmp/mmbench-plugins-resume-XXXXXX", args[512], expected[512];
+    snprintf(here, sizeof here, "%s", json_string_value(json_object_get(p, "fnv1a64")));
+    json_object_set_new(p, "fnv1a64", json_string("0123456789abcdef"));
+    write_temp(doc, path);
+    snprintf(args, sizeof args, "run --format none --resume %s %s", path, flags);
+    snprintf(expected, sizeof expected,
+             "run: --resume %s: made by another build (plug-in toy fnv1a64 0123456789abcdef, this "
+             "run's %s) (hint: resume with the build that started the run)\n",
+             path, here);
+    expect_refused(args, expected);
+    unlink(path);
+    json_decref(doc);
+}
+
 /* replay on the broken build PLUGIN refuses with "replay: PATH: WHAT" and nothing else. */
 static void replay_refused(const char *plugin, const char *what) {
     char args[1024], expected[1024];
