@@ -7,7 +7,8 @@
 #include "verify_run.h"
 
 static const char replay_usage[] =
-    "usage: mmbench replay --manager NAME [--verify] [--option KEY=VALUE]... [--format json|table]"
+    "usage: mmbench replay --manager NAME|PATH.so[:NAME] [--verify] [--option KEY=VALUE]... "
+    "[--format json|table]"
     "\n"
     "                      [--max-heap-bytes BYTES] [--max-trace-bytes BYTES] FILE\n"
     "\n"

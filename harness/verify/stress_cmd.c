@@ -10,7 +10,8 @@
 #include "verify_run.h"
 
 static const char stress_usage[] =
-    "usage: mmbench stress --manager NAME|all --seed S --ops N [--shape SHAPE] [--emit FILE]\n"
+    "usage: mmbench stress --manager NAME|PATH.so[:NAME]|all --seed S --ops N [--shape SHAPE] "
+    "[--emit FILE]\n"
     "                      [--option KEY=VALUE]... [--format json|table]\n"
     "\n"
     "Generates a random valid trace of exactly N operations from seed S and replays it under\n"
