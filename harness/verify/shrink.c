@@ -17,7 +17,7 @@ static void rebuild(const mmb_trace *src, const bool *keep, mmb_trace *out) {
         if (!keep[i])
             continue;
         const mmb_op *op = &src->ops[i];
-        uint64_t a = src->obj[op->a].id;
+        uint64_t a = mmb_op_kind_of(op) == MMB_OP_COLLECT ? 0 : src->obj[op->a].id;
         uint32_t slot = mmb_op_slot(op);
         switch (mmb_op_kind_of(op)) {
         case MMB_OP_NEW:
