@@ -175,6 +175,7 @@ static void signature(const char *reason, char *sig, size_t n) {
 
 typedef struct shrink_ctx {
     check_run run;
+    unsigned timeout_s; /* per candidate */
     char sig[256];
 } shrink_ctx;
 
@@ -182,7 +183,7 @@ static bool still_fails(const mmb_trace *candidate, void *arg) {
     shrink_ctx *s = arg;
     s->run.trace = candidate;
     mmb_conform_report r = {0};
-    if (mmb_conform_forked(run_in_child, &s->run, s->run.c->timeout_s, &r) == 0)
+    if (mmb_conform_forked(run_in_child, &s->run, s->timeout_s, &r) == 0)
         return false;
     char sig[256];
     signature(r.reason, sig, sizeof sig);
@@ -208,17 +209,28 @@ static int prepare_dir(out_dir *d) {
     return 0;
 }
 
+/* A trace file: a comment naming what failed, then the operations. */
+typedef struct trace_file {
+    const mmb_trace *trace;
+    const char *header;
+} trace_file;
+
 static int write_trace_fn(FILE *out, void *ctx) {
-    return mmb_trace_write(ctx, out);
+    const trace_file *f = ctx;
+    if (fprintf(out, "# %s\n", f->header) < 0)
+        return -1;
+    return mmb_trace_write(f->trace, out);
 }
 
-/* Writes t to DIR/NAME and prints its line; the path in path. */
-static int save_trace(out_dir *d, const char *name, const mmb_trace *t, char *path, size_t n) {
+/* Writes t to DIR/NAME with a header comment; the path in path. */
+static int save_trace(out_dir *d, const char *name, const mmb_trace *t, const char *header,
+                      char *path, size_t n) {
     if (prepare_dir(d) != 0)
         return EXIT_FAILED;
     if (snprintf(path, n, "%s/%s", d->path, name) >= (int)n)
         return mmb_error(EXIT_FAILED, "conform", NULL, "--out-dir %s: too long", d->path);
-    return mmb_outfile_write("conform", "--out-dir", path, write_trace_fn, (void *)t);
+    trace_file f = {t, header};
+    return mmb_outfile_write("conform", "--out-dir", path, write_trace_fn, &f);
 }
 
 /* The failing trace of a trace check: written, shrunk with --minimize, and how to replay it. */
@@ -227,9 +239,12 @@ static void report_trace(const check_run *run, const mmb_conform_report *r, out_
     mmb_trace t, small;
     mmb_trace_init(&t);
     mmb_stress_generate(&t, r->seed, (mmb_shape)r->shape, run->c->ops);
-    char path[4200], name[128];
+    char path[4200], name[128], header[1400];
+    snprintf(header, sizeof header,
+             "mmbench conform --manager %s: %s failed (seed %" PRIu64 ", shape %s): %s",
+             manager_spec, run->check->name, r->seed, mmb_shape_names[r->shape], r->reason);
     snprintf(name, sizeof name, "%s.trace", run->check->name);
-    if (save_trace(d, name, &t, path, sizeof path) == EXIT_OK)
+    if (save_trace(d, name, &t, header, path, sizeof path) == EXIT_OK)
         printf("      trace: %s (%zu operations, seed %" PRIu64 ", shape %s)\n", path, t.count,
                r->seed, mmb_shape_names[r->shape]);
     if (minimize) {
@@ -237,9 +252,11 @@ static void report_trace(const check_run *run, const mmb_conform_report *r, out_
         signature(r->reason, s.sig, sizeof s.sig);
         mmb_shrink_stats st;
         mmb_trace_init(&small);
+        /* A candidate gets a tenth of a check's time: a hang costs that, not the whole. */
+        s.timeout_s = run->c->timeout_s / 10;
         mmb_shrink_trace(&t, still_fails, &s, run->c->timeout_s, &small, &st);
         snprintf(name, sizeof name, "%s.min.trace", run->check->name);
-        if (save_trace(d, name, &small, path, sizeof path) == EXIT_OK)
+        if (save_trace(d, name, &small, header, path, sizeof path) == EXIT_OK)
             printf("      minimized: %s (%zu operations, from %zu; shrinking took %.2f s, %zu "
                    "candidates%s)\n",
                    path, st.ops_after, st.ops_before, st.seconds, st.candidates,

@@ -18,14 +18,22 @@
 
 /* ---- the oracle over traces ----------------------------------------------------------------- */
 
-/* The trace as `mmbench replay --verify` runs it: the oracle, then a final full collection. */
-static int oracle_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reason, size_t n) {
+/* The trace as `mmbench replay` runs it (under the oracle when `verify`), then a final full
+ * collection, with the manager's default options. EXIT_OK or EXIT_FAILED, r filled. */
+static int replay_trace(const mmb_conform_ctx *c, const mmb_trace *t, bool verify,
+                        mmb_trace_result *r) {
     mmb_heap_config cfg;
     mmb_config_defaults(c->manager, &cfg);
     mmb_recorder *rec = mmb_recorder_new();
-    mmb_trace_result r;
-    int status = mmb_verify_run_trace(c->manager, cfg, t, true, "the trace", rec, &r);
+    int status = mmb_verify_run_trace(c->manager, cfg, t, verify, "the trace", rec, r);
     mmb_recorder_free(rec);
+    return status;
+}
+
+/* The trace as `mmbench replay --verify` runs it. */
+static int oracle_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reason, size_t n) {
+    mmb_trace_result r;
+    int status = replay_trace(c, t, true, &r);
     if (status != EXIT_OK)
         snprintf(reason, n, "%s", r.failure);
     return status != EXIT_OK;
@@ -220,12 +228,8 @@ static uint64_t expected_live(const mmb_manager *m, const mmb_trace *t) {
 /* The trace and a full collection (as replay runs them, without the oracle); the counters must
  * agree with the trace: every object counted once, freed + live = allocated, live as expected. */
 static int stats_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reason, size_t n) {
-    mmb_heap_config cfg;
-    mmb_config_defaults(c->manager, &cfg);
-    mmb_recorder *rec = mmb_recorder_new();
     mmb_trace_result r;
-    int status = mmb_verify_run_trace(c->manager, cfg, t, false, "the trace", rec, &r);
-    mmb_recorder_free(rec);
+    int status = replay_trace(c, t, false, &r);
     const mmb_stats *s = &r.stats;
     uint64_t live = expected_live(c->manager, t);
     if (status != EXIT_OK)
