@@ -43,7 +43,7 @@ static const mmb_flag flags[] = {
     [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME", 0, 0, NULL,
                       "the manager to check (mmbench list shows them)", 0},
     [FLAG_LEVEL] = {"level", MMB_FLAG_CHOICE, "quick|full", 0, 0, levels,
-                    "quick (default: 3 seeds x 5000 operations a shape, chains of 10^6) or\n"
+                    "quick (default: 5 seeds x 5000 operations a shape, chains of 10^6) or\n"
                     "full (10 seeds x 50000 operations, chains of 10^7)",
                     0},
     [FLAG_MINIMIZE] = {"minimize", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
@@ -299,7 +299,7 @@ static int conform(const mmb_manager *m, const conform_flags *f) {
     mmb_conform_ctx c = {
         .manager = m,
         .seed = f->seed,
-        .seeds = full ? 10 : 3,
+        .seeds = full ? 10 : 5,
         .ops = full ? 50000 : 5000,
         .chain = full ? 10000000 : 1000000,
         .threads = 4,

@@ -262,12 +262,16 @@ static int stats_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reaso
 typedef struct worker {
     pthread_t thread;
     mmb_heap *heap;
+    pthread_barrier_t *start;
     mmb_trace trace;
     bool failed;
 } worker;
 
+/* Waits for the others before attaching (a thread blocked while attached could hold up a
+ * collection for ever), so that the traces overlap. */
 static void *worker_main(void *arg) {
     worker *w = arg;
+    pthread_barrier_wait(w->start);
     mmb_thread_attach(w->heap);
     mmb_obj **objs = mmb_xcalloc(w->trace.objects ? w->trace.objects : 1, sizeof *objs);
     w->failed = mmb_trace_run(&w->trace, w->heap, objs, true) < w->trace.count;
@@ -280,8 +284,9 @@ static bool thread_safe(const mmb_manager *m) {
     return m->caps & MMB_CAP_THREAD_SAFE;
 }
 
-/* c->threads threads on one oracle heap, each its own stress trace (collections included), then a
- * full collection by the heap's creator with no other thread attached. */
+/* c->threads threads on one oracle heap, each its own stress trace of 2 x c->ops operations
+ * (collections included, one shape each), then a full collection by the heap's creator with no
+ * other thread attached. */
 static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
     mmb_heap_config cfg;
     mmb_config_defaults(c->manager, &cfg);
@@ -294,11 +299,14 @@ static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
     }
     worker w[16];
     unsigned nw = c->threads < 16 ? c->threads : 16;
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, nw);
     for (unsigned i = 0; i < nw; i++) {
         w[i].heap = h;
+        w[i].start = &start;
         mmb_trace_init(&w[i].trace);
         mmb_stress_generate(&w[i].trace, c->seed + 1000 + i, (mmb_shape)(i % MMB_SHAPE_COUNT),
-                            c->ops / 2);
+                            2 * c->ops);
     }
     mmb_thread_detach(h); /* joining blocks: the creator stays out while they run */
     for (unsigned i = 0; i < nw; i++)
@@ -308,6 +316,7 @@ static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
         pthread_join(w[i].thread, NULL);
         mmb_trace_free(&w[i].trace);
     }
+    pthread_barrier_destroy(&start);
     mmb_thread_attach(h);
     if (!mmb_oracle_failed(h))
         mmb_collect(h);
