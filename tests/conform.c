@@ -132,3 +132,89 @@ TEST(conform_forked_child_reports_crash_timeout_and_failure) {
     ASSERT_EQ(mmb_conform_forked(child_passes, NULL, 10, &r), 0);
     ASSERT_EQ(r.seed, 42); /* what the child set comes back */
 }
+
+/* ---- the checks catch what they are for, on managers broken one way each (rc underneath) ---- */
+
+extern const mmb_manager mmb_manager_rc;
+
+static const mmb_conform_check *check_named(const char *name) {
+    for (const mmb_conform_check *k = mmb_conform_checks; k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    ASSERT_TRUE(!"no such check");
+    return NULL;
+}
+
+/* Runs check NAME on m over one stress trace; returns its verdict, the reason in reason. */
+static int run_named(const char *name, const mmb_manager *m, char *reason, size_t n) {
+    const mmb_conform_check *k = check_named(name);
+    mmb_conform_ctx c = {.manager = m,
+                         .seed = 1,
+                         .seeds = 1,
+                         .ops = 2000,
+                         .chain = 1000,
+                         .threads = 2,
+                         .timeout_s = 60};
+    reason[0] = '\0';
+    if (k->run) {
+        mmb_conform_report r = {0};
+        int failed = k->run(&c, &r);
+        snprintf(reason, n, "%s", r.reason);
+        return failed;
+    }
+    mmb_trace t;
+    mmb_trace_init(&t);
+    mmb_stress_generate(&t, 1, (mmb_shape)k->shape, c.ops);
+    int failed = k->run_trace(&c, &t, reason, n);
+    mmb_trace_free(&t);
+    return failed;
+}
+
+static mmb_heap_config phase_cfg; /* the config the phase-breaking manager was created with */
+
+static int phase_create(const mmb_heap_config *config, mmb_heap **out, char *err, size_t n) {
+    phase_cfg = *config;
+    return mmb_manager_rc.create(config, out, err, n);
+}
+
+static void phase_collect(mmb_heap *h) {
+    if (phase_cfg.on_phase)
+        phase_cfg.on_phase(phase_cfg.phase_ctx, MMB_PHASE_COLLECTOR, 1); /* never ended */
+    mmb_manager_rc.collect(h);
+}
+
+static void lying_stats(mmb_heap *h, mmb_stats *out) {
+    mmb_manager_rc.stats(h, out);
+    out->objects_allocated++;
+}
+
+static const mmb_option_spec bad_default[] = {
+    {"size", MMB_OPT_INT, 100, 1, 10, "a default outside its own bounds"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+TEST(conform_checks_catch_broken_contracts) {
+    char reason[1024];
+    mmb_manager young = mmb_manager_rc;
+    young.caps |= MMB_CAP_YOUNG; /* and no collect_young */
+    ASSERT_EQ(run_named("young-freeze", &young, reason, sizeof reason), 1);
+    ASSERT_STR_CONTAINS(reason, "claims MMB_CAP_YOUNG but its collect_young is NULL");
+    mmb_manager phases = mmb_manager_rc;
+    phases.create = phase_create;
+    phases.collect = phase_collect;
+    ASSERT_EQ(run_named("events", &phases, reason, sizeof reason), 1);
+    ASSERT_STR_CONTAINS(reason, "phases begun and never ended");
+    mmb_manager stats = mmb_manager_rc;
+    stats.stats = lying_stats;
+    ASSERT_EQ(run_named("stats", &stats, reason, sizeof reason), 1);
+    ASSERT_STR_CONTAINS(reason, "objects_allocated is ");
+    mmb_manager options = mmb_manager_rc;
+    options.options = bad_default;
+    ASSERT_EQ(run_named("options", &options, reason, sizeof reason), 1);
+    ASSERT_STR_CONTAINS(reason, "option size: default 100 outside its bounds 1..10");
+    /* rc itself passes them all. */
+    ASSERT_EQ(run_named("events", &mmb_manager_rc, reason, sizeof reason), 0);
+    ASSERT_EQ(run_named("stats", &mmb_manager_rc, reason, sizeof reason), 0);
+    ASSERT_EQ(run_named("options", &mmb_manager_rc, reason, sizeof reason), 0);
+    ASSERT_EQ(run_named("long-chain-cascade", &mmb_manager_rc, reason, sizeof reason), 0);
+}
