@@ -95,7 +95,7 @@ TEST(conform_shrink_drops_operations_on_removed_objects) {
 static int child_crashes(void *ctx, mmb_conform_report *r) {
     (void)ctx;
     (void)r;
-    raise(SIGSEGV);
+    raise(SIGKILL); /* not SIGSEGV: a sanitizer would catch that and exit 1 */
     return 0;
 }
 
@@ -121,7 +121,7 @@ static int child_passes(void *ctx, mmb_conform_report *r) {
 TEST(conform_forked_child_reports_crash_timeout_and_failure) {
     mmb_conform_report r = {0};
     ASSERT_EQ(mmb_conform_forked(child_crashes, NULL, 10, &r), 1);
-    ASSERT_STR_CONTAINS(r.reason, "crashed: signal 11");
+    ASSERT_STR_CONTAINS(r.reason, "crashed: signal 9");
     memset(&r, 0, sizeof r);
     ASSERT_EQ(mmb_conform_forked(child_hangs, NULL, 1, &r), 1);
     ASSERT_STR_EQ(r.reason, "timed out after 1 s");

@@ -18,6 +18,28 @@
 
 /* ---- the oracle over traces ----------------------------------------------------------------- */
 
+/* A heap of the manager under the oracle (payloads filled), or NULL with the reason. */
+static mmb_heap *oracle_open(const mmb_conform_ctx *c, const mmb_heap_config *cfg, char *reason,
+                             size_t n) {
+    mmb_oracle_options oopt = {.fill_payload = true};
+    mmb_heap *h;
+    char err[512];
+    if (mmb_oracle_create(c->manager, cfg, &oopt, &h, err, sizeof err) != 0) {
+        snprintf(reason, n, "create failed: %s", err);
+        return NULL;
+    }
+    return h;
+}
+
+/* Closes an oracle heap: 0, or 1 with the oracle's first violation in reason. */
+static int oracle_close(mmb_heap *h, char *reason, size_t n) {
+    char msg[512];
+    if (mmb_oracle_close(h, msg, sizeof msg) == 0)
+        return 0;
+    snprintf(reason, n, "%s", msg);
+    return 1;
+}
+
 /* The trace as `mmbench replay` runs it (under the oracle when `verify`), then a final full
  * collection, with the manager's default options. EXIT_OK or EXIT_FAILED, r filled. */
 static int replay_trace(const mmb_conform_ctx *c, const mmb_trace *t, bool verify,
@@ -60,13 +82,9 @@ static int young_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reaso
     }
     mmb_heap_config cfg;
     mmb_config_defaults(m, &cfg);
-    mmb_oracle_options oopt = {.fill_payload = true};
-    mmb_heap *h;
-    char err[512];
-    if (mmb_oracle_create(m, &cfg, &oopt, &h, err, sizeof err) != 0) {
-        snprintf(reason, n, "create failed: %s", err);
+    mmb_heap *h = oracle_open(c, &cfg, reason, n);
+    if (!h)
         return 1;
-    }
     mmb_obj **objs = mmb_xcalloc(t->objects ? t->objects : 1, sizeof *objs);
     size_t part = t->count / 10 + 1;
     for (size_t at = 0, k = 0; at < t->count && !mmb_oracle_failed(h); at += part, k++) {
@@ -84,12 +102,7 @@ static int young_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reaso
     if (!mmb_oracle_failed(h))
         mmb_collect(h);
     free(objs);
-    char msg[512];
-    if (mmb_oracle_close(h, msg, sizeof msg) != 0) {
-        snprintf(reason, n, "%s", msg);
-        return 1;
-    }
-    return 0;
+    return oracle_close(h, reason, n);
 }
 
 /* ---- events and phases -------------------------------------------------------------------- */
@@ -146,7 +159,8 @@ static void check_phase(void *ctx, mmb_phase phase, int begin) {
         phase_depth--;
 }
 
-/* The trace on a heap whose event and phase hooks check every call (every cascade reported). */
+/* The trace under the oracle, on a heap whose event and phase hooks check every call (every
+ * cascade reported). */
 static int events_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reason, size_t n) {
     event_check e = {.start_ns = mmb_now_ns(), .cascade_threshold = 1};
     mmb_heap_config cfg;
@@ -157,25 +171,20 @@ static int events_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reas
     cfg.on_phase = check_phase;
     cfg.phase_ctx = &e;
     phase_depth = 0;
-    mmb_heap *h;
-    char err[512];
-    if (mmb_heap_create(c->manager, &cfg, &h, err, sizeof err) != 0) {
-        snprintf(reason, n, "create failed: %s", err);
+    mmb_heap *h = oracle_open(c, &cfg, reason, n);
+    if (!h)
         return 1;
-    }
     mmb_obj **objs = mmb_xcalloc(t->objects ? t->objects : 1, sizeof *objs);
-    size_t done = mmb_trace_run(t, h, objs, false);
-    if (done == t->count)
+    size_t done = mmb_trace_run(t, h, objs, true);
+    if (done == t->count && !mmb_oracle_failed(h))
         mmb_collect(h);
-    c->manager->destroy(h);
     free(objs);
+    if (oracle_close(h, reason, n))
+        return 1;
     if (!e.error[0] && phase_depth)
         event_fail(&e, "%d phases begun and never ended", phase_depth);
-    if (e.error[0])
-        snprintf(reason, n, "%s", e.error);
-    else if (done < t->count)
-        snprintf(reason, n, "allocation failed at op %zu", done + 1);
-    return e.error[0] || done < t->count;
+    snprintf(reason, n, "%s", e.error);
+    return e.error[0] != '\0';
 }
 
 /* ---- stats -------------------------------------------------------------------------------- */
@@ -225,11 +234,11 @@ static uint64_t expected_live(const mmb_manager *m, const mmb_trace *t) {
     return cycles ? gone : t->objects - gone;
 }
 
-/* The trace and a full collection (as replay runs them, without the oracle); the counters must
+/* The trace and a full collection (as replay --verify runs them); the counters must
  * agree with the trace: every object counted once, freed + live = allocated, live as expected. */
 static int stats_trace(const mmb_conform_ctx *c, const mmb_trace *t, char *reason, size_t n) {
     mmb_trace_result r;
-    int status = replay_trace(c, t, false, &r);
+    int status = replay_trace(c, t, true, &r);
     const mmb_stats *s = &r.stats;
     uint64_t live = expected_live(c->manager, t);
     if (status != EXIT_OK)
@@ -290,13 +299,9 @@ static bool thread_safe(const mmb_manager *m) {
 static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
     mmb_heap_config cfg;
     mmb_config_defaults(c->manager, &cfg);
-    mmb_oracle_options oopt = {.fill_payload = true};
-    mmb_heap *h;
-    char err[512];
-    if (mmb_oracle_create(c->manager, &cfg, &oopt, &h, err, sizeof err) != 0) {
-        snprintf(r->reason, sizeof r->reason, "create failed: %s", err);
+    mmb_heap *h = oracle_open(c, &cfg, r->reason, sizeof r->reason);
+    if (!h)
         return 1;
-    }
     worker w[16];
     unsigned nw = c->threads < 16 ? c->threads : 16;
     pthread_barrier_t start;
@@ -320,12 +325,7 @@ static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
     mmb_thread_attach(h);
     if (!mmb_oracle_failed(h))
         mmb_collect(h);
-    char msg[512];
-    if (mmb_oracle_close(h, msg, sizeof msg) != 0) {
-        snprintf(r->reason, sizeof r->reason, "%s (%u threads)", msg, nw);
-        return 1;
-    }
-    return 0;
+    return oracle_close(h, r->reason, sizeof r->reason);
 }
 
 /* ---- long chains -------------------------------------------------------------------------- */
@@ -338,20 +338,28 @@ static bool collects_cycles(const mmb_manager *m) {
     return m->caps & MMB_CAP_CYCLES;
 }
 
-/* A chain of c->chain objects, each in the slot of the one before; `ring`: the last points back
+/* Whether the oracle (when the heap is under one) has found a violation: the mutator stops. */
+static bool stopped(mmb_heap *h, bool oracle) {
+    return oracle && mmb_oracle_failed(h);
+}
+
+/* A chain of `length` objects, each in the slot of the one before; `ring`: the last points back
  * to the first. The mutator drops the first, then a full collection runs when `collect`; every
  * object must be gone, without a recursion deep enough to overflow the stack. */
-static int chain_check(const mmb_conform_ctx *c, mmb_conform_report *r, bool ring, bool collect) {
+static int chain_run(const mmb_conform_ctx *c, mmb_conform_report *r, bool ring, bool collect,
+                     uint64_t length, bool oracle) {
     mmb_heap_config cfg;
     mmb_config_defaults(c->manager, &cfg);
-    mmb_heap *h;
+    mmb_heap *h = NULL;
     char err[512];
-    if (mmb_heap_create(c->manager, &cfg, &h, err, sizeof err) != 0) {
+    if (oracle)
+        h = oracle_open(c, &cfg, r->reason, sizeof r->reason);
+    else if (mmb_heap_create(c->manager, &cfg, &h, err, sizeof err) != 0)
         snprintf(r->reason, sizeof r->reason, "create failed: %s", err);
+    if (!h)
         return 1;
-    }
     mmb_obj *head = mmb_alloc(h, 1, 0), *prev = head;
-    for (uint64_t i = 1; head && prev && i < c->chain; i++) {
+    for (uint64_t i = 1; head && prev && i < length && !stopped(h, oracle); i++) {
         mmb_obj *o = mmb_alloc(h, 1, 0);
         if (o)
             mmb_store(h, prev, 0, o);
@@ -359,27 +367,38 @@ static int chain_check(const mmb_conform_ctx *c, mmb_conform_report *r, bool rin
             mmb_decref(h, prev);
         prev = o;
     }
-    if (!head || !prev) {
+    if (!stopped(h, oracle) && (!head || !prev)) {
         snprintf(r->reason, sizeof r->reason, "allocation failed building the chain");
         return 1;
     }
-    if (ring)
+    if (ring && !stopped(h, oracle))
         mmb_store(h, prev, 0, head);
-    if (prev != head)
+    if (prev != head && !stopped(h, oracle))
         mmb_decref(h, prev);
-    mmb_decref(h, head);
-    if (collect)
+    if (!stopped(h, oracle))
+        mmb_decref(h, head);
+    if (collect && !stopped(h, oracle))
         mmb_collect(h);
     mmb_stats s;
     mmb_stats_get(h, &s);
-    c->manager->destroy(h);
+    if (oracle && oracle_close(h, r->reason, sizeof r->reason))
+        return 1;
+    if (!oracle)
+        c->manager->destroy(h);
     if (s.live_objects != 0) {
         snprintf(r->reason, sizeof r->reason,
-                 "%" PRIu64 " of the chain's %" PRIu64 " objects are still live", s.live_objects,
-                 c->chain);
+                 "%" PRIu64 " of a chain's %" PRIu64 " objects are still live", s.live_objects,
+                 length);
         return 1;
     }
     return 0;
+}
+
+/* A short chain under the oracle (a manager that frees too early stops there), then c->chain
+ * objects on a plain heap (the oracle's shadow would cost more than the chain). */
+static int chain_check(const mmb_conform_ctx *c, mmb_conform_report *r, bool ring, bool collect) {
+    return chain_run(c, r, ring, collect, 1000, true) ||
+           chain_run(c, r, ring, collect, c->chain, false);
 }
 
 static int chain_cascade(const mmb_conform_ctx *c, mmb_conform_report *r) {
