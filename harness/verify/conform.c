@@ -263,7 +263,8 @@ static void report_trace(const check_run *run, const mmb_conform_report *r, out_
                    st.out_of_time ? ", stopped at its time limit" : "");
         mmb_trace_free(&small);
     }
-    if (run->check->replayable)
+    /* An oracle check, or any check whose failure is the oracle's: replay --verify finds it. */
+    if (run->check->replayable || strstr(r->reason, " check="))
         printf("      reproduce: %s replay --manager %s --verify %s\n", program_invocation_name,
                manager_spec, path);
     else
