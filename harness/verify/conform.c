@@ -57,6 +57,7 @@ static const mmb_flag flags[] = {
 
 typedef struct conform_flags {
     const char *manager, *out_dir;
+    char spec[1024]; /* how replay names the manager being checked */
     size_t level;
     bool minimize;
     uint64_t seed;
@@ -84,16 +85,24 @@ static int on_flag(void *ctx, const mmb_flag_arg *arg) {
     return EXIT_OK;
 }
 
-/* The one place a --manager value becomes a manager (a plug-in's resolver replaces it). NULL with
- * the line to print in err. */
-static const mmb_manager *resolve_manager(const char *spec, char *err, size_t n) {
+/* The most managers one --manager names (a plug-in may hold several). */
+#define MAX_MANAGERS 64
+
+/* The one place a --manager value becomes managers (a plug-in's resolver replaces it): fills
+ * list[0..*count), or returns -1 with the line to print in err. */
+static int resolve_managers(const char *spec, const mmb_manager **list, size_t *count, size_t max,
+                            char *err, size_t n) {
+    (void)max;
     const mmb_manager *m = mmb_manager_find(spec);
     if (!m) {
         char names[1024];
         mmb_manager_names(names, sizeof names);
         snprintf(err, n, "unknown manager '%s' (hint: one of: %s)", spec, names);
+        return -1;
     }
-    return m;
+    list[0] = m;
+    *count = 1;
+    return 0;
 }
 
 /* ---- forked children ---------------------------------------------------------------------- */
@@ -239,7 +248,7 @@ static void report_trace(const check_run *run, const mmb_conform_report *r, out_
     mmb_trace t, small;
     mmb_trace_init(&t);
     mmb_stress_generate(&t, r->seed, (mmb_shape)r->shape, run->c->ops);
-    char path[4200], name[128], header[1400];
+    char path[4200], name[128], header[2400];
     snprintf(header, sizeof header,
              "mmbench conform --manager %s: %s failed (seed %" PRIu64 ", shape %s): %s",
              manager_spec, run->check->name, r->seed, mmb_shape_names[r->shape], r->reason);
@@ -290,7 +299,7 @@ static int run_check(const mmb_conform_ctx *c, const mmb_conform_check *check, o
     else
         printf("      %s\n", r.reason);
     if (r.have_trace)
-        report_trace(&run, &r, d, f->minimize, f->manager);
+        report_trace(&run, &r, d, f->minimize, f->spec);
     return 1;
 }
 
@@ -350,8 +359,16 @@ int mmb_conform_main(int argc, char **argv) {
     if (!f.manager)
         return mmb_usage_error("conform", "mmbench conform --help", "--manager is required");
     char err[1200];
-    const mmb_manager *m = resolve_manager(f.manager, err, sizeof err);
-    if (!m)
+    const mmb_manager *list[MAX_MANAGERS];
+    size_t count = 0;
+    if (resolve_managers(f.manager, list, &count, MAX_MANAGERS, err, sizeof err) != 0)
         return mmb_usage_error("conform", NULL, "%s", err);
-    return conform(m, &f);
+    status = EXIT_OK;
+    for (size_t i = 0; i < count; i++) {
+        /* One manager: as given; several (a plug-in's): PATH:NAME. */
+        snprintf(f.spec, sizeof f.spec, count == 1 ? "%s%.0s" : "%s:%s", f.manager, list[i]->name);
+        if (conform(list[i], &f) != EXIT_OK)
+            status = EXIT_FAILED;
+    }
+    return status;
 }
