@@ -8,6 +8,7 @@
 #include "build_info.h"
 #include "calibrate.h"
 #include "compare.h"
+#include "conform.h"
 #include "diag.h"
 #include "merge.h"
 #include "report.h"
@@ -31,6 +32,8 @@ static const command commands[] = {
      "compare two runs' results: changes, U tests, limits (the regression gate)"}, /* analyze/ */
     {"replay", mmb_replay_main, "replay a trace file on a manager, optionally under the oracle"},
     {"stress", mmb_stress_main, "generate random traces and replay them under the oracle"},
+    {"conform", mmb_conform_main,
+     "check that a manager keeps the contract; shrink a failing trace"}, /* verify/ */
     {"list", mmb_list_main, "list managers, their capabilities and options, and the workloads"},
     {"calibrate", mmb_calibrate_main,
      "measure what mmbench's own instrumentation costs on this machine"}, /* run/ */
