@@ -17,6 +17,9 @@
 
 #ifdef __cplusplus
 extern "C" {
+#define MMB_NORETURN [[noreturn]]
+#else
+#define MMB_NORETURN _Noreturn
 #endif
 
 /* An intrusive circular doubly linked list; a list head is a link whose prev/next point to itself
@@ -123,7 +126,7 @@ void *mmb_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *
 void *mmb_alloc_or_die(const mmb_allocator *a, size_t bytes);
 /* Out of memory asking A for BYTES: the harness's handler (mmb_set_out_of_memory_handler), else
  * one line and abort. */
-_Noreturn void mmb_allocator_out_of_memory(const mmb_allocator *a, size_t bytes);
+MMB_NORETURN void mmb_allocator_out_of_memory(const mmb_allocator *a, size_t bytes);
 
 /* A growable stack of object pointers. The first MMB_STACK_INLINE entries live inside the struct
  * (so short traversals never allocate); beyond that it grows through the heap's allocator.
