@@ -26,7 +26,7 @@
  *   - the count is 0 only while the object is being freed;
  *   - `garbage` is empty. */
 typedef struct br_header {
-    mmbi_link link;
+    mmb_link link;
     uint64_t word;
 } br_header;
 
@@ -43,17 +43,17 @@ typedef struct br_heap {
     mmb_stats stats;
     uint64_t buffer_limit; /* option "buffer": collect (at a safe point) at this many roots */
     uint64_t roots_count;  /* objects on `roots` */
-    mmbi_link roots;       /* the roots buffer, in the order the candidates were buffered */
-    mmbi_link objects;     /* every object not freed that is on neither of the other lists */
-    mmbi_link garbage;     /* white objects collect_white took, in the order it took them */
-    mmbi_stack work;       /* release's pending objects; mark_gray's and scan's frontier */
-    mmbi_stack black_work; /* scan_black's frontier: it runs while scan's entries wait on work */
+    mmb_link roots;        /* the roots buffer, in the order the candidates were buffered */
+    mmb_link objects;      /* every object not freed that is on neither of the other lists */
+    mmb_link garbage;      /* white objects collect_white took, in the order it took them */
+    mmb_stack work;        /* release's pending objects; mark_gray's and scan's frontier */
+    mmb_stack black_work;  /* scan_black's frontier: it runs while scan's entries wait on work */
 } br_heap;
 
 static inline br_header *hdr(mmb_obj *o) {
     return (br_header *)o - 1;
 }
-static inline mmb_obj *obj_of(mmbi_link *l) {
+static inline mmb_obj *obj_of(mmb_link *l) {
     return (mmb_obj *)((br_header *)l + 1); /* link is the header's first member */
 }
 static inline br_color color(mmb_obj *o) {
@@ -81,17 +81,17 @@ static inline uint64_t rc_dec(mmb_obj *o) {
 static mmb_obj *br_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     br_heap *h = (br_heap *)heap;
     size_t bytes;
-    br_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
+    br_header *r = mmb_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->word = RC_ONE | BLACK;
-    mmbi_list_append(&h->objects, &r->link);
-    return mmbi_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
+    mmb_list_append(&h->objects, &r->link);
+    return mmb_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
 }
 
-static void move_to(mmbi_link *list, mmb_obj *o) {
-    mmbi_list_remove(&hdr(o)->link);
-    mmbi_list_append(list, &hdr(o)->link);
+static void move_to(mmb_link *list, mmb_obj *o) {
+    mmb_list_remove(&hdr(o)->link);
+    mmb_list_append(list, &hdr(o)->link);
 }
 
 static void buffer_root(br_heap *h, mmb_obj *o) {
@@ -111,11 +111,11 @@ static void unbuffer(br_heap *h, mmb_obj *o) {
  * white objects, whose children are white too or had their counts cut by mark_gray. */
 static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
     br_header *r = hdr(o);
-    size_t bytes = mmbi_block_bytes(sizeof(br_header), o);
+    size_t bytes = mmb_block_bytes(sizeof(br_header), o);
     if (buffered(o))
         h->roots_count--;
-    mmbi_list_remove(&r->link);
-    mmbi_stats_freed(&h->stats, bytes, by_gc);
+    mmb_list_remove(&r->link);
+    mmb_stats_freed(&h->stats, bytes, by_gc);
     h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
 }
 
@@ -140,17 +140,17 @@ static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
     free_object((br_heap *)heap, o, false);
 }
 
-/* The paper's Release, through mmbi_rc_release with this class: it frees `o`, whose count just
+/* The paper's Release, through mmb_rc_release with this class: it frees `o`, whose count just
  * reached zero, and everything whose count reaches zero as a result; children left above
  * zero become candidates. A parent is freed before its children are examined, so a 10^7-long
  * chain needs one stack entry, and every freed object has no referrer left that is not freed. A
  * buffered object is freed too, leaving the buffer, as PHP does: the paper only blackens it and
  * leaves the free to MarkRoots, which would keep a dropped structure whose members are
  * candidates (any list built by the mutator) in memory until the next collection. */
-static const mmbi_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
+static const mmb_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
 
-static MMBI_NOINLINE void release(br_heap *h, mmb_obj *o) {
-    mmbi_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+static MMB_NOINLINE void release(br_heap *h, mmb_obj *o) {
+    mmb_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void increment(br_heap *h, mmb_obj *o) {
@@ -205,11 +205,11 @@ static void decrement(br_heap *h, mmb_obj *o) {
  * a decrement or an increment), painting and pushing every target not yet `to`. After: every
  * object reachable from s through objects that were not `to` is `to`, and each count moved once
  * per edge into it from a newly painted object. */
-static inline void paint(br_heap *h, mmbi_stack *work, mmb_obj *s, br_color to, int delta) {
+static inline void paint(br_heap *h, mmb_stack *work, mmb_obj *s, br_color to, int delta) {
     set_color(s, to);
-    mmbi_stack_push(work, s);
-    while (!mmbi_stack_empty(work)) {
-        mmb_obj *p = mmbi_stack_pop(work);
+    mmb_stack_push(work, s);
+    while (!mmb_stack_empty(work)) {
+        mmb_obj *p = mmb_stack_pop(work);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *t = p->slots[i];
@@ -224,7 +224,7 @@ static inline void paint(br_heap *h, mmbi_stack *work, mmb_obj *s, br_color to, 
             }
             if (color(t) != to) {
                 set_color(t, to);
-                mmbi_stack_push(work, t);
+                mmb_stack_push(work, t);
             }
         }
     }
@@ -251,7 +251,7 @@ static void scan_decide(br_heap *h, mmb_obj *t) {
         scan_black(h, t);
     } else {
         set_color(t, WHITE);
-        mmbi_stack_push(&h->work, t);
+        mmb_stack_push(&h->work, t);
     }
 }
 
@@ -261,8 +261,8 @@ static void scan(br_heap *h, mmb_obj *s) {
     if (color(s) != GRAY)
         return;
     scan_decide(h, s);
-    while (!mmbi_stack_empty(&h->work)) {
-        mmb_obj *p = mmbi_stack_pop(&h->work);
+    while (!mmb_stack_empty(&h->work)) {
+        mmb_obj *p = mmb_stack_pop(&h->work);
         if (color(p) != WHITE)
             continue; /* blackened since it was pushed: scan_black went through its children */
         h->stats.objects_traversed++;
@@ -287,7 +287,7 @@ static void collect_white(br_heap *h, mmb_obj *s) {
     if (color(s) != WHITE || buffered(s))
         return;
     take_white(h, s);
-    for (mmbi_link *l = &hdr(s)->link; l != &h->garbage; l = l->next) {
+    for (mmb_link *l = &hdr(s)->link; l != &h->garbage; l = l->next) {
         mmb_obj *p = obj_of(l);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < p->nslots; i++) {
@@ -304,7 +304,7 @@ static void collect_white(br_heap *h, mmb_obj *s) {
  * Returns how many entries it dropped. */
 static uint64_t mark_roots(br_heap *h) {
     uint64_t dropped = 0;
-    for (mmbi_link *l = h->roots.next, *next; l != &h->roots; l = next) {
+    for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
         next = l->next;
         mmb_obj *s = obj_of(l);
         if (color(s) == PURPLE) {
@@ -320,7 +320,7 @@ static uint64_t mark_roots(br_heap *h) {
 
 /* After: no object is gray. */
 static void scan_roots(br_heap *h) {
-    for (mmbi_link *l = h->roots.next; l != &h->roots; l = l->next)
+    for (mmb_link *l = h->roots.next; l != &h->roots; l = l->next)
         scan(h, obj_of(l));
 }
 
@@ -329,7 +329,7 @@ static void scan_roots(br_heap *h) {
  * then and taken at its turn (the paper's order). Nothing is freed until all are taken, so no
  * later collect_white reads a freed header. */
 static void collect_roots(br_heap *h) {
-    while (!mmbi_list_empty(&h->roots)) {
+    while (!mmb_list_empty(&h->roots)) {
         mmb_obj *s = obj_of(h->roots.next);
         unbuffer(h, s);
         collect_white(h, s);
@@ -338,7 +338,7 @@ static void collect_roots(br_heap *h) {
 
 /* After: `garbage` is empty, its objects freed in the order collect_white took them. */
 static void free_garbage(br_heap *h) {
-    while (!mmbi_list_empty(&h->garbage))
+    while (!mmb_list_empty(&h->garbage))
         free_object(h, obj_of(h->garbage.next), true);
 }
 
@@ -346,16 +346,16 @@ static void free_garbage(br_heap *h) {
  * object's slots (an object counts once per phase that reads them) plus the buffer entries
  * mark_roots dropped without traversing. */
 static void collect_cycles(br_heap *h) {
-    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
+    uint64_t start_ns = mmb_collect_begin(&h->cfg);
     uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
     uint64_t dropped = mark_roots(h);
     scan_roots(h);
     collect_roots(h);
     free_garbage(h);
     h->stats.collections_full++;
-    mmbi_report(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
-                h->stats.objects_traversed - traversed + dropped,
-                h->stats.objects_freed_by_gc - freed);
+    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
+                    h->stats.objects_traversed - traversed + dropped,
+                    h->stats.objects_freed_by_gc - freed);
 }
 
 /* The only place a collection starts on its own: last thing in the public decref and store, never
@@ -384,7 +384,7 @@ static void br_decref(mmb_heap *heap, mmb_obj *o) {
 }
 
 static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmbi_rc_store(heap, o, slot, value, br_incref, br_decrement);
+    mmb_rc_store(heap, o, slot, value, br_incref, br_decrement);
     collect_if_full((br_heap *)heap);
 }
 
@@ -398,10 +398,10 @@ static void br_stats(mmb_heap *heap, mmb_stats *out) {
 
 static void br_destroy(mmb_heap *heap) {
     br_heap *h = (br_heap *)heap;
-    mmbi_list_merge(&h->roots, &h->objects);
-    mmbi_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
-    mmbi_stack_release(&h->work);
-    mmbi_stack_release(&h->black_work);
+    mmb_list_merge(&h->roots, &h->objects);
+    mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
+    mmb_stack_release(&h->work);
+    mmb_stack_release(&h->black_work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -437,17 +437,17 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
                  (long long)cfg->options[0]);
         return -1;
     }
-    br_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_bacon_rajan, err, err_bytes);
+    br_heap *h = mmb_heap_new(cfg, sizeof *h, &mmb_manager_bacon_rajan, err, err_bytes);
     if (!h)
         return -1;
     h->cfg = *cfg;
     h->buffer_limit = (uint64_t)cfg->options[0];
     h->stats.header_bytes = sizeof(br_header);
-    mmbi_list_init(&h->roots);
-    mmbi_list_init(&h->objects);
-    mmbi_list_init(&h->garbage);
-    mmbi_stack_init(&h->work, &h->cfg.allocator);
-    mmbi_stack_init(&h->black_work, &h->cfg.allocator);
+    mmb_list_init(&h->roots);
+    mmb_list_init(&h->objects);
+    mmb_list_init(&h->garbage);
+    mmb_stack_init(&h->work, &h->cfg.allocator);
+    mmb_stack_init(&h->black_work, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }

@@ -1,4 +1,4 @@
-/* What every manager and the harness call (managers/internal.h, mmbench/manager.h): the libc
+/* What every manager and the harness call (mmbench/sdk.h, mmbench/manager.h): the libc
  * allocator, option parsing, heap creation, event names and reporting, work stacks, out of memory.
  * No manager is named here: the registry over them all is registry.c. See managers/README.md. */
 #include <errno.h>
@@ -199,7 +199,7 @@ void mmb_set_out_of_memory_handler(mmb_out_of_memory_fn fn) {
     atomic_store(&out_of_memory_handler, fn);
 }
 
-void mmbi_out_of_memory(const mmb_allocator *a, size_t bytes) {
+void mmb_allocator_out_of_memory(const mmb_allocator *a, size_t bytes) {
     mmb_out_of_memory_fn fn = atomic_load(&out_of_memory_handler);
     if (fn)
         fn(bytes);
@@ -208,10 +208,10 @@ void mmbi_out_of_memory(const mmb_allocator *a, size_t bytes) {
     abort();
 }
 
-void *mmbi_alloc_or_die(const mmb_allocator *a, size_t bytes) {
+void *mmb_alloc_or_die(const mmb_allocator *a, size_t bytes) {
     void *p = a->alloc(a->ctx, bytes);
     if (!p)
-        mmbi_out_of_memory(a, bytes);
+        mmb_allocator_out_of_memory(a, bytes);
     return p;
 }
 
@@ -223,8 +223,8 @@ int mmb_heap_create(const mmb_manager *m, const mmb_heap_config *config, mmb_hea
     return status;
 }
 
-void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *m, char *err,
-                    size_t err_bytes) {
+void *mmb_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager *m, char *err,
+                   size_t err_bytes) {
     mmb_heap *h = cfg->allocator.alloc(cfg->allocator.ctx, bytes);
     if (!h) {
         snprintf(err, err_bytes, "out of memory creating a %s heap", m->name);
@@ -235,16 +235,16 @@ void *mmbi_heap_new(const mmb_heap_config *cfg, size_t bytes, const mmb_manager 
     return h;
 }
 
-void mmbi_stack_init(mmbi_stack *s, const mmb_allocator *a) {
+void mmb_stack_init(mmb_stack *s, const mmb_allocator *a) {
     s->items = s->inline_items;
     s->top = 0;
-    s->cap = MMBI_STACK_INLINE;
+    s->cap = MMB_STACK_INLINE;
     s->allocator = a;
 }
 
-void mmbi_stack_grow(mmbi_stack *s) {
+void mmb_stack_grow(mmb_stack *s) {
     size_t cap = s->cap * 2;
-    mmb_obj **items = mmbi_alloc_or_die(s->allocator, cap * sizeof *items);
+    mmb_obj **items = mmb_alloc_or_die(s->allocator, cap * sizeof *items);
     memcpy(items, s->items, s->top * sizeof *items);
     if (s->items != s->inline_items)
         s->allocator->free(s->allocator->ctx, s->items, s->cap * sizeof *items);
@@ -252,10 +252,10 @@ void mmbi_stack_grow(mmbi_stack *s) {
     s->cap = cap;
 }
 
-void mmbi_stack_release(mmbi_stack *s) {
+void mmb_stack_release(mmb_stack *s) {
     if (s->items != s->inline_items)
         s->allocator->free(s->allocator->ctx, s->items, s->cap * sizeof *s->items);
-    mmbi_stack_init(s, s->allocator);
+    mmb_stack_init(s, s->allocator);
 }
 
 static void report_event(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
@@ -268,14 +268,14 @@ static void report_event(const mmb_heap_config *cfg, mmb_event_kind kind, int ge
     cfg->on_event(cfg->event_ctx, &ev);
 }
 
-void mmbi_report(const mmb_heap_config *cfg, mmb_event_kind kind, int generation, uint64_t start_ns,
-                 uint64_t visited, uint64_t freed) {
+void mmb_collect_end(const mmb_heap_config *cfg, mmb_event_kind kind, int generation,
+                     uint64_t start_ns, uint64_t visited, uint64_t freed) {
     if (cfg->on_phase)
         cfg->on_phase(cfg->phase_ctx, MMB_PHASE_COLLECTOR, 0);
     report_event(cfg, kind, generation, start_ns, visited, freed);
 }
 
-bool mmbi_cascade_end(mmbi_cascade *c, const mmb_heap_config *cfg) {
+bool mmb_cascade_end(mmb_cascade *c, const mmb_heap_config *cfg) {
     if (c->phase)
         cfg->on_phase(cfg->phase_ctx, MMB_PHASE_CASCADE, 0);
     if (!cfg->on_event || c->freed < cfg->cascade_threshold)

@@ -36,7 +36,7 @@
 
 /* The link comes first so that a list element is its header. */
 typedef struct gc_header {
-    mmbi_link link;    /* the list this object is on (see gc_bits) */
+    mmb_link link;     /* the list this object is on (see gc_bits) */
     uint64_t refcount; /* mutator references + slots pointing here; 0 only while being freed */
     uint64_t gc_bits;
 } gc_header;
@@ -44,7 +44,7 @@ typedef struct gc_header {
 /* `count` is, for generation 0, tracked allocations minus tracked deallocations since it was last
  * collected; for older ones, collections of the next younger generation since then. */
 typedef struct gc_generation {
-    mmbi_link head;
+    mmb_link head;
     int64_t threshold;
     int64_t count;
 } gc_generation;
@@ -54,22 +54,22 @@ typedef struct cpython_heap {
     mmb_heap_config cfg;
     mmb_stats stats;
     gc_generation generations[NUM_GENERATIONS];
-    mmbi_link permanent; /* frozen: examined by no collection, still freed by refcounting */
-    mmbi_link untracked; /* objects without slots: they cannot be on a cycle */
+    mmb_link permanent; /* frozen: examined by no collection, still freed by refcounting */
+    mmb_link untracked; /* objects without slots: they cannot be on a cycle */
     /* The long-lived heuristic: survivors of the last full collection, and objects that have
      * reached generation 2 since then; a full collection waits until pending is a quarter of
      * total, which keeps full collections linear overall as the heap grows. */
     uint64_t long_lived_total;
     uint64_t long_lived_pending;
     bool collecting; /* frees now belong to a collection's pause, not to a cascade */
-    mmbi_stack work; /* the cascade's pending frees, kept between calls to avoid regrowing */
+    mmb_stack work;  /* the cascade's pending frees, kept between calls to avoid regrowing */
 } cpython_heap;
 
 static inline gc_header *hdr(mmb_obj *o) {
     return (gc_header *)o - 1;
 }
 
-static inline mmb_obj *obj_of(mmbi_link *l) {
+static inline mmb_obj *obj_of(mmb_link *l) {
     return (mmb_obj *)((gc_header *)l + 1);
 }
 
@@ -92,8 +92,8 @@ static unsigned gc_get_gen(const gc_header *g) {
 
 /* The invariant outside collections, for one generation list. Only the lists about to be
  * collected are checked, so a young collection never pays for walking the old generation. */
-static void validate_list(const mmbi_link *head, unsigned gen) {
-    for (const mmbi_link *l = head->next; l != head; l = l->next) {
+static void validate_list(const mmb_link *head, unsigned gen) {
+    for (const mmb_link *l = head->next; l != head; l = l->next) {
         const gc_header *g = (const gc_header *)l;
         assert(l->next->prev == l);
         assert(g->gc_bits & GC_TRACKED);
@@ -111,11 +111,11 @@ static void validate_list(const mmbi_link *head, unsigned gen) {
 static void free_object(mmb_heap *heap, mmb_obj *o) {
     cpython_heap *h = (cpython_heap *)heap;
     gc_header *g = hdr(o);
-    size_t bytes = mmbi_block_bytes(sizeof(gc_header), o);
-    mmbi_list_remove(&g->link); /* whichever list: a generation, permanent, unreachable, ... */
+    size_t bytes = mmb_block_bytes(sizeof(gc_header), o);
+    mmb_list_remove(&g->link); /* whichever list: a generation, permanent, unreachable, ... */
     if ((g->gc_bits & GC_TRACKED) && h->generations[0].count > 0)
         h->generations[0].count--; /* as PyObject_GC_Del: deaths offset allocations */
-    mmbi_stats_freed(&h->stats, bytes, h->collecting);
+    mmb_stats_freed(&h->stats, bytes, h->collecting);
     h->cfg.allocator.free(h->cfg.allocator.ctx, g, bytes);
 }
 
@@ -123,15 +123,15 @@ static uint64_t dec(mmb_obj *o) {
     return --hdr(o)->refcount;
 }
 
-static const mmbi_rc_class cpython_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
+static const mmb_rc_class cpython_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
 
 /* Frees `o`, whose count just reached zero, and everything whose count reaches zero as a result
- * (mmbi_rc_cascade): inside a collection untimed, its pause covers it. */
+ * (mmb_rc_cascade): inside a collection untimed, its pause covers it. */
 static void release(cpython_heap *h, mmb_obj *o) {
     if (h->collecting)
-        mmbi_rc_cascade(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o, NULL);
+        mmb_rc_cascade(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o, NULL);
     else
-        mmbi_rc_release(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o);
+        mmb_rc_release(&h->base, &cpython_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void decref(cpython_heap *h, mmb_obj *o) {
@@ -153,15 +153,15 @@ static void cpython_decref(mmb_heap *heap, mmb_obj *o) {
 /* No write barrier: the collector finds cross-generation references by subtracting, not by
  * remembering them. */
 static void cpython_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmbi_rc_store(heap, o, slot, value, cpython_incref, cpython_decref);
+    mmb_rc_store(heap, o, slot, value, cpython_incref, cpython_decref);
 }
 
 /* ---- the cycle collector -------------------------------------------------------------------- */
 
 /* After: every object on `young` is COLLECTING with gc_refs == refcount. Returns their number. */
-static uint64_t update_refs(mmbi_link *young) {
+static uint64_t update_refs(mmb_link *young) {
     uint64_t n = 0;
-    for (mmbi_link *l = young->next; l != young; l = l->next) {
+    for (mmb_link *l = young->next; l != young; l = l->next) {
         gc_header *g = (gc_header *)l;
         assert(g->refcount <= GC_REFS_MAX);
         g->gc_bits |= GC_COLLECTING;
@@ -174,8 +174,8 @@ static uint64_t update_refs(mmbi_link *young) {
 /* After: each object's gc_refs counts only the references from outside `young` (the mutator,
  * older generations, frozen objects). gc_refs > 0 marks a root of the young set; an object with
  * gc_refs == 0 may still be reachable from one. */
-static void subtract_refs(cpython_heap *h, mmbi_link *young) {
-    for (mmbi_link *l = young->next; l != young; l = l->next) {
+static void subtract_refs(cpython_heap *h, mmb_link *young) {
+    for (mmb_link *l = young->next; l != young; l = l->next) {
         mmb_obj *o = obj_of(l);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < o->nslots; i++) {
@@ -195,14 +195,14 @@ static void subtract_refs(cpython_heap *h, mmbi_link *young) {
  * visit_reachable. A referent that is no longer COLLECTING is in another generation or already
  * scanned; one already moved to `unreachable` goes back to the end of `young`, to be scanned in
  * turn; one not yet scanned gets gc_refs 1 so the scan will treat it as reachable. */
-static void visit_reachable(mmb_obj *child, mmbi_link *young) {
+static void visit_reachable(mmb_obj *child, mmb_link *young) {
     gc_header *c = hdr(child);
     if (!(c->gc_bits & GC_COLLECTING))
         return;
     if (c->gc_bits & GC_UNREACHABLE) {
         c->gc_bits &= ~GC_UNREACHABLE;
-        mmbi_list_remove(&c->link);
-        mmbi_list_append(young, &c->link);
+        mmb_list_remove(&c->link);
+        mmb_list_append(young, &c->link);
         gc_set_refs(c, 1);
     } else if (gc_get_refs(c) == 0) {
         gc_set_refs(c, 1);
@@ -216,13 +216,13 @@ static void visit_reachable(mmb_obj *child, mmbi_link *young) {
  * After: `young` holds exactly the objects reachable from outside it, no longer COLLECTING and
  * with generation `survivor_gen`; `unreachable` holds the rest, COLLECTING and UNREACHABLE.
  * Returns the number of survivors. */
-static uint64_t move_unreachable(cpython_heap *h, mmbi_link *young, mmbi_link *unreachable,
+static uint64_t move_unreachable(cpython_heap *h, mmb_link *young, mmb_link *unreachable,
                                  unsigned survivor_gen) {
     uint64_t survivors = 0;
-    mmbi_link *l = young->next;
+    mmb_link *l = young->next;
     while (l != young) {
         gc_header *g = (gc_header *)l;
-        mmbi_link *next;
+        mmb_link *next;
         if (gc_get_refs(g) > 0) {
             mmb_obj *o = obj_of(l);
             h->stats.objects_traversed++;
@@ -236,8 +236,8 @@ static uint64_t move_unreachable(cpython_heap *h, mmbi_link *young, mmbi_link *u
         } else {
             next = l->next;
             g->gc_bits |= GC_UNREACHABLE;
-            mmbi_list_remove(l);
-            mmbi_list_append(unreachable, l);
+            mmb_list_remove(l);
+            mmb_list_append(unreachable, l);
         }
         l = next;
     }
@@ -250,9 +250,9 @@ static uint64_t move_unreachable(cpython_heap *h, mmbi_link *young, mmbi_link *u
  * on; an object still referenced by uncleared garbage moves to `old` and dies when that garbage
  * is cleared. Every reference to an unreachable object comes from another one, so after: every
  * unreachable object has been freed, and `unreachable` is empty. */
-static void delete_garbage(cpython_heap *h, mmbi_link *unreachable, mmbi_link *old,
+static void delete_garbage(cpython_heap *h, mmb_link *unreachable, mmb_link *old,
                            unsigned old_gen) {
-    while (!mmbi_list_empty(unreachable)) {
+    while (!mmb_list_empty(unreachable)) {
         gc_header *g = (gc_header *)unreachable->next;
         mmb_obj *o = obj_of(&g->link);
         h->stats.increments++;
@@ -271,8 +271,8 @@ static void delete_garbage(cpython_heap *h, mmbi_link *unreachable, mmbi_link *o
         } else {
             g->gc_bits &= ~(GC_COLLECTING | GC_UNREACHABLE);
             gc_set_gen(g, old_gen);
-            mmbi_list_remove(&g->link);
-            mmbi_list_append(old, &g->link);
+            mmb_list_remove(&g->link);
+            mmb_list_append(old, &g->link);
         }
     }
 }
@@ -280,7 +280,7 @@ static void delete_garbage(cpython_heap *h, mmbi_link *unreachable, mmbi_link *o
 /* Collects generation `gen` and every younger one (CPython's gc_collect_main). */
 static void collect(cpython_heap *h, int gen) {
     assert(!h->collecting && gen >= 0 && gen < NUM_GENERATIONS);
-    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
+    uint64_t start_ns = mmb_collect_begin(&h->cfg);
     uint64_t freed_before = h->stats.objects_freed_by_gc;
     h->collecting = true;
 
@@ -291,14 +291,14 @@ static void collect(cpython_heap *h, int gen) {
     for (int i = 0; i <= gen; i++)
         validate_list(&h->generations[i].head, (unsigned)i);
 
-    mmbi_link *young = &h->generations[gen].head;
+    mmb_link *young = &h->generations[gen].head;
     for (int i = 0; i < gen; i++)
-        mmbi_list_merge(&h->generations[i].head, young);
+        mmb_list_merge(&h->generations[i].head, young);
     int old_gen = gen + 1 < NUM_GENERATIONS ? gen + 1 : gen;
-    mmbi_link *old = &h->generations[old_gen].head;
+    mmb_link *old = &h->generations[old_gen].head;
 
-    mmbi_link unreachable;
-    mmbi_list_init(&unreachable);
+    mmb_link unreachable;
+    mmb_list_init(&unreachable);
     uint64_t examined = update_refs(young);
     subtract_refs(h, young);
     uint64_t survivors = move_unreachable(h, young, &unreachable, (unsigned)old_gen);
@@ -309,7 +309,7 @@ static void collect(cpython_heap *h, int gen) {
         h->long_lived_pending = 0;
         h->long_lived_total = survivors;
     } else {
-        mmbi_list_merge(young, old);
+        mmb_list_merge(young, old);
     }
 
     delete_garbage(h, &unreachable, old, (unsigned)old_gen);
@@ -323,10 +323,10 @@ static void collect(cpython_heap *h, int gen) {
     uint64_t visited = survivors + freed;
     if (gen == NUM_GENERATIONS - 1) {
         h->stats.collections_full++;
-        mmbi_report(&h->cfg, MMB_EVENT_FULL, gen, start_ns, visited, freed);
+        mmb_collect_end(&h->cfg, MMB_EVENT_FULL, gen, start_ns, visited, freed);
     } else {
         h->stats.collections_young++;
-        mmbi_report(&h->cfg, MMB_EVENT_YOUNG, gen, start_ns, visited, freed);
+        mmb_collect_end(&h->cfg, MMB_EVENT_YOUNG, gen, start_ns, visited, freed);
     }
 }
 
@@ -348,14 +348,14 @@ static void collect_generations(cpython_heap *h) {
 static mmb_obj *cpython_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     cpython_heap *h = (cpython_heap *)heap;
     size_t bytes;
-    gc_header *g = mmbi_block_alloc(&h->cfg.allocator, sizeof *g, nslots, payload_bytes, &bytes);
+    gc_header *g = mmb_block_alloc(&h->cfg.allocator, sizeof *g, nslots, payload_bytes, &bytes);
     if (!g)
         return NULL;
     g->refcount = 1;
     g->gc_bits = 0;
-    mmb_obj *o = mmbi_obj_init(g + 1, nslots, payload_bytes, &h->stats, bytes);
+    mmb_obj *o = mmb_obj_init(g + 1, nslots, payload_bytes, &h->stats, bytes);
     if (nslots == 0) {
-        mmbi_list_append(&h->untracked, &g->link);
+        mmb_list_append(&h->untracked, &g->link);
         return o;
     }
     /* As _PyObject_GC_Link: count, and maybe collect, before the new object is tracked; the
@@ -366,7 +366,7 @@ static mmb_obj *cpython_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_
     gen0->count++;
     if (gen0->threshold > 0 && gen0->count > gen0->threshold)
         collect_generations(h);
-    mmbi_list_append(&gen0->head, &g->link);
+    mmb_list_append(&gen0->head, &g->link);
     return o;
 }
 
@@ -384,10 +384,10 @@ static void cpython_collect_young(mmb_heap *heap) {
 static void cpython_freeze(mmb_heap *heap) {
     cpython_heap *h = (cpython_heap *)heap;
     for (int i = 0; i < NUM_GENERATIONS; i++) {
-        mmbi_link *head = &h->generations[i].head;
-        for (mmbi_link *l = head->next; l != head; l = l->next)
+        mmb_link *head = &h->generations[i].head;
+        for (mmb_link *l = head->next; l != head; l = l->next)
             gc_set_gen((gc_header *)l, GEN_PERMANENT);
-        mmbi_list_merge(head, &h->permanent);
+        mmb_list_merge(head, &h->permanent);
     }
     h->generations[0].count = 0;
 }
@@ -399,10 +399,10 @@ static void cpython_stats(mmb_heap *heap, mmb_stats *out) {
 static void cpython_destroy(mmb_heap *heap) {
     cpython_heap *h = (cpython_heap *)heap;
     for (int i = 0; i < NUM_GENERATIONS; i++)
-        mmbi_list_free_all(&h->generations[i].head, &h->cfg.allocator, sizeof(gc_header));
-    mmbi_list_free_all(&h->permanent, &h->cfg.allocator, sizeof(gc_header));
-    mmbi_list_free_all(&h->untracked, &h->cfg.allocator, sizeof(gc_header));
-    mmbi_stack_release(&h->work);
+        mmb_list_free_all(&h->generations[i].head, &h->cfg.allocator, sizeof(gc_header));
+    mmb_list_free_all(&h->permanent, &h->cfg.allocator, sizeof(gc_header));
+    mmb_list_free_all(&h->untracked, &h->cfg.allocator, sizeof(gc_header));
+    mmb_stack_release(&h->work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -441,18 +441,18 @@ const mmb_manager mmb_manager_cpython = {
 };
 
 static int cpython_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    cpython_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_cpython, err, err_bytes);
+    cpython_heap *h = mmb_heap_new(cfg, sizeof *h, &mmb_manager_cpython, err, err_bytes);
     if (!h)
         return -1;
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(gc_header);
     for (int i = 0; i < NUM_GENERATIONS; i++) {
-        mmbi_list_init(&h->generations[i].head);
+        mmb_list_init(&h->generations[i].head);
         h->generations[i].threshold = cfg->options[i];
     }
-    mmbi_list_init(&h->permanent);
-    mmbi_list_init(&h->untracked);
-    mmbi_stack_init(&h->work, &h->cfg.allocator);
+    mmb_list_init(&h->permanent);
+    mmb_list_init(&h->untracked);
+    mmb_stack_init(&h->work, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }

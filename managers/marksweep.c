@@ -79,11 +79,11 @@ static void root_remove(ms_heap *h, mmb_obj *o) {
 
 /* Marks every root and queues it on `work`; returns how many it marked. After: every root is
  * marked, and `work` holds exactly the marked objects whose slots are not yet examined. */
-static uint64_t mark_roots(ms_heap *h, mmbi_stack *work) {
+static uint64_t mark_roots(ms_heap *h, mmb_stack *work) {
     for (size_t i = 0; i < h->nroots; i++) {
         mmb_obj *o = h->roots[i];
         hdr(o)->marked = 1;
-        mmbi_stack_push(work, o);
+        mmb_stack_push(work, o);
     }
     return h->nroots;
 }
@@ -92,17 +92,17 @@ static uint64_t mark_roots(ms_heap *h, mmbi_stack *work) {
  * how many objects it marked. Marking on push rather than on pop queues each object at most once,
  * so the stack never outgrows the live objects and a 10^7-long chain needs a single entry.
  * After: `work` is empty, and the marked objects are exactly those reachable from the roots. */
-static uint64_t mark(ms_heap *h, mmbi_stack *work) {
+static uint64_t mark(ms_heap *h, mmb_stack *work) {
     uint64_t marked = 0;
-    while (!mmbi_stack_empty(work)) {
-        mmb_obj *p = mmbi_stack_pop(work);
+    while (!mmb_stack_empty(work)) {
+        mmb_obj *p = mmb_stack_pop(work);
         h->stats.objects_traversed++;
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *child = p->slots[i];
             if (!child || hdr(child)->marked)
                 continue;
             hdr(child)->marked = 1;
-            mmbi_stack_push(work, child);
+            mmb_stack_push(work, child);
             marked++;
         }
     }
@@ -123,8 +123,8 @@ static void sweep(ms_heap *h, uint64_t *swept, uint64_t *freed) {
             continue;
         }
         *link = r->next;
-        size_t bytes = mmbi_block_bytes(sizeof *r, obj(r));
-        mmbi_stats_freed(&h->stats, bytes, true);
+        size_t bytes = mmb_block_bytes(sizeof *r, obj(r));
+        mmb_stats_freed(&h->stats, bytes, true);
         h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
         (*freed)++;
     }
@@ -147,18 +147,18 @@ static void set_trigger(ms_heap *h) {
 }
 
 static void collect(ms_heap *h) {
-    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
-    mmbi_stack work;
+    uint64_t start_ns = mmb_collect_begin(&h->cfg);
+    mmb_stack work;
     /* A stack per collection: one wide graph must not pin its peak stack for the heap's life. */
-    mmbi_stack_init(&work, &h->cfg.allocator);
+    mmb_stack_init(&work, &h->cfg.allocator);
     uint64_t marked = mark_roots(h, &work);
     marked += mark(h, &work);
-    mmbi_stack_release(&work);
+    mmb_stack_release(&work);
     uint64_t swept = 0, freed = 0;
     sweep(h, &swept, &freed);
     h->stats.collections_full++;
     set_trigger(h);
-    mmbi_report(&h->cfg, MMB_EVENT_FULL, -1, start_ns, marked + swept, freed);
+    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns, marked + swept, freed);
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */
@@ -170,14 +170,14 @@ static mmb_obj *ms_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     if (h->nroots == h->roots_cap && !roots_grow(h))
         return NULL;
     size_t bytes;
-    ms_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
+    ms_header *r = mmb_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->next = h->objects;
     h->objects = r;
     r->marked = 0;
     r->root_count = 1;
-    mmb_obj *o = mmbi_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
+    mmb_obj *o = mmb_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
     root_add(h, o);
     h->allocated_since_gc_bytes += bytes;
     return o;
@@ -189,7 +189,7 @@ static void ms_incref(mmb_heap *heap, mmb_obj *o) {
     h->stats.increments++;
     if (r->root_count == 0) {
         if (h->nroots == h->roots_cap && !roots_grow(h))
-            mmbi_out_of_memory(&h->cfg.allocator, 2 * h->roots_cap * sizeof *h->roots);
+            mmb_allocator_out_of_memory(&h->cfg.allocator, 2 * h->roots_cap * sizeof *h->roots);
         root_add(h, o);
     } else if (r->root_count == MS_ROOT_COUNT_MAX) {
         fprintf(stderr, "mmbench: error: marksweep: over %u references to one object\n",
@@ -228,7 +228,7 @@ static void ms_destroy(mmb_heap *heap) {
     while (h->objects) {
         ms_header *r = h->objects;
         h->objects = r->next;
-        h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmbi_block_bytes(sizeof *r, obj(r)));
+        h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmb_block_bytes(sizeof *r, obj(r)));
     }
     if (h->roots)
         h->cfg.allocator.free(h->cfg.allocator.ctx, h->roots, h->roots_cap * sizeof *h->roots);
@@ -270,7 +270,7 @@ static int ms_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
                  (long long)cfg->options[OPT_MIN_BYTES], (long long)cfg->options[OPT_GROWTH]);
         return -1;
     }
-    ms_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_marksweep, err, err_bytes);
+    ms_heap *h = mmb_heap_new(cfg, sizeof *h, &mmb_manager_marksweep, err, err_bytes);
     if (!h)
         return -1;
     h->cfg = *cfg;

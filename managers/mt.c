@@ -118,11 +118,11 @@ static mmbi_mt_record *take_record(mmbi_mt_heap *h) {
     if (h->nrecords == MMBI_MT_MAX_RECORDS)
         misuse(h, "raise MMBI_MT_MAX_RECORDS in managers/mt.h",
                "more than %d threads attached at once", MMBI_MT_MAX_RECORDS);
-    mmbi_mt_record *r = mmbi_alloc_or_die(&h->cfg.allocator, sizeof *r);
+    mmbi_mt_record *r = mmb_alloc_or_die(&h->cfg.allocator, sizeof *r);
     memset(r, 0, sizeof *r);
-    mmbi_list_init(&r->tracked);
-    mmbi_list_init(&r->untracked);
-    mmbi_stack_init(&r->work, &h->cfg.allocator);
+    mmb_list_init(&r->tracked);
+    mmb_list_init(&r->untracked);
+    mmb_stack_init(&r->work, &h->cfg.allocator);
     r->index = h->nrecords;
     atomic_init(&r->remote.head, NULL);
     atomic_init(&r->merge.head, NULL);
@@ -276,9 +276,9 @@ static void drain_remote(mmbi_mt_heap *h, mmbi_mt_record *r) {
     mmbi_mt_header *m = mmbi_mt_take_all(&r->remote);
     while (m) {
         mmbi_mt_header *next = (mmbi_mt_header *)m->gc;
-        mmbi_list_remove(&m->link);
+        mmb_list_remove(&m->link);
         h->cfg.allocator.free(h->cfg.allocator.ctx, m,
-                              mmbi_block_bytes(h->header_bytes, mmbi_mt_obj(h, m)));
+                              mmb_block_bytes(h->header_bytes, mmbi_mt_obj(h, m)));
         m = next;
     }
 }
@@ -312,8 +312,8 @@ static void flush_all(mmbi_mt_heap *h, mmbi_mt_record *self) {
 static uint64_t update_refs(mmbi_mt_heap *h) {
     uint64_t n = 0;
     for (uint32_t i = 0; i < h->nrecords; i++) {
-        mmbi_link *head = &h->records[i]->tracked;
-        for (mmbi_link *l = head->next; l != head; l = l->next) {
+        mmb_link *head = &h->records[i]->tracked;
+        for (mmb_link *l = head->next; l != head; l = l->next) {
             mmbi_mt_header *m = (mmbi_mt_header *)l;
             uint64_t refs = h->cls->refs(mmbi_mt_obj(h, m));
             assert(refs > 0 && m->gc == 0); /* live, on no stack */
@@ -329,8 +329,8 @@ static uint64_t update_refs(mmbi_mt_heap *h) {
 static void subtract_refs(mmbi_mt_heap *h, mmbi_mt_record *self) {
     uint64_t traversed = 0;
     for (uint32_t i = 0; i < h->nrecords; i++) {
-        mmbi_link *head = &h->records[i]->tracked;
-        for (mmbi_link *l = head->next; l != head; l = l->next) {
+        mmb_link *head = &h->records[i]->tracked;
+        for (mmb_link *l = head->next; l != head; l = l->next) {
             mmb_obj *o = mmbi_mt_obj(h, (mmbi_mt_header *)l);
             traversed++;
             for (uint32_t k = 0; k < o->nslots; k++) {
@@ -352,15 +352,15 @@ static void subtract_refs(mmbi_mt_heap *h, mmbi_mt_record *self) {
 static void mark_reachable(mmbi_mt_heap *h, mmbi_mt_record *self) {
     uint64_t traversed = 0;
     for (uint32_t i = 0; i < h->nrecords; i++) {
-        mmbi_link *head = &h->records[i]->tracked;
-        for (mmbi_link *l = head->next; l != head; l = l->next) {
+        mmb_link *head = &h->records[i]->tracked;
+        for (mmb_link *l = head->next; l != head; l = l->next) {
             mmbi_mt_header *m = (mmbi_mt_header *)l;
             if ((m->gc & GC_REACHABLE) || m->gc < GC_REFS_ONE)
                 continue;
             m->gc |= GC_REACHABLE;
-            mmbi_stack_push(&h->marks, mmbi_mt_obj(h, m));
-            while (!mmbi_stack_empty(&h->marks)) {
-                mmb_obj *p = mmbi_stack_pop(&h->marks);
+            mmb_stack_push(&h->marks, mmbi_mt_obj(h, m));
+            while (!mmb_stack_empty(&h->marks)) {
+                mmb_obj *p = mmb_stack_pop(&h->marks);
                 traversed++;
                 for (uint32_t k = 0; k < p->nslots; k++) {
                     if (!p->slots[k])
@@ -368,7 +368,7 @@ static void mark_reachable(mmbi_mt_heap *h, mmbi_mt_record *self) {
                     mmbi_mt_header *c = mmbi_mt_hdr(h, p->slots[k]);
                     if ((c->gc & (GC_COLLECTING | GC_REACHABLE)) == GC_COLLECTING) {
                         c->gc |= GC_REACHABLE;
-                        mmbi_stack_push(&h->marks, p->slots[k]);
+                        mmb_stack_push(&h->marks, p->slots[k]);
                     }
                 }
             }
@@ -379,19 +379,19 @@ static void mark_reachable(mmbi_mt_heap *h, mmbi_mt_record *self) {
 
 /* After: survivors are back to gc 0 on their lists; the garbage (COLLECTING, not REACHABLE) is
  * on `garbage`. Returns the number of survivors. */
-static uint64_t sweep(mmbi_mt_heap *h, mmbi_link *garbage) {
+static uint64_t sweep(mmbi_mt_heap *h, mmb_link *garbage) {
     uint64_t survivors = 0;
     for (uint32_t i = 0; i < h->nrecords; i++) {
-        mmbi_link *head = &h->records[i]->tracked;
-        for (mmbi_link *l = head->next, *next; l != head; l = next) {
+        mmb_link *head = &h->records[i]->tracked;
+        for (mmb_link *l = head->next, *next; l != head; l = next) {
             next = l->next;
             mmbi_mt_header *m = (mmbi_mt_header *)l;
             if (m->gc & GC_REACHABLE) {
                 m->gc = 0;
                 survivors++;
             } else {
-                mmbi_list_remove(l);
-                mmbi_list_append(garbage, l);
+                mmb_list_remove(l);
+                mmb_list_append(garbage, l);
             }
         }
     }
@@ -404,9 +404,9 @@ static uint64_t sweep(mmbi_mt_heap *h, mmbi_link *garbage) {
  * from a root, so keeps a reference from outside the garbage), reading the flags of garbage
  * children that are all still allocated; then every garbage block is freed. After: `garbage` is
  * empty. */
-static void delete_garbage(mmbi_mt_heap *h, mmbi_mt_record *self, mmbi_link *garbage) {
+static void delete_garbage(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_link *garbage) {
     uint64_t traversed = 0;
-    for (mmbi_link *l = garbage->next; l != garbage; l = l->next) {
+    for (mmb_link *l = garbage->next; l != garbage; l = l->next) {
         mmb_obj *o = mmbi_mt_obj(h, (mmbi_mt_header *)l);
         traversed++;
         for (uint32_t k = 0; k < o->nslots; k++) {
@@ -416,21 +416,21 @@ static void delete_garbage(mmbi_mt_heap *h, mmbi_mt_record *self, mmbi_link *gar
         }
     }
     mmbi_mt_count(&self->stats.traversed, traversed);
-    while (!mmbi_list_empty(garbage))
+    while (!mmb_list_empty(garbage))
         mmbi_mt_free(h, self, self, mmbi_mt_obj(h, (mmbi_mt_header *)garbage->next));
 }
 
 /* World stopped by self. */
 static void collect_stopped(mmbi_mt_heap *h, mmbi_mt_record *self) {
-    uint64_t start_ns = mmbi_collect_begin(&h->cfg);
+    uint64_t start_ns = mmb_collect_begin(&h->cfg);
     flush_all(h, self);
     self->gc_frees = true;
     uint64_t freed_before = atomic_load_explicit(&self->stats.freed, memory_order_relaxed);
     uint64_t examined = update_refs(h);
     subtract_refs(h, self);
     mark_reachable(h, self);
-    mmbi_link garbage;
-    mmbi_list_init(&garbage);
+    mmb_link garbage;
+    mmb_list_init(&garbage);
     uint64_t survivors = sweep(h, &garbage);
     delete_garbage(h, self, &garbage);
     self->gc_frees = false;
@@ -444,7 +444,7 @@ static void collect_stopped(mmbi_mt_heap *h, mmbi_mt_record *self) {
     set_budget(h);
     unlock(h);
     mmbi_mt_count(&self->stats.collections, 1);
-    mmbi_report(&h->cfg, MMB_EVENT_FULL, -1, start_ns, survivors + freed, freed);
+    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns, survivors + freed, freed);
 }
 
 static void collect(mmbi_mt_heap *h, mmbi_mt_record *self, bool forced) {
@@ -475,7 +475,7 @@ mmb_obj *mmbi_mt_alloc(mmbi_mt_heap *h, uint32_t nslots, uint32_t payload_bytes,
     if (!m)
         return NULL;
     m->gc = 0;
-    mmbi_list_append(nslots ? &self->tracked : &self->untracked, &m->link);
+    mmb_list_append(nslots ? &self->tracked : &self->untracked, &m->link);
     mmbi_mt_count(&self->stats.allocated, 1);
     mmbi_mt_count(&self->stats.bytes_allocated, bytes);
     mmb_obj *o = mmbi_mt_obj(h, m);
@@ -563,7 +563,7 @@ void mmbi_mt_thread_detach(mmb_heap *heap) {
 int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_manager *m,
                    const mmbi_mt_class *cls, int64_t threshold, mmb_heap **out, char *err,
                    size_t err_bytes) {
-    mmbi_mt_heap *h = mmbi_heap_new(cfg, heap_bytes, m, err, err_bytes);
+    mmbi_mt_heap *h = mmb_heap_new(cfg, heap_bytes, m, err, err_bytes);
     if (!h)
         return -1;
     h->cfg = *cfg;
@@ -583,7 +583,7 @@ int mmbi_mt_create(const mmb_heap_config *cfg, size_t heap_bytes, const mmb_mana
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->parked_cv, NULL);
     pthread_cond_init(&h->resume_cv, NULL);
-    mmbi_stack_init(&h->marks, &h->cfg.allocator);
+    mmb_stack_init(&h->marks, &h->cfg.allocator);
     watch_exit();
     lock(h);
     attach_locked(h);
@@ -600,12 +600,12 @@ const mmb_option_spec mmbi_mt_options[] = {
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
 
-static void free_list(mmbi_mt_heap *h, mmbi_link *head) {
-    while (!mmbi_list_empty(head)) {
+static void free_list(mmbi_mt_heap *h, mmb_link *head) {
+    while (!mmb_list_empty(head)) {
         mmbi_mt_header *m = (mmbi_mt_header *)head->next;
-        mmbi_list_remove(&m->link);
+        mmb_list_remove(&m->link);
         h->cfg.allocator.free(h->cfg.allocator.ctx, m,
-                              mmbi_block_bytes(h->header_bytes, mmbi_mt_obj(h, m)));
+                              mmb_block_bytes(h->header_bytes, mmbi_mt_obj(h, m)));
     }
 }
 
@@ -629,11 +629,11 @@ void mmbi_mt_destroy(mmb_heap *heap) {
         mmbi_mt_record *r = h->records[i];
         free_list(h, &r->tracked);
         free_list(h, &r->untracked);
-        mmbi_stack_release(&r->work);
+        mmb_stack_release(&r->work);
         a->free(a->ctx, r, sizeof *r);
     }
     a->free(a->ctx, h->records, MMBI_MT_MAX_RECORDS * sizeof(void *));
-    mmbi_stack_release(&h->marks);
+    mmb_stack_release(&h->marks);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->parked_cv);
     pthread_cond_destroy(&h->resume_cv);

@@ -26,7 +26,7 @@
  *     proved reachable or freed), bit 1 REACHABLE, bits 2-63 gc_refs. Headers are 8-aligned, so a
  *     stack address never has the flag bits set. */
 typedef struct mmbi_mt_header {
-    mmbi_link link;
+    mmb_link link;
     uintptr_t gc;
 } mmbi_mt_header;
 
@@ -93,9 +93,9 @@ typedef struct mmbi_mt_heap mmbi_mt_heap;
 
 typedef struct mmbi_mt_record {
     /* The record's thread's; a collector's too, while it has the world stopped. */
-    mmbi_link tracked;   /* objects with slots this record allocated, not yet unlinked */
-    mmbi_link untracked; /* objects without slots */
-    mmbi_stack work;     /* cascades' pending frees */
+    mmb_link tracked;    /* objects with slots this record allocated, not yet unlinked */
+    mmb_link untracked;  /* objects without slots */
+    mmb_stack work;      /* cascades' pending frees */
     int64_t net_tracked; /* tracked objects allocated less those freed since the last collection */
     bool stopped;        /* this thread has stopped the world: it unlinks any object itself */
     bool gc_frees;       /* frees now belong to a collection */
@@ -159,7 +159,7 @@ struct mmbi_mt_heap {
     mmbi_mt_record **records;
     /* The collector's, while the world is stopped. */
     uint64_t survivors; /* tracked objects that survived the last collection */
-    mmbi_stack marks;
+    mmb_stack marks;
 };
 
 /* The calling thread's record, cached for the heap it used last. Keyed by the heap's generation,
@@ -203,14 +203,14 @@ static inline mmb_obj *mmbi_mt_obj(const mmbi_mt_heap *h, mmbi_mt_header *m) {
 static inline void mmbi_mt_free(mmbi_mt_heap *h, mmbi_mt_record *self, mmbi_mt_record *owner,
                                 mmb_obj *o) {
     mmbi_mt_header *m = mmbi_mt_hdr(h, o);
-    size_t bytes = mmbi_block_bytes(h->header_bytes, o);
+    size_t bytes = mmb_block_bytes(h->header_bytes, o);
     mmbi_mt_count(&self->stats.freed, 1);
     mmbi_mt_count(self->gc_frees ? &self->stats.freed_by_gc : &self->stats.freed_by_rc, 1);
     mmbi_mt_count(&self->stats.bytes_freed, bytes);
     if (o->nslots)
         self->net_tracked--; /* as CPython: deaths offset allocations */
     if (owner == self || self->stopped) {
-        mmbi_list_remove(&m->link);
+        mmb_list_remove(&m->link);
         h->cfg.allocator.free(h->cfg.allocator.ctx, m, bytes);
     } else {
         mmbi_mt_push(&owner->remote, m);
@@ -225,19 +225,19 @@ static inline void mmbi_mt_free(mmbi_mt_heap *h, mmbi_mt_record *self, mmbi_mt_r
 static inline void mmbi_mt_cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o,
                                    bool (*drop)(mmbi_mt_heap *, mmbi_mt_record *, mmb_obj *),
                                    mmbi_mt_record *(*owner)(const mmbi_mt_heap *, mmb_obj *)) {
-    mmbi_cascade c = {0};
+    mmb_cascade c = {0};
     bool timed = !self->stopped;
     if (timed)
-        mmbi_cascade_begin(&c, &h->cfg);
-    mmbi_stack_push(&self->work, o);
-    while (!mmbi_stack_empty(&self->work)) {
-        mmb_obj *p = mmbi_stack_pop(&self->work);
+        mmb_cascade_begin(&c, &h->cfg);
+    mmb_stack_push(&self->work, o);
+    while (!mmb_stack_empty(&self->work)) {
+        mmb_obj *p = mmb_stack_pop(&self->work);
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *child = p->slots[i];
             if (child && drop(h, self, child)) {
-                mmbi_stack_push(&self->work, child);
+                mmb_stack_push(&self->work, child);
                 if (timed)
-                    mmbi_cascade_grew(&c, &h->cfg);
+                    mmb_cascade_grew(&c, &h->cfg);
             }
         }
         mmbi_mt_free(h, self, owner(h, p), p);
@@ -246,7 +246,7 @@ static inline void mmbi_mt_cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_ob
             c.freed++;
         }
     }
-    if (timed && mmbi_cascade_end(&c, &h->cfg))
+    if (timed && mmb_cascade_end(&c, &h->cfg))
         mmbi_mt_count(&self->stats.cascades_reported, 1);
 }
 
@@ -287,7 +287,7 @@ static inline void mmbi_mt_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_
     mmbi_mt_record *self = mmbi_mt_enter(h);
     if (value)
         take(self, value);
-    mmb_obj *old = mmbi_slot_swap(o, slot, value);
+    mmb_obj *old = mmb_slot_swap(o, slot, value);
     if (old)
         release(h, self, old);
 }

@@ -4,7 +4,7 @@
 
 /* The link puts every object on one list, used only by destroy to free leaked cycles too. */
 typedef struct rc_header {
-    mmbi_link link;
+    mmb_link link;
     uint64_t refcount; /* mutator references + slots pointing here; 0 only while being freed */
 } rc_header;
 
@@ -12,8 +12,8 @@ typedef struct rc_heap {
     mmb_heap base;
     mmb_heap_config cfg;
     mmb_stats stats;
-    mmbi_link objects; /* every live object */
-    mmbi_stack work;   /* the cascade's pending frees, kept between calls to avoid regrowing */
+    mmb_link objects; /* every live object */
+    mmb_stack work;   /* the cascade's pending frees, kept between calls to avoid regrowing */
 } rc_heap;
 
 static inline rc_header *hdr(mmb_obj *o) {
@@ -23,12 +23,12 @@ static inline rc_header *hdr(mmb_obj *o) {
 static mmb_obj *rc_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     rc_heap *h = (rc_heap *)heap;
     size_t bytes;
-    rc_header *r = mmbi_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
+    rc_header *r = mmb_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
     if (!r)
         return NULL;
     r->refcount = 1;
-    mmbi_list_append(&h->objects, &r->link);
-    return mmbi_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
+    mmb_list_append(&h->objects, &r->link);
+    return mmb_obj_init(r + 1, nslots, payload_bytes, &h->stats, bytes);
 }
 
 static uint64_t dec(mmb_obj *o) {
@@ -37,13 +37,13 @@ static uint64_t dec(mmb_obj *o) {
 
 static void free_object(mmb_heap *heap, mmb_obj *o) {
     rc_heap *h = (rc_heap *)heap;
-    size_t bytes = mmbi_block_bytes(sizeof(rc_header), o);
-    mmbi_list_remove(&hdr(o)->link);
-    mmbi_stats_freed(&h->stats, bytes, false);
+    size_t bytes = mmb_block_bytes(sizeof(rc_header), o);
+    mmb_list_remove(&hdr(o)->link);
+    mmb_stats_freed(&h->stats, bytes, false);
     h->cfg.allocator.free(h->cfg.allocator.ctx, hdr(o), bytes);
 }
 
-static const mmbi_rc_class rc_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
+static const mmb_rc_class rc_class = {.dec = dec, .survived = NULL, .free_obj = free_object};
 
 static void rc_incref(mmb_heap *heap, mmb_obj *o) {
     rc_heap *h = (rc_heap *)heap;
@@ -51,16 +51,16 @@ static void rc_incref(mmb_heap *heap, mmb_obj *o) {
     hdr(o)->refcount++;
 }
 
-/* A count that reaches zero frees its object and all that only it kept (mmbi_rc_release). */
+/* A count that reaches zero frees its object and all that only it kept (mmb_rc_release). */
 static void rc_decref(mmb_heap *heap, mmb_obj *o) {
     rc_heap *h = (rc_heap *)heap;
     h->stats.decrements++;
     if (dec(o) == 0)
-        mmbi_rc_release(heap, &rc_class, &h->work, &h->stats, &h->cfg, o);
+        mmb_rc_release(heap, &rc_class, &h->work, &h->stats, &h->cfg, o);
 }
 
 static void rc_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) {
-    mmbi_rc_store(heap, o, slot, value, rc_incref, rc_decref);
+    mmb_rc_store(heap, o, slot, value, rc_incref, rc_decref);
 }
 
 static void rc_collect(mmb_heap *heap) {
@@ -73,8 +73,8 @@ static void rc_stats(mmb_heap *heap, mmb_stats *out) {
 
 static void rc_destroy(mmb_heap *heap) {
     rc_heap *h = (rc_heap *)heap;
-    mmbi_list_free_all(&h->objects, &h->cfg.allocator, sizeof(rc_header));
-    mmbi_stack_release(&h->work);
+    mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(rc_header));
+    mmb_stack_release(&h->work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -99,13 +99,13 @@ const mmb_manager mmb_manager_rc = {
 };
 
 static int rc_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    rc_heap *h = mmbi_heap_new(cfg, sizeof *h, &mmb_manager_rc, err, err_bytes);
+    rc_heap *h = mmb_heap_new(cfg, sizeof *h, &mmb_manager_rc, err, err_bytes);
     if (!h)
         return -1;
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(rc_header);
-    mmbi_list_init(&h->objects);
-    mmbi_stack_init(&h->work, &h->cfg.allocator);
+    mmb_list_init(&h->objects);
+    mmb_stack_init(&h->work, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }

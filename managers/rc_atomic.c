@@ -40,7 +40,7 @@ static bool drop(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
 
 /* Out of line: drop is a few instructions, inlined into every decrement, and the cascade's frame
  * would cost each of them. */
-static MMBI_NOINLINE void cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
+static MMB_NOINLINE void cascade(mmbi_mt_heap *h, mmbi_mt_record *self, mmb_obj *o) {
     mmbi_mt_cascade(h, self, o, drop, owner_of);
 }
 

@@ -535,7 +535,7 @@ static void manager_runs_out(void) {
     mmb_set_oom_where("run: rings/marksweep/tiny");
     mmb_set_out_of_memory_handler(mmb_out_of_memory);
     const mmb_allocator refusing = {"refusing", NULL, refuse_alloc, refuse_free};
-    mmbi_alloc_or_die(&refusing, 4096);
+    mmb_alloc_or_die(&refusing, 4096);
 }
 
 /* A manager's own allocation that cannot fail (a work stack, a root table) failing: the line the

@@ -6,6 +6,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#ifndef CLOCK_MONOTONIC
+/* clock_gettime is POSIX: build with -D_POSIX_C_SOURCE=200809L (mmbench::sdk and mmbench-sdk.pc
+ * add it). */
+#error "mmbench/clock.h needs _POSIX_C_SOURCE >= 199309L for CLOCK_MONOTONIC"
+#endif
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t mmb_now_ns(void) {
     struct timespec ts;

@@ -10,7 +10,9 @@
 extern "C" {
 #endif
 
-/* bumped on any change to the contract's layout */
+/* The contract's ABI version: bumped on any change to the contract's layout (a struct's fields,
+ * their order or types, an enum's values, a callback's signature). A plug-in built against one
+ * version is refused by an mmbench of another. */
 #define MMB_ABI_VERSION 1
 
 /* ---------------------------------------------------------------------------------------------
