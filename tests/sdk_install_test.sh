@@ -85,9 +85,31 @@ else
     fail=1
 fi
 
-# TODO(issue 11, lead): once `--manager ./lib.so` (plug-in loading) and `mmbench conform` are
-# merged, run "$prefix/bin/mmbench" conform on both plug-ins here: libexample-trial.so passes;
-# libexample-trial-broken.so fails (the safety check: an object freed while reachable) and its
-# --minimize trace has at most 30 operations; then a tiny `run` matrix with
-# --manager "$tmp/example/build/libexample-trial.so,rc,bacon-rajan".
+# The installed mmbench on both plug-ins: conform passes the good one and fails the broken one,
+# whose minimized trace (at most 30 operations) still fails replay; then a tiny run matrix with the
+# plug-in beside bundled managers records the plug-in (path and hash) in its results.
+mmb=$prefix/bin/mmbench
+good=$tmp/example/build/libexample-trial.so
+broken=$tmp/example/build/libexample-trial-broken.so
+check "conform passes libexample-trial.so" sh -c '"$1" conform --manager "$2" >"$3" 2>&1' - \
+    "$mmb" "$good" "$tmp/conform-good.txt"
+grep -q "^summary: [0-9]* passed, 0 failed$" "$tmp/conform-good.txt" ||
+    { cat "$tmp/conform-good.txt" >&2; echo "FAIL: conform summary of the good plug-in" >&2; fail=1; }
+"$mmb" conform --manager "$broken" --minimize --out-dir "$tmp/conform" >"$tmp/conform-broken.txt" 2>&1
+status=$?
+check "conform fails libexample-trial-broken.so (exit 1)" test "$status" = 1
+check "conform names the broken plug-in's safety violation" \
+    grep -q "^FAIL  oracle-mixed .*" "$tmp/conform-broken.txt"
+min=$tmp/conform/oracle-mixed.min.trace
+ops=$(grep -cv '^#' "$min" 2>/dev/null || echo 0)
+echo "broken plug-in: oracle-mixed minimized to $ops operations"
+grep "minimized:" "$tmp/conform-broken.txt" | head -n 1
+check "the minimized trace has 1..30 operations" test "$ops" -ge 1 -a "$ops" -le 30
+"$mmb" replay --manager "$broken" --verify "$min" >/dev/null 2>&1
+check "the minimized trace still fails replay --verify (exit 1)" test "$?" = 1
+check "run with the plug-in beside bundled managers" sh -c '"$1" run --manager "$2,rc,bacon-rajan" \
+    --workload rings --scale tiny --format none --out "$3" 2>"$3.log"' - "$mmb" "$good" "$tmp/run.json"
+check "the results record the plug-in's path" grep -qF "\"path\": \"$good\"" "$tmp/run.json"
+check "the results record the plug-in's hash" grep -qE '"fnv1a64": "[0-9a-f]{16}"' "$tmp/run.json"
+check "the plug-in's cell ran" grep -q '"cell": "rings/example-trial/tiny"' "$tmp/run.json"
 exit $fail
