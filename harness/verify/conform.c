@@ -23,8 +23,8 @@
 #include "shrink.h"
 
 static const char conform_usage[] =
-    "usage: mmbench conform --manager NAME [--level quick|full] [--minimize] [--out-dir DIR]\n"
-    "                       [--seed S]\n"
+    "usage: mmbench conform --manager NAME|PATH.so[:NAME] [--level quick|full] [--minimize]\n"
+    "                       [--out-dir DIR] [--seed S]\n"
     "\n"
     "Checks that a manager keeps the contract (include/mmbench/manager.h): the oracle over stress\n"
     "traces of every shape (completeness as its capabilities claim), the threaded oracle for a\n"
@@ -42,7 +42,9 @@ static const char *const levels[] = {"quick", "full", NULL};
 enum { FLAG_MANAGER, FLAG_LEVEL, FLAG_MINIMIZE, FLAG_OUT_DIR, FLAG_SEED };
 static const mmb_flag flags[] = {
     [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME", 0, 0, NULL,
-                      "the manager to check (mmbench list shows them)", 0},
+                      "the manager to check (mmbench list shows them), or a plug-in:\n"
+                      "every manager of PATH.so, or PATH.so:NAME one of them",
+                      0},
     [FLAG_LEVEL] = {"level", MMB_FLAG_CHOICE, "quick|full", 0, 0, levels,
                     "quick (default: 5 seeds x 5000 operations a shape, chains of 10^6) or\n"
                     "full (10 seeds x 50000 operations, chains of 10^7)",
