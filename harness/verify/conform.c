@@ -91,21 +91,25 @@ static int on_flag(void *ctx, const mmb_flag_arg *arg) {
 /* The most managers one --manager names (a plug-in may hold several). */
 #define MAX_MANAGERS 64
 
-/* The one place a --manager value becomes managers (a plug-in's resolver replaces it): fills
- * list[0..*count), or returns -1 with the line to print in err. */
 /* ---- forked children ---------------------------------------------------------------------- */
 
 int mmb_conform_forked(int (*fn)(void *ctx, mmb_conform_report *r), void *ctx, unsigned timeout_s,
                        mmb_conform_report *report) {
     mmb_conform_report *shared =
         mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED)
-        exit(mmb_error(EXIT_FAILED, "conform", NULL, "mmap: %s", strerror(errno)));
+    if (shared == MAP_FAILED) { /* the check cannot run: a FAIL with the reason, not an exit */
+        snprintf(report->reason, sizeof report->reason, "cannot map shared memory: %s",
+                 strerror(errno));
+        return 1;
+    }
     *shared = *report;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0)
-        exit(mmb_error(EXIT_FAILED, "conform", NULL, "fork: %s", strerror(errno)));
+    if (pid < 0) {
+        snprintf(report->reason, sizeof report->reason, "cannot fork: %s", strerror(errno));
+        munmap(shared, sizeof *shared);
+        return 1;
+    }
     if (pid == 0) {
         alarm(timeout_s);
         int rc = fn(ctx, shared);

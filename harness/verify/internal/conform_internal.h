@@ -51,7 +51,8 @@ typedef struct mmb_conform_check {
 extern const mmb_conform_check mmb_conform_checks[];
 
 /* Runs fn(ctx, report) in a forked child with a timeout. Returns 0 when it returned 0; else 1
- * with report->reason saying why (its reason, a signal, or the timeout). */
+ * with report->reason saying why (its reason, a signal, the timeout, or that no child could
+ * be started). */
 int mmb_conform_forked(int (*fn)(void *ctx, mmb_conform_report *r), void *ctx, unsigned timeout_s,
                        mmb_conform_report *report);
 
