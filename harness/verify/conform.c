@@ -60,7 +60,8 @@ static const mmb_flag flags[] = {
 
 typedef struct conform_flags {
     const char *manager, *out_dir;
-    char spec[1024]; /* how replay names the manager being checked */
+    char spec[1024];  /* how replay names the manager being checked */
+    char prefix[160]; /* "" for one manager; "NAME." before its trace files when several */
     size_t level;
     bool minimize;
     uint64_t seed;
@@ -195,11 +196,15 @@ static bool still_fails(const mmb_trace *candidate, void *arg) {
 typedef struct out_dir {
     char path[4096];
     bool ready;
+    bool failed; /* it could not be made: said once, not again for every failing check */
 } out_dir;
 
 static int prepare_dir(out_dir *d) {
     if (d->ready)
         return 0;
+    if (d->failed)
+        return EXIT_FAILED;
+    d->failed = true;
     const char *base = getenv("TMPDIR");
     snprintf(d->path, sizeof d->path, "%s/mmbench-conform-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(d->path))
@@ -207,7 +212,26 @@ static int prepare_dir(out_dir *d) {
                          "cannot create a directory in %s: %s", base && *base ? base : "/tmp",
                          strerror(errno));
     d->ready = true;
+    d->failed = false;
     return 0;
+}
+
+/* Prints s as one shell word: as it is when it holds only safe characters, else in single
+ * quotes (a ' written as '\''), so a printed command can be pasted as it stands. */
+static void print_shell_word(const char *s) {
+    if (*s &&
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=+-,@%") ==
+            strlen(s)) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('\'');
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*s);
+    putchar('\'');
 }
 
 /* A trace file: a comment naming what failed, then the operations. */
@@ -236,39 +260,62 @@ static int save_trace(out_dir *d, const char *name, const mmb_trace *t, const ch
 
 /* The failing trace of a trace check: written, shrunk with --minimize, and how to replay it. */
 static void report_trace(const check_run *run, const mmb_conform_report *r, out_dir *d,
-                         bool minimize, const char *manager_spec) {
+                         bool minimize, const char *manager_spec, const char *prefix) {
     mmb_trace t, small;
     mmb_trace_init(&t);
     mmb_stress_generate(&t, r->seed, (mmb_shape)r->shape, run->c->ops);
-    char path[4200], name[128], header[2400];
+    char path[4200] = "", name[320], header[2400];
     snprintf(header, sizeof header,
              "mmbench conform --manager %s: %s failed (seed %" PRIu64 ", shape %s): %s",
              manager_spec, run->check->name, r->seed, mmb_shape_names[r->shape], r->reason);
-    snprintf(name, sizeof name, "%s.trace", run->check->name);
-    if (save_trace(d, name, &t, header, path, sizeof path) == EXIT_OK)
+    snprintf(name, sizeof name, "%s%s.trace", prefix, run->check->name);
+    bool saved = save_trace(d, name, &t, header, path, sizeof path) == EXIT_OK;
+    if (!saved)
+        path[0] = '\0';
+    if (saved)
         printf("      trace: %s (%zu operations, seed %" PRIu64 ", shape %s)\n", path, t.count,
                r->seed, mmb_shape_names[r->shape]);
+    shrink_ctx s = {.run = *run};
+    signature(r->reason, s.sig, sizeof s.sig);
+    /* A candidate gets a tenth of a check's time: a hang costs that, not the whole. */
+    s.timeout_s = run->c->timeout_s / 10 ? run->c->timeout_s / 10 : 1;
+    /* Shrinking keeps what still fails: a failure that does not repeat on the whole trace
+     * (intermittent: threads, timing) would shrink to noise, so it is said and not shrunk. */
+    if (minimize && !still_fails(&t, &s)) {
+        printf("      not minimized: the whole trace did not fail the same way again (an "
+               "intermittent failure)\n");
+        minimize = false;
+    }
     if (minimize) {
-        shrink_ctx s = {.run = *run};
-        signature(r->reason, s.sig, sizeof s.sig);
         mmb_shrink_stats st;
         mmb_trace_init(&small);
-        /* A candidate gets a tenth of a check's time: a hang costs that, not the whole. */
-        s.timeout_s = run->c->timeout_s / 10;
         mmb_shrink_trace(&t, still_fails, &s, run->c->timeout_s, &small, &st);
-        snprintf(name, sizeof name, "%s.min.trace", run->check->name);
-        if (save_trace(d, name, &small, header, path, sizeof path) == EXIT_OK)
+        snprintf(name, sizeof name, "%s%s.min.trace", prefix, run->check->name);
+        char min_path[4200];
+        if (save_trace(d, name, &small, header, min_path, sizeof min_path) == EXIT_OK) {
+            snprintf(path, sizeof path, "%s", min_path);
             printf("      minimized: %s (%zu operations, from %zu; shrinking took %.2f s, %zu "
                    "candidates%s)\n",
                    path, st.ops_after, st.ops_before, st.seconds, st.candidates,
                    st.out_of_time ? ", stopped at its time limit" : "");
+            if (!still_fails(&small, &s))
+                printf("      note: the minimized trace did not fail again on a re-run (an "
+                       "intermittent failure)\n");
+        }
         mmb_trace_free(&small);
     }
     /* An oracle check, or any check whose failure is the oracle's: replay --verify finds it. */
-    if (run->check->replayable || strstr(r->reason, " check="))
-        printf("      reproduce: %s replay --manager %s --verify %s\n", program_invocation_name,
-               manager_spec, path);
-    else
+    if (!path[0]) {
+        printf("      (the trace could not be written: nothing to replay)\n");
+    } else if (run->check->replayable || strstr(r->reason, " check=")) {
+        printf("      reproduce: ");
+        print_shell_word(program_invocation_name);
+        printf(" replay --manager ");
+        print_shell_word(manager_spec);
+        printf(" --verify ");
+        print_shell_word(path);
+        printf("\n");
+    } else
         printf("      (this check is conform's own: mmbench replay runs the trace but does not "
                "make this check)\n");
     mmb_trace_free(&t);
@@ -291,7 +338,7 @@ static int run_check(const mmb_conform_ctx *c, const mmb_conform_check *check, o
     else
         printf("      %s\n", r.reason);
     if (r.have_trace)
-        report_trace(&run, &r, d, f->minimize, f->spec);
+        report_trace(&run, &r, d, f->minimize, f->spec, f->prefix);
     return 1;
 }
 
@@ -357,8 +404,16 @@ int mmb_conform_main(int argc, char **argv) {
         return mmb_usage_error("conform", NULL, "%s", err);
     status = EXIT_OK;
     for (size_t i = 0; i < count; i++) {
-        /* One manager: as given; several (a plug-in's): PATH:NAME. */
-        snprintf(f.spec, sizeof f.spec, count == 1 ? "%s%.0s" : "%s:%s", f.manager, list[i]->name);
+        /* One manager: as given. Several: a plug-in's as ABSOLUTE-PATH:NAME, a registered one by
+         * its name (so `all` replays as `rc`), and each one's trace files prefixed NAME. */
+        const mmb_plugin_loaded *pl = mmb_plugin_of(list[i]);
+        if (count == 1)
+            snprintf(f.spec, sizeof f.spec, "%s", f.manager);
+        else if (pl)
+            snprintf(f.spec, sizeof f.spec, "%s:%s", pl->path, list[i]->name);
+        else
+            snprintf(f.spec, sizeof f.spec, "%s", list[i]->name);
+        snprintf(f.prefix, sizeof f.prefix, count == 1 ? "%.0s" : "%s.", list[i]->name);
         if (conform(list[i], &f) != EXIT_OK)
             status = EXIT_FAILED;
     }

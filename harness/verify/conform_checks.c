@@ -315,14 +315,27 @@ static int threads_check(const mmb_conform_ctx *c, mmb_conform_report *r) {
     }
     mmb_thread_detach(h); /* joining blocks: the creator stays out while they run */
     for (unsigned i = 0; i < nw; i++)
-        if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
-            mmb_error(EXIT_FAILED, "conform", NULL, "cannot start a thread"), exit(EXIT_FAILED);
+        if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
+            /* The started ones wait at the barrier; this child's exit ends them. */
+            snprintf(r->reason, sizeof r->reason, "cannot start thread %u of %u", i + 1, nw);
+            return 1;
+        }
+    unsigned stopped_early = 0;
     for (unsigned i = 0; i < nw; i++) {
         pthread_join(w[i].thread, NULL);
+        stopped_early += w[i].failed;
         mmb_trace_free(&w[i].trace);
     }
     pthread_barrier_destroy(&start);
     mmb_thread_attach(h);
+    /* A trace stops early only when the oracle has found something; otherwise say so. */
+    if (stopped_early && !mmb_oracle_failed(h)) {
+        snprintf(r->reason, sizeof r->reason,
+                 "%u of %u threads stopped before the end of their traces, with no violation "
+                 "found",
+                 stopped_early, nw);
+        return 1;
+    }
     if (!mmb_oracle_failed(h))
         mmb_collect(h);
     return oracle_close(h, r->reason, sizeof r->reason);
