@@ -98,6 +98,21 @@ int mmb_flags_parse(const char *cmd, const mmb_flag *table, unsigned mask, int a
     return status;
 }
 
+int mmb_flags_parse_command(const char *cmd, const char *usage, const mmb_flag *table, int argc,
+                            char **argv, mmb_flag_fn fn, void *ctx) {
+    int operands = argc;
+    int status = mmb_flags_parse(cmd, table, 0, argc, argv, fn, ctx, &operands);
+    if (status == MMB_FLAGS_HELP) {
+        fputs(usage, stdout);
+        mmb_flags_print_help(stdout, table, 0);
+    } else if (status == EXIT_OK && operands < argc) {
+        char hint[64];
+        snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
+        status = mmb_usage_error(cmd, hint, "unexpected argument '%s'", argv[operands]);
+    }
+    return status;
+}
+
 void mmb_flags_print_help(FILE *out, const mmb_flag *table, unsigned mask) {
     for (const mmb_flag *f = table; f->name; f++) {
         if (!f->help || !applies(f, mask))

@@ -52,6 +52,12 @@ typedef int (*mmb_flag_fn)(void *ctx, const mmb_flag_arg *arg);
 int mmb_flags_parse(const char *cmd, const mmb_flag *table, unsigned mask, int argc, char **argv,
                     mmb_flag_fn fn, void *ctx, int *operands);
 
+/* mmb_flags_parse for a command that takes no operands: --help prints `usage`, then the flag
+ * lines, and returns MMB_FLAGS_HELP; an operand gets "CMD: unexpected argument 'X'" and
+ * EXIT_USAGE. Otherwise as mmb_flags_parse (mask 0). */
+int mmb_flags_parse_command(const char *cmd, const char *usage, const mmb_flag *table, int argc,
+                            char **argv, mmb_flag_fn fn, void *ctx);
+
 /* The flags' lines of --help: "  --name METAVAR" in a 22-column field, then the help text, its
  * further lines indented to the same column; rows that do not apply to `mask`, and rows without
  * help, are left out. */

@@ -66,19 +66,10 @@ static int no_flag(void *ctx, const mmb_flag_arg *a) {
 }
 
 int mmb_calibrate_main(int argc, char **argv) {
-    int operands = argc;
-    int status =
-        mmb_flags_parse("calibrate", calibrate_flags, 0, argc, argv, no_flag, NULL, &operands);
-    if (status == MMB_FLAGS_HELP) {
-        fputs(calibrate_help, stdout);
-        mmb_flags_print_help(stdout, calibrate_flags, 0);
-        return EXIT_OK;
-    }
+    int status = mmb_flags_parse_command("calibrate", calibrate_help, calibrate_flags, argc, argv,
+                                         no_flag, NULL);
     if (status != EXIT_OK)
-        return status;
-    if (operands < argc)
-        return mmb_usage_error("calibrate", "mmbench calibrate --help", "unexpected argument '%s'",
-                               argv[operands]);
+        return status == MMB_FLAGS_HELP ? EXIT_OK : status;
     mmb_recorder *r = mmb_recorder_new();
     if (!r)
         return mmb_error(EXIT_FAILED, "calibrate", NULL, "out of memory");

@@ -350,19 +350,10 @@ static int take_topology_flag(void *ctx, const mmb_flag_arg *a) {
 
 int mmb_topology_main(int argc, char **argv) {
     topology_args args = {.spec = NULL, .threads = 2};
-    int operands = argc;
-    int status = mmb_flags_parse("topology", topology_flags, 0, argc, argv, take_topology_flag,
-                                 &args, &operands);
-    if (status == MMB_FLAGS_HELP) {
-        fputs(topology_usage, stdout);
-        mmb_flags_print_help(stdout, topology_flags, 0);
-        return EXIT_OK;
-    }
+    int status = mmb_flags_parse_command("topology", topology_usage, topology_flags, argc, argv,
+                                         take_topology_flag, &args);
     if (status != EXIT_OK)
-        return status;
-    if (operands < argc)
-        return mmb_usage_error("topology", "mmbench topology --help", "unexpected argument '%s'",
-                               argv[operands]);
+        return status == MMB_FLAGS_HELP ? EXIT_OK : status;
     const char *spec = args.spec;
     int threads = args.threads;
     hwloc_topology_t topo;
