@@ -13,7 +13,7 @@ extern "C" {
 /* The contract's ABI version: bumped on any change to the contract's layout (a struct's fields,
  * their order or types, an enum's values, a callback's signature). A plug-in built against one
  * version is refused by an mmbench of another. */
-#define MMB_ABI_VERSION 1
+#define MMB_ABI_VERSION 2
 
 /* ---------------------------------------------------------------------------------------------
  * Objects
@@ -102,6 +102,11 @@ typedef enum mmb_phase {
 
 typedef void (*mmb_phase_fn)(void *ctx, mmb_phase phase, int begin);
 
+/* Managers with MMB_CAP_OWN_MEMORY: called once for every object the manager reclaims, while its
+ * header, slots and payload are still readable (before its memory can be reused), on the thread
+ * that reclaims it; destroy reports every object it frees too. */
+typedef void (*mmb_free_fn)(void *ctx, mmb_obj *obj);
+
 /* The kind's name, as results files and traces spell it ("full", "young", "cascade"); "unknown"
  * out of range. Defined here, so the contract's names need no manager library. */
 static inline const char *mmb_event_kind_name(mmb_event_kind kind) {
@@ -139,6 +144,14 @@ enum {
     MMB_CAP_FINALIZERS = 1u << 3,  /* runs finalizers */
     MMB_CAP_YOUNG = 1u << 4,       /* has a young or partial collection (collect_young) */
     MMB_CAP_REFCOUNT = 1u << 5,    /* frees objects when their reference count drops to zero */
+    /* Objects live in the runtime's own memory (an embedded interpreter's allocator, a tracing
+     * collector's heap), not in blocks of config->allocator: the manager reports each object it
+     * reclaims through config->on_free instead, so the oracle can check safety and completeness,
+     * but cannot poison or quarantine freed blocks. */
+    MMB_CAP_OWN_MEMORY = 1u << 6,
+    /* May retain unreachable objects (conservative scanning of stacks or registers): a full
+     * collection reclaims cycles, but completeness is not guaranteed for every object. */
+    MMB_CAP_CONSERVATIVE = 1u << 7,
 };
 
 /* Everything create needs. `options` holds one value per entry of the manager's option table,
@@ -151,6 +164,8 @@ typedef struct mmb_heap_config {
     mmb_phase_fn on_phase;      /* NULL: no phase hooks */
     void *phase_ctx;
     int64_t options[MMB_MAX_OPTIONS];
+    mmb_free_fn on_free; /* NULL: not wanted; see MMB_CAP_OWN_MEMORY */
+    void *free_ctx;
 } mmb_heap_config;
 
 /* Counters every manager keeps. The work counters (increments ... objects_traversed) depend only
@@ -311,7 +326,8 @@ void mmb_set_out_of_memory_handler(mmb_out_of_memory_fn fn);
  * The registry and options.
  * ------------------------------------------------------------------------------------------- */
 
-/* The bundled managers, in managers/list.h order, then any added with mmb_manager_register. */
+/* The bundled managers, in managers/list.h order, then the external ones that were built
+ * (managers/external/list.h), then any added with mmb_manager_register. */
 size_t mmb_manager_count(void);
 const mmb_manager *mmb_manager_at(size_t index);
 /* NULL when no manager has that name. */
@@ -321,6 +337,17 @@ const mmb_manager *mmb_manager_find(const char *name);
 int mmb_manager_register(const mmb_manager *m);
 /* Writes the registered names, comma separated, into buf. */
 void mmb_manager_names(char *buf, size_t bytes);
+
+/* External managers: adapters to real runtimes and collectors (an embedded CPython, Boehm GC,
+ * PHP's Zend engine), each built only when its Debian package was present at configure time.
+ * Whether m is one of those that were built. */
+int mmb_manager_is_external(const mmb_manager *m);
+/* The library's version as the running process has it ("3.11.2", "8.2.2"), for an external
+ * manager; NULL for any other. */
+const char *mmb_manager_version(const mmb_manager *m);
+/* The external managers that were not built: their names and the Debian packages they need.
+ * Returns 0 and sets *name and *packages for index < the count, -1 past it. */
+int mmb_manager_missing_at(size_t index, const char **name, const char **packages);
 
 /* Options every manager accepts, handled by the harness rather than the manager. */
 extern const mmb_option_spec mmb_common_options[];
