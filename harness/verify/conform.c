@@ -23,7 +23,7 @@
 #include "shrink.h"
 
 static const char conform_usage[] =
-    "usage: mmbench conform --manager NAME|PATH.so[:NAME] [--level quick|full] [--minimize]\n"
+    "usage: mmbench conform --manager LIST [--level quick|full] [--minimize]\n"
     "                       [--out-dir DIR] [--seed S]\n"
     "\n"
     "Checks that a manager keeps the contract (include/mmbench/manager.h): the oracle over stress\n"
@@ -41,7 +41,7 @@ static const char *const levels[] = {"quick", "full", NULL};
 
 enum { FLAG_MANAGER, FLAG_LEVEL, FLAG_MINIMIZE, FLAG_OUT_DIR, FLAG_SEED };
 static const mmb_flag flags[] = {
-    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME", 0, 0, NULL,
+    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
                       "the manager to check (mmbench list shows them), or a plug-in:\n"
                       "every manager of PATH.so, or PATH.so:NAME one of them; comma\n"
                       "separated: several; all: the bundled ones, external: the external\n"

@@ -12,7 +12,7 @@
 #include "workload.h"
 
 static const char list_help[] =
-    "usage: mmbench list [--manager NAME|PATH.so[:NAME]]\n"
+    "usage: mmbench list [--manager LIST]\n"
     "\n"
     "Lists the managers (capabilities, options with defaults, the common options) and the\n"
     "workloads (family, parameters with their defaults at each scale). External managers (real\n"

@@ -36,7 +36,7 @@ enum {
     FLAG_MAX_TRACE_BYTES,
 };
 static const mmb_flag flags[] = {
-    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME|PATH", 0, 0, NULL,
+    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
                       "the manager to run on, or a plug-in: PATH.so (its every manager) or\n"
                       "PATH.so:NAME (mmbench list shows them); comma separated: several; all:\n"
                       "the bundled managers, external: the external ones built (all,external:\n"
