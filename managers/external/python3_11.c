@@ -52,7 +52,8 @@ typedef struct py_heap {
     /* A decrement to zero outside a collection: the cascade it sets off, timed. */
     bool releasing;
     mmb_cascade cascade;
-    /* Between the gc.callbacks "start" and "stop" of a collection. */
+    bool callbacks; /* option callbacks: collections seen through gc.callbacks */
+    /* Between the start and the end of a collection. */
     bool collecting;
     bool destroying;
     uint64_t start_ns;
@@ -68,6 +69,7 @@ static struct {
     struct _gc_runtime_state *gc;
     PyObject *collect, *freeze, *set_threshold; /* gc.collect, gc.freeze, gc.set_threshold */
     PyObject *young, *full;                     /* the ints 0 and 2 */
+    PyObject *callbacks, *callback;             /* gc.callbacks, the adapter's on_gc */
     py_heap *heap;                              /* the heap now, or NULL */
 } rt;
 
@@ -190,19 +192,28 @@ static PyTypeObject py_atom_type = {
     .tp_free = PyObject_Free,
 };
 
-/* ---- collections, seen through gc.callbacks ---------------------------------------------------
+/* ---- collections ------------------------------------------------------------------------------
  *
- * CPython calls every callback with ("start", info) before a collection and ("stop", info)
- * after, info a fresh dict {generation, collected, uncollectable}. Building that dict is a GC
- * allocation unless the dict freelist has one, and a full collection empties the freelists: so
- * at every "stop" after a full collection the dict adds one to generation 0's count, which would
- * move every later automatic collection by one allocation. Without callbacks the count is 0 at
- * "stop" (the collection reset it; frees cannot take it below 0), so "stop" sets it to 0. */
-
-static long info_long(PyObject *info, const char *key) {
-    PyObject *v = PyDict_GetItemString(info, key);
-    return v ? PyLong_AsLong(v) : 0;
-}
+ * Two ways to see them, one per heap (option `callbacks`):
+ *
+ * Watching (the default). A collection starts only inside a GC allocation (_PyObject_GC_Link:
+ * generation 0's count goes up and exceeds threshold0, automatic collection enabled and none
+ * running) or a gc.collect() call. Those are the adapter's own calls, so it begins the event
+ * before the call when the collector's state says one will start, and ends it after; the
+ * generation that ran and CPython's `collected` come from the collector's per-generation
+ * statistics (interp->gc.generation_stats). The pause includes that one allocation or the call.
+ *
+ * gc.callbacks. CPython 3.11 calls each callback as PyObject_CallFunction(cb, "sO", phase, info)
+ * before ("start") and after ("stop") every collection: a new str, an argument tuple (METH_FASTCALL
+ * does not avoid it here) and an info dict {generation, collected, uncollectable} per call, about
+ * 4,500 instructions, half of them inside the pause as measured. The tuple and the dict are GC
+ * allocations unless their freelists have one, and a full collection empties the freelists: so
+ * each "stop" after a full collection adds two to generation 0's count, which would move every
+ * later automatic collection by two allocations.
+ *
+ * Either way, without callbacks generation 0's count is 0 when a collection ends (the collection
+ * reset it; frees cannot take it below 0): the adapter sets it to 0 at the end of each, which
+ * undoes what any callback's allocations added (its own, or another's in gc.callbacks). */
 
 static void collection_start(py_heap *h) {
     h->collecting = true;
@@ -239,11 +250,67 @@ static void collection_stop(py_heap *h, int generation, uint64_t collected) {
     }
 }
 
-/* METH_FASTCALL: no argument tuple, which would be one more GC allocation per call. */
+/* ---- watching ----------------------------------------------------------------------------------
+ */
+
+/* The collector's per-generation counts of collections and of objects collected. */
+typedef struct gc_ledger {
+    Py_ssize_t collections[NUM_GENERATIONS], collected[NUM_GENERATIONS];
+} gc_ledger;
+
+static void ledger_read(gc_ledger *l) {
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        l->collections[i] = rt.gc->generation_stats[i].collections;
+        l->collected[i] = rt.gc->generation_stats[i].collected;
+    }
+}
+
+/* Whether the next GC allocation starts a collection: _PyObject_GC_Link's condition (no Python
+ * error is ever pending here). */
+static bool next_gc_alloc_collects(void) {
+    const struct _gc_runtime_state *gc = rt.gc;
+    return gc->generations[0].threshold && gc->enabled && !gc->collecting &&
+           gc->generations[0].count + 1 > gc->generations[0].threshold;
+}
+
+/* Ends the event begun before a call that was to collect once: the generation whose count of
+ * collections moved. Anything else means the adapter misreads CPython: no event is better than
+ * a wrong one, so that stops the process. */
+static void watch_end(py_heap *h, const gc_ledger *before) {
+    gc_ledger after;
+    ledger_read(&after);
+    int generation = -1, ran = 0;
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        Py_ssize_t n = after.collections[i] - before->collections[i];
+        if (n != 0) {
+            generation = i;
+            ran += (int)n;
+        }
+    }
+    if (ran != 1) {
+        fprintf(stderr,
+                "mmbench: error: python3.11: %d collections ran where the adapter expected one "
+                "(hint: this CPython's collector does not start collections as 3.11's does)\n",
+                ran);
+        abort();
+    }
+    Py_ssize_t collected = after.collected[generation] - before->collected[generation];
+    collection_stop(h, generation, collected > 0 ? (uint64_t)collected : 0);
+}
+
+/* ---- gc.callbacks ------------------------------------------------------------------------------
+ */
+
+static long info_long(PyObject *info, const char *key) {
+    PyObject *v = PyDict_GetItemString(info, key);
+    return v ? PyLong_AsLong(v) : 0;
+}
+
 static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     py_heap *h = rt.heap;
-    if (!h || h->destroying || nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1]))
+    if (!h || !h->callbacks || h->destroying || nargs != 2 || !PyUnicode_Check(args[0]) ||
+        !PyDict_Check(args[1]))
         Py_RETURN_NONE;
     if (PyUnicode_CompareWithASCIIString(args[0], "start") == 0) {
         collection_start(h);
@@ -257,6 +324,19 @@ static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
 
 static PyMethodDef on_gc_def = {"mmbench_on_gc", (PyCFunction)(void (*)(void))on_gc, METH_FASTCALL,
                                 "reports collections to mmbench"};
+
+/* Puts the adapter's callback in gc.callbacks, or takes it out: CPython pays for the calls
+ * whenever the list is not empty. */
+static void callbacks_set(bool on) {
+    Py_ssize_t n = PyList_GET_SIZE(rt.callbacks), at = -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyList_GET_ITEM(rt.callbacks, i) == rt.callback)
+            at = i;
+    if (on && at < 0 && PyList_Append(rt.callbacks, rt.callback) < 0)
+        py_die("gc.callbacks.append");
+    if (!on && at >= 0 && PySequence_DelItem(rt.callbacks, at) < 0)
+        py_die("del gc.callbacks[i]");
+}
 
 /* ---- the interpreter --------------------------------------------------------------------------
  */
@@ -303,12 +383,12 @@ static int py_start(char *err, size_t err_bytes) {
         rt.collect = gc_attr(gc, "collect");
         rt.freeze = gc_attr(gc, "freeze");
         rt.set_threshold = gc_attr(gc, "set_threshold");
-        PyObject *callbacks = gc_attr(gc, "callbacks");
-        PyObject *cb = PyCFunction_New(&on_gc_def, NULL);
-        if (!cb || PyList_Append(callbacks, cb) < 0)
-            py_die("gc.callbacks.append");
-        Py_DECREF(cb);
-        Py_DECREF(callbacks);
+        rt.callbacks = gc_attr(gc, "callbacks");
+        if (!PyList_Check(rt.callbacks))
+            py_die("gc.callbacks is a list");
+        rt.callback = PyCFunction_New(&on_gc_def, NULL);
+        if (!rt.callback)
+            py_die("PyCFunction_New");
         Py_DECREF(gc);
         rt.young = PyLong_FromLong(0);
         rt.full = PyLong_FromLong(NUM_GENERATIONS - 1);
@@ -341,13 +421,28 @@ static void py_gc_freeze(void) {
 /* ---- operations -------------------------------------------------------------------------------
  */
 
+/* A GC allocation that starts a collection, watched (option callbacks off). */
+static MMB_NOINLINE PyObject *gc_alloc_collecting(py_heap *h, Py_ssize_t items) {
+    gc_ledger before;
+    ledger_read(&before);
+    collection_start(h);
+    PyObject *op = (PyObject *)_PyObject_GC_NewVar(&py_gc_type, items);
+    watch_end(h, &before);
+    return op;
+}
+
 static mmb_obj *py_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes) {
     py_heap *h = (py_heap *)heap;
     Py_ssize_t items = items_of(nslots, payload_bytes);
     /* As any GC allocation: generation 0's count goes up first, and may start a collection,
      * which cannot see this object (it is not tracked yet). */
-    PyObject *op = nslots ? (PyObject *)_PyObject_GC_NewVar(&py_gc_type, items)
-                          : (PyObject *)_PyObject_NewVar(&py_atom_type, items);
+    PyObject *op;
+    if (!nslots)
+        op = (PyObject *)_PyObject_NewVar(&py_atom_type, items);
+    else if (!h->callbacks && next_gc_alloc_collects())
+        op = gc_alloc_collecting(h, items);
+    else
+        op = (PyObject *)_PyObject_GC_NewVar(&py_gc_type, items);
     if (!op) {
         PyErr_Clear();
         return NULL;
@@ -388,14 +483,25 @@ static void py_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) 
     mmb_rc_store(heap, o, slot, value, py_incref, py_decref);
 }
 
+/* gc.collect(GENERATION) on the heap: watched, or seen by the callback. */
+static void heap_collect(py_heap *h, PyObject *generation) {
+    if (h->callbacks) {
+        py_gc_collect(generation);
+        return;
+    }
+    gc_ledger before;
+    ledger_read(&before);
+    collection_start(h);
+    py_gc_collect(generation);
+    watch_end(h, &before);
+}
+
 static void py_collect(mmb_heap *heap) {
-    (void)heap;
-    py_gc_collect(rt.full);
+    heap_collect((py_heap *)heap, rt.full);
 }
 
 static void py_collect_young(mmb_heap *heap) {
-    (void)heap;
-    py_gc_collect(rt.young);
+    heap_collect((py_heap *)heap, rt.young);
 }
 
 static void py_freeze(mmb_heap *heap) {
@@ -435,8 +541,8 @@ static void py_destroy(mmb_heap *heap) {
 
 static int py_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);
 
-/* In table order, so options[i] of the config is generation i's threshold; CPython keeps them in
- * an int. */
+/* In table order, so options[i] of the config is generation i's threshold (CPython keeps them in
+ * an int), options[3] the way collections are seen. */
 static const mmb_option_spec py_options[] = {
     {"threshold0", MMB_OPT_INT, 700, 0, INT_MAX,
      "collect generation 0 when GC allocations minus deallocations exceed this (objects; 0 "
@@ -447,6 +553,9 @@ static const mmb_option_spec py_options[] = {
     {"threshold2", MMB_OPT_INT, 10, 0, INT_MAX,
      "collect generation 2 when generation 1 has been collected more than this many times since, "
      "and objects new to it are at least a quarter of the long-lived ones (collections)"},
+    {"callbacks", MMB_OPT_BOOL, 0, 0, 1,
+     "see collections through gc.callbacks (a str, a tuple and a dict per call, two calls per "
+     "collection) instead of watching the collector around the calls that start them"},
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
 
@@ -485,6 +594,8 @@ static int py_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
     if (!h)
         return -1;
     h->cfg = *cfg;
+    h->callbacks = cfg->options[3] != 0;
+    callbacks_set(h->callbacks);
     mmb_list_init(&h->objects);
     h->stats.header_bytes = sizeof(PyGC_Head) + sizeof(py_head);
     PyObject *r = PyObject_CallFunction(rt.set_threshold, "iii", (int)cfg->options[0],
