@@ -203,13 +203,14 @@ static PyTypeObject py_atom_type = {
  * generation that ran and CPython's `collected` come from the collector's per-generation
  * statistics (interp->gc.generation_stats). The pause includes that one allocation or the call.
  *
- * gc.callbacks. CPython 3.11 calls each callback as PyObject_CallFunction(cb, "sO", phase, info)
- * before ("start") and after ("stop") every collection: a new str, an argument tuple (METH_FASTCALL
- * does not avoid it here) and an info dict {generation, collected, uncollectable} per call, about
- * 4,500 instructions, half of them inside the pause as measured. The tuple and the dict are GC
- * allocations unless their freelists have one, and a full collection empties the freelists: so
- * each "stop" after a full collection adds two to generation 0's count, which would move every
- * later automatic collection by two allocations.
+ * gc.callbacks. CPython 3.11 calls each callback with ("start", info) before and ("stop", info)
+ * after every collection: a new str and an info dict {generation, collected, uncollectable} per
+ * call (the arguments go on the C stack: with METH_FASTCALL no tuple is made). That is a few
+ * hundred instructions a call while the dict freelist has a dict, a few thousand after a full
+ * collection has emptied it; then the dict is a fresh GC allocation, so each "stop" after a full
+ * collection adds one to generation 0's count, which would move every later automatic
+ * collection by one allocation (checked by hand: gc.get_count() is (1, 0, 0) after gc.collect()
+ * with a callback installed, (0, 0, 0) without).
  *
  * Either way, without callbacks generation 0's count is 0 when a collection ends (the collection
  * reset it; frees cannot take it below 0): the adapter sets it to 0 at the end of each, which
@@ -554,7 +555,7 @@ static const mmb_option_spec py_options[] = {
      "collect generation 2 when generation 1 has been collected more than this many times since, "
      "and objects new to it are at least a quarter of the long-lived ones (collections)"},
     {"callbacks", MMB_OPT_BOOL, 0, 0, 1,
-     "see collections through gc.callbacks (a str, a tuple and a dict per call, two calls per "
+     "see collections through gc.callbacks (a str and a dict per call, two calls per "
      "collection) instead of watching the collector around the calls that start them"},
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
