@@ -27,7 +27,8 @@ const char *mmb_manager_python3_11_version(void);
  * at all: CPython's untracked non-GC types (int, str), which take no part in collections and do
  * not move generation 0's count. */
 typedef struct py_head {
-    PyObject_VAR_HEAD mmb_link link;
+    PyVarObject ob_base; /* PyObject_VAR_HEAD */
+    mmb_link link;
 } py_head;
 
 static inline mmb_obj *obj_of(PyObject *op) {
@@ -110,8 +111,7 @@ static void note_free(py_heap *h, PyObject *op) {
     mmb_stats_freed(&h->stats, block_bytes(op), h->collecting);
 }
 
-/* ---- the two types ----------------------------------------------------------------------------
- */
+/* ---- the two types --------------------------------------------------------------------------- */
 
 static int gc_traverse(PyObject *op, visitproc visit, void *arg) {
     rt.heap->traversals++;
@@ -144,9 +144,8 @@ static int gc_clear(PyObject *op) {
 
 /* Through the trashcan: past 50 nested deallocations CPython defers the rest to a list it
  * empties when the outermost one returns, so a 10^6-long chain stays off the C stack's limit. */
-static void gc_dealloc(PyObject *op) {
-    PyObject_GC_UnTrack(op);
-    Py_TRASHCAN_BEGIN(op, gc_dealloc) py_heap *h = rt.heap;
+static void gc_release(PyObject *op) {
+    py_heap *h = rt.heap;
     note_free(h, op);
     mmb_obj *o = obj_of(op);
     for (uint32_t i = 0; i < o->nslots; i++) {
@@ -158,7 +157,16 @@ static void gc_dealloc(PyObject *op) {
         Py_DECREF(py_of(child));
     }
     PyObject_GC_Del(op);
+}
+
+static void gc_dealloc(PyObject *op) {
+    PyObject_GC_UnTrack(op);
+    /* The macros open and close a block: no semicolons, which clang-format cannot know. */
+    /* clang-format off */
+    Py_TRASHCAN_BEGIN(op, gc_dealloc)
+        gc_release(op);
     Py_TRASHCAN_END
+    /* clang-format on */
 }
 
 static void atom_dealloc(PyObject *op) {
@@ -251,8 +259,7 @@ static void collection_stop(py_heap *h, int generation, uint64_t collected) {
     }
 }
 
-/* ---- watching ----------------------------------------------------------------------------------
- */
+/* ---- watching -------------------------------------------------------------------------------- */
 
 /* The collector's per-generation counts of collections and of objects collected. */
 typedef struct gc_ledger {
@@ -299,8 +306,7 @@ static void watch_end(py_heap *h, const gc_ledger *before) {
     collection_stop(h, generation, collected > 0 ? (uint64_t)collected : 0);
 }
 
-/* ---- gc.callbacks ------------------------------------------------------------------------------
- */
+/* ---- gc.callbacks ---------------------------------------------------------------------------- */
 
 static long info_long(PyObject *info, const char *key) {
     PyObject *v = PyDict_GetItemString(info, key);
@@ -339,8 +345,7 @@ static void callbacks_set(bool on) {
         py_die("del gc.callbacks[i]");
 }
 
-/* ---- the interpreter --------------------------------------------------------------------------
- */
+/* ---- the interpreter ------------------------------------------------------------------------- */
 
 static PyObject *gc_attr(PyObject *gc, const char *name) {
     PyObject *v = PyObject_GetAttrString(gc, name);
@@ -386,7 +391,7 @@ static int py_start(char *err, size_t err_bytes) {
         rt.set_threshold = gc_attr(gc, "set_threshold");
         rt.callbacks = gc_attr(gc, "callbacks");
         if (!PyList_Check(rt.callbacks))
-            py_die("gc.callbacks is a list");
+            py_die("reading gc.callbacks (a list)");
         rt.callback = PyCFunction_New(&on_gc_def, NULL);
         if (!rt.callback)
             py_die("PyCFunction_New");
@@ -419,8 +424,7 @@ static void py_gc_freeze(void) {
     Py_DECREF(r);
 }
 
-/* ---- operations -------------------------------------------------------------------------------
- */
+/* ---- operations ------------------------------------------------------------------------------ */
 
 /* A GC allocation that starts a collection, watched (option callbacks off). */
 static MMB_NOINLINE PyObject *gc_alloc_collecting(py_heap *h, Py_ssize_t items) {
@@ -428,6 +432,15 @@ static MMB_NOINLINE PyObject *gc_alloc_collecting(py_heap *h, Py_ssize_t items) 
     ledger_read(&before);
     collection_start(h);
     PyObject *op = (PyObject *)_PyObject_GC_NewVar(&py_gc_type, items);
+    gc_ledger after;
+    ledger_read(&after);
+    if (!op && memcmp(&after, &before, sizeof after) == 0) {
+        /* Out of memory before the allocation was counted: no collection ran. */
+        h->collecting = false;
+        if (h->cfg.on_phase)
+            h->cfg.on_phase(h->cfg.phase_ctx, MMB_PHASE_COLLECTOR, 0);
+        return NULL;
+    }
     watch_end(h, &before);
     return op;
 }
