@@ -13,12 +13,16 @@
 #include "mmbench/manager.h"
 #include "stress.h"
 #include "test.h"
+#include "workload.h"
 
-/* The 10^6 cases under a sanitizer run at 10^5: the same shapes, a tenth of the time. */
+/* The 10^6 cases under a sanitizer run at 10^5 (the same shapes, a tenth of the time), the
+ * workloads at tiny scale only. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FID_BIG 100000u
+#define FID_BIG              100000u
+#define FID_WORKLOAD_LARGEST MMB_SCALE_TINY
 #else
-#define FID_BIG 1000000u
+#define FID_BIG              1000000u
+#define FID_WORKLOAD_LARGEST MMB_SCALE_SMALL
 #endif
 
 typedef struct fid_event {
@@ -264,6 +268,32 @@ static void prog_young_freeze(mmb_heap *h, const void *arg) {
     mmb_collect(h);
 }
 
+/* A registered workload at `scale`, seed 42, one worker where it has workers; then a full
+ * collection. */
+typedef struct fid_workload {
+    const mmb_workload *w;
+    mmb_scale scale;
+} fid_workload;
+
+static void prog_workload(mmb_heap *h, const void *arg) {
+    const fid_workload *fw = arg;
+    mmb_workload_env env = {.seed = 42};
+    const char *kv[1];
+    size_t nkv = 0;
+    for (size_t i = 0; fw->w->params && fw->w->params[i].name; i++)
+        if (strcmp(fw->w->params[i].name, MMB_PARAM_THREADS) == 0)
+            kv[nkv++] = "threads=1";
+    char err[512];
+    ASSERT_EQ(mmb_params_parse(fw->w, fw->scale, kv, nkv, &env, err, sizeof err), 0);
+    env.heap = h;
+    mmb_workload_result r = {0};
+    if (fw->w->run(&env, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", fw->w->name, err);
+        ASSERT_TRUE(0);
+    }
+    mmb_collect(h);
+}
+
 /* ---- the cases ------------------------------------------------------------------------------ */
 
 /* Every stress shape, three seeds each, 20,000 operations. */
@@ -324,6 +354,20 @@ TEST(fidelity_cpython_freeze_after_full) {
                                 &y) > 0);
     ASSERT_TRUE(
         fid_expect_same("a freeze after a full collection", fid_tiny, prog_young_freeze, &y) > 0);
+}
+
+/* Every registered workload, at tiny and small scale (tiny under sanitizers): the harness's own
+ * mutators, threaded ones with one worker. */
+TEST(fidelity_cpython_workloads) {
+    fid_python();
+    for (size_t i = 0; i < mmb_workload_count(); i++) {
+        for (int scale = MMB_SCALE_TINY; scale <= FID_WORKLOAD_LARGEST; scale++) {
+            fid_workload fw = {mmb_workload_at(i), (mmb_scale)scale};
+            char what[64];
+            snprintf(what, sizeof what, "workload %s %s", fw.w->name, mmb_scale_names[scale]);
+            fid_expect_same(what, fid_default, prog_workload, &fw);
+        }
+    }
 }
 
 /* The comparer is a checker: one allocation's difference in threshold0 on one side moves the
