@@ -380,7 +380,8 @@ static void cpython_collect_young(mmb_heap *heap) {
 
 /* gc.freeze(). CPython splices the lists in O(1); this also walks them once, so that every
  * object's generation field keeps naming its list. Garbage not yet collected is frozen too, as
- * in CPython: collect first to avoid that. */
+ * in CPython: collect first to avoid that. Every generation's count restarts at 0, as CPython
+ * 3.11's does (checked against it: tests/fidelity_cpython.c). */
 static void cpython_freeze(mmb_heap *heap) {
     cpython_heap *h = (cpython_heap *)heap;
     for (int i = 0; i < NUM_GENERATIONS; i++) {
@@ -388,8 +389,8 @@ static void cpython_freeze(mmb_heap *heap) {
         for (mmb_link *l = head->next; l != head; l = l->next)
             gc_set_gen((gc_header *)l, GEN_PERMANENT);
         mmb_list_merge(head, &h->permanent);
+        h->generations[i].count = 0;
     }
-    h->generations[0].count = 0;
 }
 
 static void cpython_stats(mmb_heap *heap, mmb_stats *out) {
