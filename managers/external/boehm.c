@@ -36,9 +36,12 @@ typedef struct bh_heap {
     mmb_heap base;
     mmb_heap_config cfg;
     mmb_stats stats;
-    mmb_link heaps;          /* on bh_heaps, the process's boehm heaps */
-    bool incremental;        /* created by boehm-incremental */
-    GC_hidden_pointer first; /* the object list (see bh_header); BH_LIST_END when empty */
+    mmb_link heaps;   /* on bh_heaps, the process's boehm heaps */
+    bool incremental; /* created by boehm-incremental */
+    bool count_frees; /* option count-frees: objects are listed, frees found and counted */
+    /* The object list (see bh_header); BH_LIST_END when empty, and always with count-frees
+     * off. */
+    GC_hidden_pointer first;
     /* The root table: every object with root_count > 0, in no order. Allocated uncollectable,
      * so the collector scans it as a root; entries past nroots are NULL (a stale entry would
      * keep a dropped object alive). */
@@ -93,6 +96,8 @@ static inline mmb_obj *obj(bh_header *r) {
 static void reclaim_unmarked(void) {
     for (mmb_link *l = bh_heaps.next; l != &bh_heaps; l = l->next) {
         bh_heap *h = (bh_heap *)((char *)l - offsetof(bh_heap, heaps));
+        if (!h->count_frees)
+            continue;
         uint64_t visited = 0, freed = 0;
         GC_hidden_pointer *link = &h->first;
         while (*link != BH_LIST_END) {
@@ -106,10 +111,10 @@ static void reclaim_unmarked(void) {
                 continue;
             }
             *link = r->next;
-            if (h->cfg.on_free)
-                h->cfg.on_free(h->cfg.free_ctx, o);
             mmb_stats_freed(&h->stats, sizeof *r + mmb_obj_bytes(o->nslots, o->payload_bytes),
                             true);
+            if (h->cfg.on_free)
+                h->cfg.on_free(h->cfg.free_ctx, o); /* which may scribble on it */
             freed++;
         }
         if (h == bh_gc.heap) {
@@ -304,8 +309,12 @@ mmb_obj *mmbx_boehm_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_byte
         r = GC_malloc_explicitly_typed(bytes, descr_for(nslots));
     if (!r)
         return NULL;
-    r->next = h->first;
-    h->first = GC_HIDE_POINTER(r);
+    if (h->count_frees) {
+        r->next = h->first;
+        h->first = GC_HIDE_POINTER(r);
+    } else {
+        r->next = BH_LIST_END;
+    }
     r->root_count = 1;
     mmb_obj *o = mmb_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
     root_add(h, o);
@@ -356,7 +365,9 @@ void mmbx_boehm_stats(mmb_heap *heap, mmb_stats *out) {
 
 /* Frees every object still on the list and reports each; the mutator's references die with the
  * root table. Boehm's memory is explicitly freed, so nothing of this heap is left for the next
- * one's collections to find. */
+ * one's collections to find. With count-frees off there is no list: the heap's objects become
+ * garbage with the root table, and a collection (reported to nobody) reclaims them, all but what
+ * a stale word on a stack still points at. */
 void mmbx_boehm_destroy(mmb_heap *heap) {
     bh_heap *h = (bh_heap *)heap;
     while (h->first != BH_LIST_END) {
@@ -368,13 +379,15 @@ void mmbx_boehm_destroy(mmb_heap *heap) {
     }
     if (h->roots)
         GC_FREE(h->roots);
+    if (bh_current == h)
+        bh_current = NULL;
+    if (!h->count_frees)
+        GC_gcollect();
     mmb_list_remove(&h->heaps);
     if (h->incremental)
         bh_incremental_heaps--;
     else
         bh_plain_heaps--;
-    if (bh_current == h)
-        bh_current = NULL;
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -405,8 +418,15 @@ static int check_mode(const mmb_manager *m, bool incremental, unsigned long time
     return 0;
 }
 
-int mmbx_boehm_create(const mmb_manager *m, const mmb_heap_config *cfg, bool incremental,
-                      unsigned long time_limit_ms, mmb_heap **out, char *err, size_t err_bytes) {
+int mmbx_boehm_create(const mmb_manager *m, const mmb_heap_config *cfg, bool count_frees,
+                      bool incremental, unsigned long time_limit_ms, mmb_heap **out, char *err,
+                      size_t err_bytes) {
+    if (!count_frees && cfg->on_free) {
+        snprintf(err, err_bytes,
+                 "count-frees=off cannot report the objects Boehm reclaims, and this heap's user "
+                 "(the oracle, --verify) needs each through on_free (hint: count-frees=on)");
+        return -1;
+    }
     pthread_once(&bh_once, bh_init);
     if (check_mode(m, incremental, time_limit_ms, err, err_bytes) != 0)
         return -1;
@@ -416,6 +436,7 @@ int mmbx_boehm_create(const mmb_manager *m, const mmb_heap_config *cfg, bool inc
     h->cfg = *cfg;
     h->stats.header_bytes = sizeof(bh_header);
     h->incremental = incremental;
+    h->count_frees = count_frees;
     h->first = BH_LIST_END;
     bh_enter(h);
     if (incremental) {
@@ -443,6 +464,7 @@ const char *mmbx_boehm_version(void) {
 static int bh_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes);
 
 static const mmb_option_spec bh_options[] = {
+    [MMBX_BOEHM_OPT_COUNT_FREES] = MMBX_BOEHM_COUNT_FREES_SPEC,
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
 
@@ -466,7 +488,8 @@ const mmb_manager mmb_manager_boehm = {
 };
 
 static int bh_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    return mmbx_boehm_create(&mmb_manager_boehm, cfg, false, 0, out, err, err_bytes);
+    return mmbx_boehm_create(&mmb_manager_boehm, cfg, cfg->options[MMBX_BOEHM_OPT_COUNT_FREES] != 0,
+                             false, 0, out, err, err_bytes);
 }
 
 const char *mmb_manager_boehm_version(void) {

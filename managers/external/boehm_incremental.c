@@ -4,9 +4,10 @@
  * "boehm". */
 #include "boehm.h"
 
-enum { OPT_TIME_LIMIT };
+enum { OPT_COUNT_FREES = MMBX_BOEHM_OPT_COUNT_FREES, OPT_TIME_LIMIT };
 
 static const mmb_option_spec bhi_options[] = {
+    [OPT_COUNT_FREES] = MMBX_BOEHM_COUNT_FREES_SPEC,
     [OPT_TIME_LIMIT] = {"time-limit", MMB_OPT_INT, 50, 0, 999999,
                         "pause target of an increment, GC_set_time_limit (ms, default 50, "
                         "Boehm's own for a build without parallel marking; 999999 = "
@@ -36,7 +37,8 @@ const mmb_manager mmb_manager_boehm_incremental = {
 };
 
 static int bhi_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
-    return mmbx_boehm_create(&mmb_manager_boehm_incremental, cfg, true,
+    return mmbx_boehm_create(&mmb_manager_boehm_incremental, cfg,
+                             cfg->options[OPT_COUNT_FREES] != 0, true,
                              (unsigned long)cfg->options[OPT_TIME_LIMIT], out, err, err_bytes);
 }
 
