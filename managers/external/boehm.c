@@ -225,6 +225,13 @@ static void bh_init(void) {
     for (size_t i = 0; i < sizeof bh_ones / sizeof bh_ones[0]; i++)
         bh_ones[i] = ~(GC_word)0;
     bh_descrs = calloc(MMB_MAX_SLOTS + 1, sizeof *bh_descrs);
+    if (!bh_descrs) {
+        fprintf(stderr,
+                "mmbench: error: boehm: out of memory for the type descriptors (%zu "
+                "bytes)\n",
+                (MMB_MAX_SLOTS + 1) * sizeof *bh_descrs);
+        abort();
+    }
     GC_set_start_callback(on_full_gc);
     GC_set_on_collection_event(on_gc_event);
 }
