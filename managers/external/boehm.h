@@ -14,8 +14,7 @@ enum { MMBX_BOEHM_OPT_COUNT_FREES = 0 };
     {                                                                                              \
         "count-frees", MMB_OPT_BOOL, 1, 0, 1,                                                      \
             "find and report every object a collection reclaims (on_free, objects_freed, "         \
-            "live_objects);"                                                                       \
-            " off: a collection takes about half the time, and frees are not known "               \
+            "live_objects); off: a collection about 40% cheaper, frees not known "                 \
             "(managers/README.md, boehm)"                                                          \
     }
 
