@@ -43,11 +43,20 @@ typedef struct br_heap {
     mmb_stats stats;
     uint64_t buffer_limit; /* option "buffer": collect (at a safe point) at this many roots */
     uint64_t roots_count;  /* objects on `roots` */
-    mmb_link roots;        /* the roots buffer, in the order the candidates were buffered */
-    mmb_link objects;      /* every object not freed that is on neither of the other lists */
-    mmb_link garbage;      /* white objects collect_white took, in the order it took them */
-    mmb_stack work;        /* release's pending objects; mark_gray's and scan's frontier */
-    mmb_stack black_work;  /* scan_black's frontier: it runs while scan's entries wait on work */
+    /* Option "adaptive": PHP 7.3+'s policy (managers/README.md). buffer_limit is then PHP's
+     * gc_threshold less its reserved entry 0, and moves between buffer_default and
+     * PHP_THRESHOLD_MAX - 1 by gc_adjust_threshold's rule after every automatic collection. */
+    bool adaptive;
+    bool releasing;          /* inside release: a collection must wait for the operation's end */
+    bool collecting;         /* inside collect_cycles */
+    bool pending;            /* a root met a full buffer inside release: collect at the end */
+    uint64_t buffer_default; /* the option's value: the floor the threshold comes back down to */
+    uint64_t holes;          /* PHP's unused buffer entries, reused before the threshold is read */
+    mmb_link roots;          /* the roots buffer, in the order the candidates were buffered */
+    mmb_link objects;        /* every object not freed that is on neither of the other lists */
+    mmb_link garbage;        /* white objects collect_white took, in the order it took them */
+    mmb_stack work;          /* release's pending objects; mark_gray's and scan's frontier */
+    mmb_stack black_work;    /* scan_black's frontier: it runs while scan's entries wait on work */
 } br_heap;
 
 static inline br_header *hdr(mmb_obj *o) {
@@ -98,6 +107,8 @@ static void buffer_root(br_heap *h, mmb_obj *o) {
     hdr(o)->word |= BUFFERED_BIT;
     move_to(&h->roots, o);
     h->roots_count++;
+    if (h->holes)
+        h->holes--;
 }
 
 static void unbuffer(br_heap *h, mmb_obj *o) {
@@ -112,8 +123,10 @@ static void unbuffer(br_heap *h, mmb_obj *o) {
 static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
     br_header *r = hdr(o);
     size_t bytes = mmb_block_bytes(sizeof(br_header), o);
-    if (buffered(o))
+    if (buffered(o)) {
         h->roots_count--;
+        h->holes++;
+    }
     mmb_list_remove(&r->link);
     mmb_stats_freed(&h->stats, bytes, by_gc);
     h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
@@ -121,11 +134,45 @@ static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
 
 /* ---- reference counting (the paper's Increment, Decrement, Release, PossibleRoot) ----------- */
 
+static void release(br_heap *h, mmb_obj *o);
+static void collect_cycles(br_heap *h, bool automatic);
+
+/* PHP 7.3+'s root buffer is full when no freed entry is left to reuse and the next new one would
+ * reach the threshold (gc_possible_root's GC_HAS_UNUSED and GC_HAS_NEXT_UNUSED_UNDER_THRESHOLD):
+ * every collection compacts the buffer, so the entries in use are roots_count + holes. */
+static inline bool php_buffer_full(const br_heap *h) {
+    return h->holes == 0 && h->roots_count >= h->buffer_limit;
+}
+
+/* Adaptive mode, candidate s meeting a full buffer: PHP's gc_possible_root_when_full. Outside a
+ * cascade the operation is at a safe point: collect first, with s held so that it survives, then
+ * buffer s unless the collection freed its last referrer (then s goes now, by refcount) or
+ * buffered it already. Inside a cascade the counts of the objects on release's work stack are
+ * not yet final, so the collection waits for the operation's end (PHP collects there and then).
+ * Returns whether s is still to be buffered. */
+static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
+    if (h->collecting)
+        return true; /* gc_active: PHP grows the buffer past the threshold */
+    if (h->releasing) {
+        h->pending = true;
+        return true;
+    }
+    rc_inc(s);
+    collect_cycles(h, true);
+    if (rc_dec(s) == 0) {
+        release(h, s);
+        return false;
+    }
+    return !buffered(s);
+}
+
 /* A decrement that left the count above zero may have cut the last outside reference to a
  * cycle, so the object becomes a candidate. Buffering it once is enough: it stays buffered until
  * the next collection or its free, however often its color changes meanwhile. */
 static void possible_root(br_heap *h, mmb_obj *s) {
     if (s->nslots == 0 || color(s) == PURPLE)
+        return;
+    if (h->adaptive && !buffered(s) && php_buffer_full(h) && !php_when_full(h, s))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -150,7 +197,10 @@ static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
 static const mmb_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
 
 static MMB_NOINLINE void release(br_heap *h, mmb_obj *o) {
+    bool outer = !h->releasing;
+    h->releasing = true;
     mmb_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+    h->releasing = !outer;
 }
 
 static void increment(br_heap *h, mmb_obj *o) {
@@ -274,14 +324,15 @@ static void scan(br_heap *h, mmb_obj *s) {
     }
 }
 
-/* Takes white object t for freeing: black, so that it is taken once, and on `garbage`. */
+/* Takes white object t for freeing: gray (no object is gray after scan_roots), so that it is taken
+ * once and free_garbage tells it from the black survivors, and on `garbage`. */
 static void take_white(br_heap *h, mmb_obj *t) {
-    set_color(t, BLACK);
+    set_color(t, GRAY);
     move_to(&h->garbage, t);
 }
 
 /* After: every white object reachable from s through white objects that are not buffered is on
- * `garbage`, colored black. `garbage` doubles as the work queue: everything on it before s has
+ * `garbage`, colored gray. `garbage` doubles as the work queue: everything on it before s has
  * been examined already, and objects taken while walking it are appended behind the cursor. */
 static void collect_white(br_heap *h, mmb_obj *s) {
     if (color(s) != WHITE || buffered(s))
@@ -336,26 +387,66 @@ static void collect_roots(br_heap *h) {
     }
 }
 
-/* After: `garbage` is empty, its objects freed in the order collect_white took them. */
+/* After: `garbage` is empty, its objects freed in the order collect_white took them. In adaptive
+ * mode every survivor a garbage object points to becomes a candidate first, as in PHP, whose
+ * collector restores the counts collect_white cut and then frees the garbage through its free
+ * handler, whose decrements buffer those survivors. */
 static void free_garbage(br_heap *h) {
-    while (!mmb_list_empty(&h->garbage))
-        free_object(h, obj_of(h->garbage.next), true);
+    while (!mmb_list_empty(&h->garbage)) {
+        mmb_obj *p = obj_of(h->garbage.next);
+        if (h->adaptive) {
+            for (uint32_t i = 0; i < p->nslots; i++) {
+                mmb_obj *t = p->slots[i];
+                if (t && color(t) != GRAY)
+                    possible_root(h, t);
+            }
+        }
+        free_object(h, p, true);
+    }
+}
+
+/* PHP's gc_adjust_threshold (Zend/zend_gc.c; as Debian's 8.2.36 build has it), in roots rather
+ * than buffer entries: an automatic run that freed fewer than PHP_THRESHOLD_TRIGGER objects, or
+ * that left the buffer holding at least PHP's threshold (limit + 1) roots, raises the threshold
+ * by PHP_THRESHOLD_STEP up to PHP_THRESHOLD_MAX; any other lowers it by the step, not below the
+ * default. */
+#define PHP_THRESHOLD_TRIGGER 100
+#define PHP_THRESHOLD_STEP    10000
+#define PHP_THRESHOLD_MAX     1000000000
+static void adjust_threshold(br_heap *h, uint64_t freed) {
+    if (freed < PHP_THRESHOLD_TRIGGER || h->roots_count > h->buffer_limit) {
+        uint64_t raised = h->buffer_limit + PHP_THRESHOLD_STEP;
+        h->buffer_limit = raised < PHP_THRESHOLD_MAX - 1 ? raised : PHP_THRESHOLD_MAX - 1;
+        if (h->buffer_limit < h->buffer_default)
+            h->buffer_limit = h->buffer_default; /* a default above PHP's maximum stays */
+    } else if (h->buffer_limit > h->buffer_default) {
+        uint64_t lowered = h->buffer_limit - PHP_THRESHOLD_STEP;
+        h->buffer_limit = lowered > h->buffer_default ? lowered : h->buffer_default;
+    }
 }
 
 /* One collection, reported as a full one. Its objects_visited counts every examination of an
  * object's slots (an object counts once per phase that reads them) plus the buffer entries
- * mark_roots dropped without traversing. */
-static void collect_cycles(br_heap *h) {
+ * mark_roots dropped without traversing. An automatic one (not the mutator's collect) moves the
+ * adaptive threshold, as PHP's gc_possible_root_when_full does; PHP's explicit
+ * gc_collect_cycles() does not. Every collection compacts PHP's buffer: no holes after. */
+static void collect_cycles(br_heap *h, bool automatic) {
     uint64_t start_ns = mmb_collect_begin(&h->cfg);
     uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
+    h->collecting = true;
+    h->holes = 0;
     uint64_t dropped = mark_roots(h);
     scan_roots(h);
     collect_roots(h);
     free_garbage(h);
+    h->collecting = false;
+    h->holes = 0;
     h->stats.collections_full++;
+    freed = h->stats.objects_freed_by_gc - freed;
+    if (h->adaptive && automatic)
+        adjust_threshold(h, freed);
     mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
-                    h->stats.objects_traversed - traversed + dropped,
-                    h->stats.objects_freed_by_gc - freed);
+                    h->stats.objects_traversed - traversed + dropped, freed);
 }
 
 /* The only place a collection starts on its own: last thing in the public decref and store, never
@@ -364,8 +455,14 @@ static void collect_cycles(br_heap *h) {
  * stack are still counted for slots about to vanish (and the collector would share that stack).
  * So the buffer may run past the limit until the operation ends. */
 static void collect_if_full(br_heap *h) {
-    if (h->roots_count >= h->buffer_limit)
-        collect_cycles(h);
+    if (h->adaptive) {
+        if (h->pending) {
+            h->pending = false;
+            collect_cycles(h, true);
+        }
+    } else if (h->roots_count >= h->buffer_limit) {
+        collect_cycles(h, true);
+    }
 }
 
 /* ---- the operations ------------------------------------------------------------------------- */
@@ -389,7 +486,7 @@ static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) 
 }
 
 static void br_collect(mmb_heap *heap) {
-    collect_cycles((br_heap *)heap);
+    collect_cycles((br_heap *)heap, false);
 }
 
 static void br_stats(mmb_heap *heap, mmb_stats *out) {
@@ -410,6 +507,9 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
 static const mmb_option_spec br_options[] = {
     {"buffer", MMB_OPT_INT, 10000, 1, INT64_MAX,
      "collect cycles once the roots buffer holds this many candidates (objects; PHP's 10000)"},
+    {"adaptive", MMB_OPT_BOOL, 0, 0, 1,
+     "PHP 7.3+'s policy: collect as a root meets a full buffer, threshold moving from 'buffer' by "
+     "10000 (on/off)"},
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
 
@@ -442,6 +542,8 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
         return -1;
     h->cfg = *cfg;
     h->buffer_limit = (uint64_t)cfg->options[0];
+    h->buffer_default = h->buffer_limit;
+    h->adaptive = cfg->options[1] != 0;
     h->stats.header_bytes = sizeof(br_header);
     mmb_list_init(&h->roots);
     mmb_list_init(&h->objects);
