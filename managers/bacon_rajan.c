@@ -50,6 +50,7 @@ typedef struct br_heap {
     bool releasing;          /* inside release: a collection must wait for the operation's end */
     bool collecting;         /* inside collect_cycles */
     bool pending;            /* a root met a full buffer inside release: collect at the end */
+    mmb_stack deferred;      /* the candidates since then, each held (+1) until that run ends */
     uint64_t buffer_default; /* the option's value: the floor the threshold comes back down to */
     uint64_t holes;          /* PHP's unused buffer entries, reused before the threshold is read */
     mmb_link roots;          /* the roots buffer, in the order the candidates were buffered */
@@ -148,14 +149,19 @@ static inline bool php_buffer_full(const br_heap *h) {
  * cascade the operation is at a safe point: collect first, with s held so that it survives, then
  * buffer s unless the collection freed its last referrer (then s goes now, by refcount) or
  * buffered it already. Inside a cascade the counts of the objects on release's work stack are
- * not yet final, so the collection waits for the operation's end (PHP collects there and then).
- * Returns whether s is still to be buffered. */
+ * not yet final, so the collection waits for the operation's end (PHP collects there and then):
+ * s, and every candidate after it in the operation (which PHP would meet after its run), waits
+ * on `deferred`, held, out of the buffer, purple so that it is deferred once. Returns whether s
+ * is to be buffered now. */
 static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
     if (h->collecting)
         return true; /* gc_active: PHP grows the buffer past the threshold */
     if (h->releasing) {
         h->pending = true;
-        return true;
+        rc_inc(s);
+        set_color(s, PURPLE);
+        mmb_stack_push(&h->deferred, s);
+        return false;
     }
     rc_inc(s);
     collect_cycles(h, true);
@@ -172,7 +178,7 @@ static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
 static void possible_root(br_heap *h, mmb_obj *s) {
     if (s->nslots == 0 || color(s) == PURPLE)
         return;
-    if (h->adaptive && !buffered(s) && php_buffer_full(h) && !php_when_full(h, s))
+    if (h->adaptive && !buffered(s) && (h->pending || php_buffer_full(h)) && !php_when_full(h, s))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -431,6 +437,8 @@ static void adjust_threshold(br_heap *h, uint64_t freed) {
  * adaptive threshold, as PHP's gc_possible_root_when_full does; PHP's explicit
  * gc_collect_cycles() does not. Every collection compacts PHP's buffer: no holes after. */
 static void collect_cycles(br_heap *h, bool automatic) {
+    if (h->adaptive && h->roots_count == 0)
+        return; /* PHP: no candidates, no run (zend_gc_collect_cycles checks num_roots) */
     uint64_t start_ns = mmb_collect_begin(&h->cfg);
     uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
     h->collecting = true;
@@ -456,9 +464,21 @@ static void collect_cycles(br_heap *h, bool automatic) {
  * So the buffer may run past the limit until the operation ends. */
 static void collect_if_full(br_heap *h) {
     if (h->adaptive) {
-        if (h->pending) {
+        while (h->pending) {
             h->pending = false;
             collect_cycles(h, true);
+            /* The deferred candidates, in the order they came, as PHP's decrements after its run
+             * would make them: let go, then freed or buffered. */
+            for (size_t i = 0; i < h->deferred.top; i++) {
+                mmb_obj *s = h->deferred.items[i];
+                if (rc_dec(s) == 0) {
+                    release(h, s);
+                } else {
+                    set_color(s, BLACK);
+                    possible_root(h, s);
+                }
+            }
+            h->deferred.top = 0;
         }
     } else if (h->roots_count >= h->buffer_limit) {
         collect_cycles(h, true);
@@ -499,6 +519,7 @@ static void br_destroy(mmb_heap *heap) {
     mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
     mmb_stack_release(&h->work);
     mmb_stack_release(&h->black_work);
+    mmb_stack_release(&h->deferred);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -550,6 +571,7 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
     mmb_list_init(&h->garbage);
     mmb_stack_init(&h->work, &h->cfg.allocator);
     mmb_stack_init(&h->black_work, &h->cfg.allocator);
+    mmb_stack_init(&h->deferred, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }

@@ -236,6 +236,26 @@ TEST(fidelity_php_threshold_rises_and_falls) {
     ASSERT_EQ(fidelity("rise then fall", live_candidates, &q, bundled_php, 2), 0);
 }
 
+/* A candidate meeting a full buffer inside a refcount cascade: L and P hold C; the buffer is
+ * brought to exactly 10000 roots; then P is dropped, and C, decremented to non-zero while P is
+ * being freed, meets the full buffer. Then `after` more cycles. */
+static void mid_cascade(mmb_heap *h, const void *ctx) {
+    uint64_t after = *(const uint64_t *)ctx;
+    mmb_obj *l = mmb_alloc(h, 1, 0), *c = mmb_alloc(h, 1, 0), *p = mmb_alloc(h, 1, 0);
+    mmb_store(h, l, 0, c);
+    mmb_store(h, p, 0, c);
+    mmb_decref(h, c); /* root 1 */
+    uint64_t n = 5000;
+    cycles(h, &n); /* the 10001st root (b of the 5000th) sets off a run; b stays buffered */
+    n = 4999;
+    cycles(h, &n); /* 9999 roots */
+    mmb_incref(h, l);
+    mmb_decref(h, l); /* 10000 */
+    mmb_decref(h, p);
+    cycles(h, &after);
+    mmb_decref(h, l);
+}
+
 /* The comparer itself: a deliberately different option on the bundled side is reported. */
 TEST(fidelity_php_comparer_reports_a_difference) {
     uint64_t n = 100000;
@@ -246,22 +266,50 @@ TEST(fidelity_php_comparer_reports_a_difference) {
     ASSERT_TRUE(fidelity("live candidates, adaptive off", live_candidates, &p, fixed, 1) > 0);
 }
 
-static int fidelity_stress(mmb_shape shape, uint64_t seed, uint64_t ops) {
+/* The trace without its collect operations: garbage then waits for the automatic runs. */
+static void replay_without_collects(mmb_heap *h, const void *ctx) {
+    mmb_trace t = *(const mmb_trace *)ctx;
+    mmb_op *ops = malloc((t.count ? t.count : 1) * sizeof *ops);
+    ASSERT_TRUE(ops != NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < t.count; i++)
+        if (mmb_op_kind_of(&t.ops[i]) != MMB_OP_COLLECT)
+            ops[n++] = t.ops[i];
+    t.ops = ops;
+    t.count = n;
+    replay(h, &t);
+    free(ops);
+}
+
+static int fidelity_stress(mmb_shape shape, uint64_t seed, uint64_t ops, bool collects) {
     mmb_trace t;
     mmb_trace_init(&t);
     mmb_stress_generate(&t, seed, shape, ops);
     char what[64];
-    snprintf(what, sizeof what, "%s seed %" PRIu64, mmb_shape_names[shape], seed);
-    int diffs = fidelity(what, replay, &t, bundled_php, 2);
+    snprintf(what, sizeof what, "%s seed %" PRIu64 "%s", mmb_shape_names[shape], seed,
+             collects ? "" : " (no collects)");
+    int diffs = fidelity(what, collects ? replay : replay_without_collects, &t, bundled_php, 2);
     mmb_trace_free(&t);
     return diffs;
+}
+
+TEST(fidelity_php_mid_cascade) {
+    uint64_t after = 20000;
+    ASSERT_EQ(fidelity("mid-cascade", mid_cascade, &after, bundled_php, 2), 0);
 }
 
 TEST(fidelity_php_stress_shapes) {
     php_or_skip();
     for (int shape = 0; shape < MMB_SHAPE_COUNT; shape++)
         for (uint64_t seed = 1; seed <= 3; seed++)
-            ASSERT_EQ(fidelity_stress((mmb_shape)shape, seed, 1000000), 0);
+            ASSERT_EQ(fidelity_stress((mmb_shape)shape, seed, 1000000, true), 0);
+}
+
+TEST(fidelity_php_stress_shapes_automatic_runs_only) {
+    php_or_skip();
+    for (int shape = 0; shape < MMB_SHAPE_COUNT; shape++)
+        for (uint64_t seed = 1; seed <= 3; seed++)
+            fidelity_stress((mmb_shape)shape, seed, 1000000, false);
 }
 
 /* ---- the adapter's contract --------------------------------------------------------------------
