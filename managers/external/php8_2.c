@@ -114,12 +114,26 @@ static void drain(php_heap *h) {
     }
 }
 
-/* The mutator's or a slot's reference to z goes: OBJ_RELEASE, then the frees it deferred. */
+/* The mutator's or a slot's reference to z goes: OBJ_RELEASE, then the frees it deferred, timed
+ * and reported as a cascade as the bundled managers do (the clock read once a second object is
+ * due). */
+static MMB_NOINLINE void cascade(php_heap *h, zend_object *z) {
+    mmb_cascade c;
+    mmb_cascade_begin(&c, &h->cfg);
+    uint64_t freed = h->stats.objects_freed_by_rc;
+    zend_objects_store_del(z);
+    if (!mmb_stack_empty(&h->work))
+        mmb_cascade_grew(&c, &h->cfg);
+    drain(h);
+    c.freed = c.visited = h->stats.objects_freed_by_rc - freed;
+    if (mmb_cascade_end(&c, &h->cfg))
+        h->stats.cascades_reported++;
+}
+
 static void release(php_heap *h, zend_object *z) {
     h->stats.decrements++;
     if (GC_DELREF(z) == 0) {
-        zend_objects_store_del(z);
-        drain(h);
+        cascade(h, z);
     } else {
         gc_check_possible_root((zend_refcounted *)z);
         drain(h); /* a collection the root set off may have freed a candidate's last referrer */
@@ -226,11 +240,6 @@ static void reset_collector(void) {
         reset_count = 0;
     }
     engine_gc_collect_cycles();
-    if (getenv("MMB_PHP_DEBUG")) {
-        zend_gc_get_status(&st);
-        fprintf(stderr, "reset: threshold %u roots %u runs %u\n", st.threshold, st.num_roots,
-                st.runs);
-    }
 }
 
 static void engine_stop(void) {
