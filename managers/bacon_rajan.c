@@ -396,19 +396,21 @@ static void collect_roots(br_heap *h) {
 /* After: `garbage` is empty, its objects freed in the order collect_white took them. In adaptive
  * mode every survivor a garbage object points to becomes a candidate first, as in PHP, whose
  * collector restores the counts collect_white cut and then frees the garbage through its free
- * handler, whose decrements buffer those survivors. */
+ * handler, whose decrements buffer those survivors. That pass runs before any garbage is freed:
+ * a garbage object's slots may point at garbage freed before it. */
 static void free_garbage(br_heap *h) {
-    while (!mmb_list_empty(&h->garbage)) {
-        mmb_obj *p = obj_of(h->garbage.next);
-        if (h->adaptive) {
+    if (h->adaptive) {
+        for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next) {
+            mmb_obj *p = obj_of(l);
             for (uint32_t i = 0; i < p->nslots; i++) {
                 mmb_obj *t = p->slots[i];
                 if (t && color(t) != GRAY)
                     possible_root(h, t);
             }
         }
-        free_object(h, p, true);
     }
+    while (!mmb_list_empty(&h->garbage))
+        free_object(h, obj_of(h->garbage.next), true);
 }
 
 /* PHP's gc_adjust_threshold (Zend/zend_gc.c; as Debian's 8.2.36 build has it), in roots rather

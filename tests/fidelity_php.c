@@ -3,6 +3,7 @@
  * contract (one heap at a time, destroy reports every object, deep chains). Design notes:
  * managers/README.md (bacon-rajan, php8.2). Tests that need php8.2 skip where it was not built. */
 #include "mmbench/manager.h"
+#include "oracle.h"
 #include "stress.h"
 #include "test.h"
 
@@ -310,6 +311,40 @@ TEST(fidelity_php_stress_shapes_automatic_runs_only) {
     for (int shape = 0; shape < MMB_SHAPE_COUNT; shape++)
         for (uint64_t seed = 1; seed <= 3; seed++)
             fidelity_stress((mmb_shape)shape, seed, 1000000, false);
+}
+
+/* ---- under the oracle
+ * ---------------------------------------------------------------------------- */
+
+/* f on a heap of m (options kv) under the oracle, then a collection: 0 when no violation. */
+static int under_oracle(const mmb_manager *m, const char *const *kv, size_t n, mutator_fn f,
+                        const void *ctx) {
+    mmb_heap_config cfg;
+    char err[512];
+    mmb_config_defaults(m, &cfg);
+    ASSERT_EQ(mmb_options_parse(m, kv, n, &cfg, err, sizeof err), 0);
+    mmb_heap *h = NULL;
+    if (mmb_oracle_create(m, &cfg, NULL, &h, err, sizeof err) != 0) {
+        fprintf(stderr, "oracle: %s\n", err);
+        return -1;
+    }
+    f(h, ctx);
+    if (!mmb_oracle_failed(h))
+        mmb_collect(h);
+    if (mmb_oracle_close(h, err, sizeof err) != 0) {
+        fprintf(stderr, "oracle: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The adaptive paths (a run set off by a candidate, the deferral inside a cascade, survivors
+ * of garbage buffered, the threshold moving both ways) are safe and complete. */
+TEST(bacon_rajan_adaptive_under_the_oracle) {
+    uint64_t after = 20000;
+    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, mid_cascade, &after), 0);
+    live_roots q = {30000, 150001, 100000};
+    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, live_candidates, &q), 0);
 }
 
 /* ---- the adapter's contract --------------------------------------------------------------------

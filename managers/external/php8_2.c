@@ -257,6 +257,9 @@ static void engine_stop(void) {
 static int engine_start(char *err, size_t err_bytes) {
     static char arg0[] = "mmbench";
     static char *argv[] = {arg0, NULL};
+    /* No php.ini and no conf.d (php -n): the engine alone, not whatever extensions (opcache,
+     * ...) this machine's PHP configuration loads. */
+    php_embed_module.php_ini_ignore = 1;
     if (php_embed_init(1, argv) != SUCCESS) {
         snprintf(err, err_bytes, "php_embed_init failed (hint: is libphp8.2-embed installed?)");
         return -1;
