@@ -678,7 +678,9 @@ static void compare_contexts(report *rep) {
 
 /* A cell of the same name must have run the same way. */
 static void compare_cell_setup(report *rep, const cell *a, const cell *b) {
-    static const char *const keys[] = {"workload", "manager", "scale", "params",
+    /* manager_version: an external manager's library (absent for bundled ones and in results
+     * written before external managers). */
+    static const char *const keys[] = {"workload", "manager", "manager_version", "scale", "params",
                                        "options",  "seed",    "verify"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char what[600];

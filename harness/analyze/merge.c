@@ -222,6 +222,17 @@ static int load_shard(shards *m, int i) {
                                path, same[f][0], same[f][1] ? " " : "",
                                same[f][1] ? same[f][1] : "", b, first, a);
     }
+    /* The external libraries too (absent in results written before them: the same as none). */
+    json_t *ea = json_object_get(m0, "external"), *eb = json_object_get(mm, "external");
+    if (json_array_size(ea) + json_array_size(eb) && !json_equal(ea, eb)) {
+        char *ta = json_dumps(ea, JSON_COMPACT), *tb = json_dumps(eb, JSON_COMPACT);
+        int status = merge_error("%s has external managers %s, but %s has %s (hint: run every "
+                                 "shard of one matrix with the same libraries)",
+                                 path, tb ? tb : "none", first, ta ? ta : "none");
+        free(ta);
+        free(tb);
+        return status;
+    }
     char pa[1024], pb[1024];
     if (strcmp(plugin_hashes(m0, pa, sizeof pa), plugin_hashes(mm, pb, sizeof pb)) != 0)
         return merge_error("%s has plug-ins %s, but %s has %s (hint: run every shard of one "

@@ -383,12 +383,18 @@ json_t *mmb_run_cell_json(const mmb_run_cell *c, const mmb_run_flags *f) {
     json_t *placement = c->placement >= 0
                             ? json_string(mmb_placement_name((mmb_placement)c->placement))
                             : json_null();
-    return json_pack("{sssisssssssssosososbsssiso}", "cell", c->name, "cell_index", c->index,
-                     "manager", c->manager->name, "workload", c->workload->name, "family",
-                     c->workload->family, "scale", mmb_scale_names[c->scale], "params", params,
-                     "options", options, "seed", mmb_run_seed_json(f->seed), "verify", f->verify,
-                     "git_revision", mmb_build_info_get()->git_revision, "thread_count",
-                     (int)c->threads, "placement", placement);
+    json_t *cell = json_pack(
+        "{sssisssbsssssssosososbsssiso}", "cell", c->name, "cell_index", c->index, "manager",
+        c->manager->name, "external", mmb_manager_is_external(c->manager), "workload",
+        c->workload->name, "family", c->workload->family, "scale", mmb_scale_names[c->scale],
+        "params", params, "options", options, "seed", mmb_run_seed_json(f->seed), "verify",
+        f->verify, "git_revision", mmb_build_info_get()->git_revision, "thread_count",
+        (int)c->threads, "placement", placement);
+    /* An external manager's library version, as this process has it (bundled ones have none). */
+    const char *version = mmb_manager_version(c->manager);
+    if (mmb_manager_is_external(c->manager))
+        json_object_set_new(cell, "manager_version", json_string(version ? version : "unknown"));
+    return cell;
 }
 
 /* Whether the text at `in` continues with WORD's rest (its first character read already): then

@@ -149,6 +149,24 @@ static void add_plugins(json_t *mm, json_t *benchmarks) {
     }
 }
 
+/* context.mmbench.external: the external managers in the matrix, each once, with the library's
+ * version ([{name, version}], empty when the matrix has none). */
+static json_t *externals_json(const mmb_run_cell *cells, int n) {
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        const mmb_manager *m = cells[i].manager;
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++)
+            seen = cells[k].manager == m;
+        if (seen || !mmb_manager_is_external(m))
+            continue;
+        const char *v = mmb_manager_version(m);
+        json_array_append_new(list,
+                              json_pack("{ssss}", "name", m->name, "version", v ? v : "unknown"));
+    }
+    return list;
+}
+
 /* The results document: every cell that ran, in matrix order, and the context; `complete` says
  * whether every cell of the shard ran, and `not_run` lists those that did not. */
 static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, char **argv,
@@ -178,6 +196,7 @@ static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, 
                                   mmb_run_fingerprint(f, st->cells, st->ncells), "seed",
                                   mmb_run_seed_json(f->seed), "repetitions",
                                   json_integer((json_int_t)f->repetitions)));
+    json_object_set_new(mm, "external", externals_json(st->cells, st->ncells));
     if (st->instr_info)
         json_object_set(mm, "instructions", st->instr_info);
     if (f->counters)

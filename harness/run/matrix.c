@@ -223,15 +223,23 @@ static int place_cell(const mmb_run_flags *f, hwloc_topology_t topo, mmb_run_cel
     return EXIT_OK;
 }
 
-/* The managers --manager names, in order ("all": every one; a plug-in's path: each of its). */
+/* The managers --manager names, in order ("all": the bundled ones; "external": the external ones
+ * built; a plug-in's path: each of its). */
 static int select_managers(const mmb_run_flags *f, const mmb_manager **ms, int *nm) {
-    char err[2048];
     size_t n = 0;
-    for (int i = 0; i < f->nmanagers; i++)
-        if (mmb_manager_resolve(f->managers[i], ms, &n, 64, err, sizeof err) != 0)
-            return mmb_run_usage_error("%s", err);
+    int status = mmb_manager_resolve_cli("run", f->managers, (size_t)f->nmanagers, ms, &n, 64);
     *nm = (int)n;
-    return EXIT_OK;
+    bool external = false;
+    for (int i = 0; i < f->nmanagers; i++)
+        external |= strcmp(f->managers[i], "external") == 0;
+    const char *name, *packages;
+    for (size_t i = 0;
+         status == EXIT_OK && external && mmb_manager_missing_at(i, &name, &packages) == 0; i++)
+        fprintf(stderr,
+                "mmbench: warning: run: external manager %s is not built here, so not in the "
+                "matrix (hint: it needs %s: run ci/deps as root, then rebuild)\n",
+                name, packages);
+    return status;
 }
 
 /* The workloads --workload matches, each once, in registry order within each pattern. */

@@ -82,8 +82,9 @@ static const char *const formats[] = {"table", "json", "none", NULL}; /* MMB_RUN
 
 static const mmb_flag run_flag_table[] = {
     [F_MANAGER] = {"manager", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
-                   "names or plug-ins (PATH.so, PATH.so:NAME), comma separated, or all\n"
-                   "(default: all)",
+                   "names or plug-ins (PATH.so, PATH.so:NAME), comma separated; all: the\n"
+                   "bundled managers (the default), external: the external ones built\n"
+                   "(all,external: both)",
                    0},
     [F_WORKLOAD] = {"workload", MMB_FLAG_TEXT, "LIST", 0, 0, NULL, workload_help, 0},
     [F_SCALE] = {"scale", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,

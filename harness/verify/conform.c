@@ -23,7 +23,7 @@
 #include "shrink.h"
 
 static const char conform_usage[] =
-    "usage: mmbench conform --manager NAME|PATH.so[:NAME] [--level quick|full] [--minimize]\n"
+    "usage: mmbench conform --manager LIST [--level quick|full] [--minimize]\n"
     "                       [--out-dir DIR] [--seed S]\n"
     "\n"
     "Checks that a manager keeps the contract (include/mmbench/manager.h): the oracle over stress\n"
@@ -41,9 +41,11 @@ static const char *const levels[] = {"quick", "full", NULL};
 
 enum { FLAG_MANAGER, FLAG_LEVEL, FLAG_MINIMIZE, FLAG_OUT_DIR, FLAG_SEED };
 static const mmb_flag flags[] = {
-    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME", 0, 0, NULL,
+    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
                       "the manager to check (mmbench list shows them), or a plug-in:\n"
-                      "every manager of PATH.so, or PATH.so:NAME one of them",
+                      "every manager of PATH.so, or PATH.so:NAME one of them; comma\n"
+                      "separated: several; all: the bundled ones, external: the external\n"
+                      "ones built (all,external: both)",
                       0},
     [FLAG_LEVEL] = {"level", MMB_FLAG_CHOICE, "quick|full", 0, 0, levels,
                     "quick (default: 5 seeds x 5000 operations a shape, chains of 10^6) or\n"
@@ -397,12 +399,11 @@ int mmb_conform_main(int argc, char **argv) {
                                argv[operands]);
     if (!f.manager)
         return mmb_usage_error("conform", "mmbench conform --help", "--manager is required");
-    char err[1200];
     const mmb_manager *list[MAX_MANAGERS];
     size_t count = 0;
-    if (mmb_manager_resolve(f.manager, list, &count, MAX_MANAGERS, err, sizeof err) != 0)
-        return mmb_usage_error("conform", NULL, "%s", err);
-    status = EXIT_OK;
+    status = mmb_manager_resolve_cli("conform", &f.manager, 1, list, &count, MAX_MANAGERS);
+    if (status != EXIT_OK)
+        return status;
     for (size_t i = 0; i < count; i++) {
         /* One manager: as given. Several: a plug-in's as ABSOLUTE-PATH:NAME, a registered one by
          * its name (so `all` replays as `rc`), and each one's trace files prefixed NAME. */

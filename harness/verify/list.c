@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "diag.h"
 #include "mmbench/manager.h"
@@ -11,11 +12,13 @@
 #include "workload.h"
 
 static const char list_help[] =
-    "usage: mmbench list [--manager NAME|PATH.so[:NAME]]\n"
+    "usage: mmbench list [--manager LIST]\n"
     "\n"
     "Lists the managers (capabilities, options with defaults, the common options) and the\n"
-    "workloads (family, parameters with their defaults at each scale). --manager lists only\n"
-    "those managers; a plug-in's are loaded and checked first, and show where they came from.\n";
+    "workloads (family, parameters with their defaults at each scale). External managers (real\n"
+    "runtimes) show their library's version; each one not built gets a note naming its Debian\n"
+    "packages. --manager lists only those managers (default: all,external; all alone: the\n"
+    "bundled ones); a plug-in's are loaded and checked first, and show where they came from.\n";
 
 static void print_caps(unsigned caps) {
     static const struct {
@@ -26,7 +29,9 @@ static void print_caps(unsigned caps) {
                  {MMB_CAP_YOUNG, "young"},
                  {MMB_CAP_THREAD_SAFE, "thread-safe"},
                  {MMB_CAP_INCREMENTAL, "incremental"},
-                 {MMB_CAP_FINALIZERS, "finalizers"}};
+                 {MMB_CAP_FINALIZERS, "finalizers"},
+                 {MMB_CAP_OWN_MEMORY, "own-memory"},
+                 {MMB_CAP_CONSERVATIVE, "conservative"}};
     bool any = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (caps & names[i].bit) {
@@ -45,11 +50,16 @@ static void print_option(const mmb_option_spec *o) {
     printf("    %-20s default %-10s %s\n", o->name, def, o->help);
 }
 
-static void print_managers(const mmb_manager *const *list, size_t count) {
+/* `notes`: a line for each external manager that was not built. */
+static void print_managers(const mmb_manager *const *list, size_t count, bool notes) {
     printf("managers:\n");
     for (size_t i = 0; i < count; i++) {
         const mmb_manager *m = list[i];
         printf("  %-12s %s\n", m->name, m->summary);
+        if (mmb_manager_is_external(m)) {
+            const char *v = mmb_manager_version(m);
+            printf("    %-20s version %s\n", "external", v && *v ? v : "unknown");
+        }
         const mmb_plugin_loaded *p = mmb_plugin_of(m);
         if (p)
             printf("    %-20s %s (%s %s, fnv1a64 %s)\n", "plug-in", p->path, p->plugin->name,
@@ -59,6 +69,9 @@ static void print_managers(const mmb_manager *const *list, size_t count) {
         for (const mmb_option_spec *o = m->options; o && o->name; o++)
             print_option(o);
     }
+    const char *name, *packages;
+    for (size_t i = 0; notes && mmb_manager_missing_at(i, &name, &packages) == 0; i++)
+        printf("  %s: not built (needs %s; ci/deps installs it)\n", name, packages);
     printf("common options (every manager):\n");
     for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
         print_option(o);
@@ -92,17 +105,20 @@ int mmb_list_main(int argc, char **argv) {
     }
     const mmb_manager *list[MMB_VERIFY_MAX_MANAGERS];
     size_t count = 0;
-    char err[2048];
     if (status == EXIT_OK && operands < argc)
         status = mmb_usage_error("list", "mmbench list --help", "unexpected argument '%s'",
                                  argv[operands]);
-    if (status == EXIT_OK && mmb_manager_resolve(f.manager ? f.manager : "all", list, &count,
-                                                 MMB_VERIFY_MAX_MANAGERS, err, sizeof err))
-        status = mmb_usage_error("list", NULL, "%s", err);
-    mmb_verify_flags_free(&f);
-    if (status != EXIT_OK)
+    const char *spec = f.manager ? f.manager : "all,external";
+    if (status == EXIT_OK)
+        status = mmb_manager_resolve_cli("list", &spec, 1, list, &count, MMB_VERIFY_MAX_MANAGERS);
+    if (status != EXIT_OK) {
+        mmb_verify_flags_free(&f);
         return status;
-    print_managers(list, count);
+    }
+    /* The notes go with the external managers: by default, or when they are asked for. */
+    bool notes = !f.manager || strstr(f.manager, "external");
+    print_managers(list, count, notes);
+    mmb_verify_flags_free(&f);
     print_workloads();
     return EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /* The oracle (oracle.h). Invariants of the shadow, which the checks rely on:
  *  - every object the inner manager returned has a record (a serial, counting from 0); `freed` is
- *    set when its block reaches the allocator's free;
+ *    set when its block reaches the allocator's free, or, for a manager with MMB_CAP_OWN_MEMORY
+ *    (`own`), when the manager reports it through config->on_free (own_free);
  *  - `holds` is the mutator's references; `in_live` counts the slots of not-yet-freed objects that
  *    point at it (with multiplicity);
  *  - the reachability marks (`mark == epoch`) are valid while `reach_valid`: every change the
@@ -103,6 +104,16 @@ typedef struct oracle_heap {
     size_t nretained, retained_cap;
     qblock quarantine[QUARANTINE_BLOCKS];
     size_t q_head, q_count, q_bytes;
+
+    /* MMB_CAP_OWN_MEMORY: objects are not in our blocks; the manager reports each free through
+     * own_free, which passes it on to the outer config's hook (outer_free, when set). */
+    bool own;
+    mmb_free_fn outer_free;
+    void *outer_free_ctx;
+    uint64_t frees_reported;
+    /* MMB_CAP_CONSERVATIVE: unreachable objects a full collection kept, after the last one
+     * checked and at most. */
+    uint64_t retained_last, retained_max;
 
     uint32_t epoch;
     bool reach_valid;
@@ -373,6 +384,27 @@ static void settle(oracle_heap *h, const uint32_t *pending, size_t npending) {
     }
 }
 
+/* Object s was freed (its block freed, or on_free reported it): checked, unless closing or after
+ * a violation, then taken out of the live set; with mu held. */
+static void object_freed(oracle_heap *h, uint32_t s) {
+    shadow_obj *r = &h->objs[s];
+    if (!h->closing && !h->failed) {
+        check_free_is_safe(h, s);
+        if (!h->failed && !canary_intact(h, s))
+            violation(h, "integrity", s, "payload canary overwritten while the object lived");
+    }
+    r->freed = true;
+    mmb_map_remove(&h->obj_index, (uint64_t)(uintptr_t)r->obj);
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        uint32_t c = h->slots[r->slot_base + i];
+        if (c && h->objs[c - 1].in_live)
+            h->objs[c - 1].in_live--;
+    }
+    uint32_t last = h->live[--h->nlive];
+    h->live[r->live_pos] = last;
+    h->objs[last].live_pos = r->live_pos;
+}
+
 static void block_free(void *ctx, void *block, size_t bytes) {
     oracle_heap *h = ctx;
     uint64_t key = (uint64_t)(uintptr_t)block, known_bytes, sp1 = 0;
@@ -390,27 +422,28 @@ static void block_free(void *ctx, void *block, size_t bytes) {
                   known_bytes);
     mmb_map_remove(&h->blocks, key);
     if (mmb_map_get(&h->obj_blocks, key, &sp1)) {
-        uint32_t s = (uint32_t)(sp1 - 1);
-        shadow_obj *r = &h->objs[s];
         mmb_map_remove(&h->obj_blocks, key);
-        if (!h->closing && !h->failed) {
-            check_free_is_safe(h, s);
-            if (!h->failed && !canary_intact(h, s))
-                violation(h, "integrity", s, "payload canary overwritten while the object lived");
-        }
-        r->freed = true;
-        mmb_map_remove(&h->obj_index, (uint64_t)(uintptr_t)r->obj);
-        for (uint32_t i = 0; i < r->nslots; i++) {
-            uint32_t c = h->slots[r->slot_base + i];
-            if (c && h->objs[c - 1].in_live)
-                h->objs[c - 1].in_live--;
-        }
-        uint32_t last = h->live[--h->nlive];
-        h->live[r->live_pos] = last;
-        h->objs[last].live_pos = r->live_pos;
+        object_freed(h, (uint32_t)(sp1 - 1));
     }
     quarantine(h, block, (size_t)known_bytes, (uint32_t)sp1);
     unlock(h);
+}
+
+/* config->on_free of a manager with MMB_CAP_OWN_MEMORY: the object is still readable, so the
+ * checks a block free gets run here, except poisoning (the memory is the runtime's). */
+static void own_free(void *ctx, mmb_obj *o) {
+    oracle_heap *h = ctx;
+    uint64_t sp1;
+    lock(h);
+    h->frees_reported++;
+    if (mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)o, &sp1))
+        object_freed(h, (uint32_t)(sp1 - 1));
+    else if (!h->failed)
+        violation(h, "integrity", NO_OBJECT,
+                  "on_free of %p, which is not a live object (a double free?)", (void *)o);
+    unlock(h);
+    if (h->outer_free)
+        h->outer_free(h->outer_free_ctx, o);
 }
 
 /* ---- the mutator's operations --------------------------------------------------------------- */
@@ -464,14 +497,22 @@ static uint32_t lookup(oracle_heap *h, mmb_obj *o, const char *op) {
 static void record_alloc(oracle_heap *h, op_ctx *c, mmb_obj *o, uint32_t nslots, uint32_t payload) {
     size_t need = mmb_obj_bytes(nslots, payload + CANARY_BYTES);
     void *block = NULL;
-    for (size_t i = 0; i < c->nfresh; i++) {
+    uint64_t sp1;
+    if (h->own && mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)o, &sp1)) {
+        violation(h, "integrity", (uint32_t)(sp1 - 1),
+                  "alloc returned %p, this live object's address: it was reclaimed without "
+                  "on_free",
+                  (void *)o);
+        return;
+    }
+    for (size_t i = 0; !h->own && i < c->nfresh; i++) {
         uint64_t bytes;
         unsigned char *b = c->fresh[i];
         if (mmb_map_get(&h->blocks, (uint64_t)(uintptr_t)b, &bytes) && (unsigned char *)o >= b &&
             (unsigned char *)o + need <= b + bytes)
             block = b;
     }
-    if (!block) {
+    if (!block && !h->own) {
         violation(h, "integrity", NO_OBJECT,
                   "alloc returned %p, which is not inside a live block "
                   "allocated for it",
@@ -508,7 +549,8 @@ static void record_alloc(oracle_heap *h, op_ctx *c, mmb_obj *o, uint32_t nslots,
     h->slots_used += nslots;
     h->live[h->nlive++] = s;
     h->reach_valid = false;
-    mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);
+    if (block)
+        mmb_map_put(&h->obj_blocks, (uint64_t)(uintptr_t)block, s + 1);
     mmb_map_put(&h->obj_index, (uint64_t)(uintptr_t)o, s + 1);
     if (o->nslots != nslots || o->payload_bytes != payload + CANARY_BYTES) {
         violation(h, "integrity", s,
@@ -677,17 +719,26 @@ static void check_complete(oracle_heap *h) {
     mark_reachable(h, true);
     h->reach_valid = false; /* these marks are not the safety check's */
     bool cycles = h->inner_m->caps & MMB_CAP_CYCLES;
+    bool conservative = h->inner_m->caps & MMB_CAP_CONSERVATIVE;
+    uint64_t retained = 0;
     for (uint32_t i = 0; i < h->nlive && !h->failed; i++) {
         uint32_t s = h->live[i];
         shadow_obj *r = &h->objs[s];
         if (r->frozen || r->mark == h->epoch)
             continue;
-        if (cycles)
+        if (conservative)
+            retained++; /* a stale word on a stack may keep it: counted, not a violation */
+        else if (cycles)
             violation(h, "completeness", s, "unreachable, yet it survived a full collection");
         else if (r->in_live == 0)
             violation(h, "completeness", s,
                       "unreachable and unreferenced, yet not freed (it is "
                       "on no garbage cycle)");
+    }
+    if (conservative && !h->failed) {
+        h->retained_last = retained;
+        if (retained > h->retained_max)
+            h->retained_max = retained;
     }
 }
 
@@ -822,7 +873,16 @@ int mmb_oracle_create(const mmb_manager *inner, const mmb_heap_config *config,
     mmb_map_init(&h->obj_index);
 
     mmb_heap_config cfg = *config;
+    /* With own memory the blocks are the manager's buffers, not objects: still counted and
+     * poisoned, never searched for objects. */
     cfg.allocator = (mmb_allocator){"oracle", h, block_alloc, block_free};
+    h->own = inner->caps & MMB_CAP_OWN_MEMORY;
+    if (h->own) {
+        h->outer_free = config->on_free;
+        h->outer_free_ctx = config->free_ctx;
+        cfg.on_free = own_free;
+        cfg.free_ctx = h;
+    }
     if (mmb_heap_create(inner, &cfg, &h->inner, err, err_bytes) != 0) {
         mmb_map_free(&h->blocks);
         mmb_map_free(&h->obj_blocks);
@@ -847,6 +907,30 @@ void mmb_oracle_label(mmb_heap *heap, mmb_obj *obj, uint64_t label) {
     lock(h);
     if (mmb_map_get(&h->obj_index, (uint64_t)(uintptr_t)obj, &sp1))
         h->objs[sp1 - 1].label = label;
+    unlock(h);
+}
+
+const char *mmb_oracle_scope(const mmb_manager *m) {
+    bool own = m->caps & MMB_CAP_OWN_MEMORY, conservative = m->caps & MMB_CAP_CONSERVATIVE;
+    if (own && conservative)
+        return "own-memory, conservative: safety, integrity, canaries, retained counted; no "
+               "poisoning";
+    if (own)
+        return "own-memory: safety, completeness, integrity, canaries; no poisoning";
+    if (conservative)
+        return "conservative: safety, integrity, canaries, poisoning, retained counted";
+    return "full: safety, completeness, integrity, canaries, poisoning";
+}
+
+void mmb_oracle_summary_get(mmb_heap *heap, mmb_oracle_summary *out) {
+    oracle_heap *h = (oracle_heap *)heap;
+    lock(h);
+    *out = (mmb_oracle_summary){.scope = mmb_oracle_scope(h->inner_m),
+                                .own_memory = h->own,
+                                .conservative = h->inner_m->caps & MMB_CAP_CONSERVATIVE,
+                                .frees_reported = h->frees_reported,
+                                .retained_last = h->retained_last,
+                                .retained_max = h->retained_max};
     unlock(h);
 }
 
@@ -878,6 +962,10 @@ int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes) {
     unlock(h);
     h->inner_m->destroy(h->inner);
     lock(h);
+    if (h->own && h->nlive && !h->failed)
+        violation(h, "leak", h->live[0],
+                  "destroy did not report it through on_free (%" PRIu32 " object%s unreported)",
+                  h->nlive, h->nlive == 1 ? "" : "s");
     if (h->blocks.count && !h->failed)
         violation(h, "leak", NO_OBJECT, "destroy left %zu block%s allocated", h->blocks.count,
                   h->blocks.count == 1 ? "" : "s");

@@ -33,6 +33,25 @@ void mmb_oracle_set_op(mmb_heap *heap, uint64_t op_index);
  * allocations from 1. */
 void mmb_oracle_label(mmb_heap *heap, mmb_obj *obj, uint64_t label);
 
+/* What the oracle checks on manager m, in one line ("full: ...", "own-memory: ...; no
+ * poisoning"), as results record it under "verify_scope". With MMB_CAP_OWN_MEMORY the objects
+ * are seen only through config->on_free: no poisoning, quarantine or block accounting for them.
+ * With MMB_CAP_CONSERVATIVE unreachable objects a full collection keeps are counted, not
+ * violations. harness/README.md, "The oracle". */
+const char *mmb_oracle_scope(const mmb_manager *m);
+
+typedef struct mmb_oracle_summary {
+    const char *scope; /* mmb_oracle_scope */
+    bool own_memory, conservative;
+    uint64_t frees_reported; /* on_free calls (MMB_CAP_OWN_MEMORY), destroy's included */
+    /* MMB_CAP_CONSERVATIVE: unreachable objects left after the last full collection checked,
+     * and the most left after any; 0 otherwise. */
+    uint64_t retained_last, retained_max;
+} mmb_oracle_summary;
+
+/* The oracle's counts so far; call before mmb_oracle_close. */
+void mmb_oracle_summary_get(mmb_heap *heap, mmb_oracle_summary *out);
+
 /* Whether a violation has been found; any thread may ask. After the first, the oracle stops
  * checking and stops releasing memory (so a broken manager cannot crash the run); the mutator
  * should stop. */
@@ -43,7 +62,8 @@ const char *mmb_oracle_failure(mmb_heap *heap);
 uint64_t mmb_oracle_failure_op(mmb_heap *heap);
 
 /* Destroys the heap (called as destroy is: no other thread attached), then checks that the manager
- * returned every block to the allocator and that no freed block was written after its free. Returns
+ * returned every block to the allocator and that no freed block was written after its free (with
+ * MMB_CAP_OWN_MEMORY: that destroy reported every remaining object through on_free). Returns
  * 0, or -1 with the first violation found at any time in msg. */
 int mmb_oracle_close(mmb_heap *heap, char *msg, size_t msg_bytes);
 

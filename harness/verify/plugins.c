@@ -249,20 +249,41 @@ static int resolve_plugin(const char *spec, const mmb_manager **out, size_t *n, 
     return 0;
 }
 
+/* Appends every registered manager that is (external) or is not (!external) an external one,
+ * each once. */
+static void add_group(bool external, const mmb_manager **out, size_t *n, size_t max) {
+    for (size_t i = 0; i < mmb_manager_count() && *n < max; i++) {
+        const mmb_manager *m = mmb_manager_at(i);
+        bool dup = false;
+        for (size_t k = 0; k < *n && !dup; k++)
+            dup = out[k] == m;
+        if (!dup && !mmb_manager_is_external(m) == !external)
+            out[(*n)++] = m;
+    }
+}
+
 int mmb_manager_resolve(const char *spec, const mmb_manager **out, size_t *n, size_t max, char *err,
                         size_t err_bytes) {
     if (mmb_manager_spec_is_plugin(spec))
         return resolve_plugin(spec, out, n, max, err, err_bytes);
-    if (strcmp(spec, "all") == 0) {
-        for (size_t i = 0; i < mmb_manager_count() && *n < max; i++)
-            out[(*n)++] = mmb_manager_at(i);
+    if (strcmp(spec, "all") == 0 || strcmp(spec, "external") == 0) {
+        add_group(strcmp(spec, "external") == 0, out, n, max);
         return 0;
     }
     const mmb_manager *m = mmb_manager_find(spec);
+    const char *missing, *packages;
+    for (size_t i = 0; !m && mmb_manager_missing_at(i, &missing, &packages) == 0; i++)
+        if (strcmp(missing, spec) == 0) {
+            fail(err, err_bytes,
+                 "%s is not built here (needs %s: run ci/deps as root, then rebuild)", spec,
+                 packages);
+            return MMB_RESOLVE_NOT_BUILT;
+        }
     if (!m) {
         char names[1024];
         mmb_manager_names(names, sizeof names);
-        return fail(err, err_bytes, "unknown manager '%s' (hint: one of: %s, or all)", spec, names);
+        return fail(err, err_bytes, "unknown manager '%s' (hint: one of: %s, or all, external)",
+                    spec, names);
     }
     if (*n == max)
         return fail(err, err_bytes, "more than %zu managers", max);
@@ -284,4 +305,49 @@ const mmb_plugin_loaded *mmb_plugin_of(const mmb_manager *m) {
             if (loaded[i].plugin->managers[k] == m)
                 return &loaded[i];
     return NULL;
+}
+
+/* The missing external managers as "NAME needs PACKAGES, ...". */
+static void missing_list(char *buf, size_t bytes) {
+    const char *name, *packages;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; mmb_manager_missing_at(i, &name, &packages) == 0 && used < bytes; i++) {
+        int w = snprintf(buf + used, bytes - used, "%s%s needs %s", i ? ", " : "", name, packages);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+int mmb_manager_resolve_cli(const char *cmd, const char *const *specs, size_t nspecs,
+                            const mmb_manager **out, size_t *n, size_t max) {
+    char err[2048], piece[PATH_MAX + 256];
+    bool external = false;
+    *n = 0;
+    for (size_t i = 0; i < nspecs; i++) {
+        for (const char *p = specs[i];;) {
+            size_t len = strcspn(p, ",");
+            if (len == 0 || len >= sizeof piece)
+                return mmb_usage_error(cmd, NULL, "--manager: %s name in '%s'",
+                                       len ? "a too long" : "an empty", specs[i]);
+            memcpy(piece, p, len);
+            piece[len] = '\0';
+            external |= strcmp(piece, "external") == 0;
+            int got = mmb_manager_resolve(piece, out, n, max, err, sizeof err);
+            if (got == MMB_RESOLVE_NOT_BUILT)
+                return mmb_usage_error("--manager", NULL, "%s", err);
+            if (got != 0)
+                return mmb_usage_error(cmd, NULL, "%s", err);
+            if (!p[len])
+                break;
+            p += len + 1;
+        }
+    }
+    if (*n == 0 && external) {
+        missing_list(err, sizeof err);
+        return mmb_usage_error("--manager", NULL,
+                               "no external manager is built here (%s: run ci/deps as root, then "
+                               "rebuild)",
+                               err);
+    }
+    return EXIT_OK;
 }

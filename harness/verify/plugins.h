@@ -1,6 +1,6 @@
-/* Managers named on the command line: a registered name, "all", or a plug-in (a shared library
- * exporting mmbench_plugin, include/mmbench/plugin.h) loaded, checked and registered here. Used by
- * every command that takes --manager (run, replay, stress, list, conform). */
+/* Managers named on the command line: a registered name, "all", "external", or a plug-in (a shared
+ * library exporting mmbench_plugin, include/mmbench/plugin.h) loaded, checked and registered here.
+ * Used by every command that takes --manager (run, replay, stress, list, conform). */
 #ifndef MMB_PLUGINS_H
 #define MMB_PLUGINS_H
 
@@ -21,13 +21,27 @@ typedef struct mmb_plugin_loaded {
 bool mmb_manager_spec_is_plugin(const char *spec);
 
 /* Resolves one --manager spec, appending to out[*n..max): a registered name gives it, "all" every
- * registered manager, PATH every manager of the plug-in at PATH and PATH:NAME its manager NAME.
+ * registered manager but the external ones, "external" the external ones that were built, PATH
+ * every manager of the plug-in at PATH and PATH:NAME its manager NAME.
  * A plug-in is loaded (dlopen RTLD_NOW | RTLD_LOCAL) and checked whole before any of its managers
  * is registered (mmb_manager_register), so later lookups by name find them; loading the same file
  * again reuses it. Returns 0, or -1 with one line in err saying what is wrong (unknown names with
  * a hint listing the registered ones). */
 int mmb_manager_resolve(const char *spec, const mmb_manager **out, size_t *n, size_t max, char *err,
                         size_t err_bytes);
+/* What mmb_manager_resolve returns for the name of an external manager that was not built (err:
+ * "NAME is not built here (needs PACKAGES: run ci/deps as root, then rebuild)"). */
+#define MMB_RESOLVE_NOT_BUILT (-2)
+
+/* The --manager flags of a command, as every command resolves them: each spec a comma-separated
+ * list of names, plug-ins, `all` (the bundled managers, and any registered at run time: every
+ * manager but the external ones) and `external` (the external managers that were built), each
+ * of those two adding a manager at most once. Sets out[0..*n). Returns EXIT_OK, or EXIT_USAGE
+ * after printing the one error line: an unbuilt external manager named is
+ * "mmbench: error: --manager: NAME is not built here (needs ...)", and so is `external` alone
+ * when none was built. */
+int mmb_manager_resolve_cli(const char *cmd, const char *const *specs, size_t nspecs,
+                            const mmb_manager **out, size_t *n, size_t max);
 
 /* Checks a manager's table as a plug-in's is checked: a name (letters, digits, '-', '_', '.'), a
  * summary, the required operations (create, destroy, alloc, incref, decref, store, collect,

@@ -7,7 +7,7 @@
 #include "verify_run.h"
 
 static const char replay_usage[] =
-    "usage: mmbench replay --manager NAME|PATH.so[:NAME] [--verify] [--option KEY=VALUE]... "
+    "usage: mmbench replay --manager LIST [--verify] [--option KEY=VALUE]... "
     "[--format json|table]"
     "\n"
     "                      [--max-heap-bytes BYTES] [--max-trace-bytes BYTES] FILE\n"

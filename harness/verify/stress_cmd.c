@@ -10,7 +10,7 @@
 #include "verify_run.h"
 
 static const char stress_usage[] =
-    "usage: mmbench stress --manager NAME|PATH.so[:NAME]|all --seed S --ops N [--shape SHAPE] "
+    "usage: mmbench stress --manager LIST --seed S --ops N [--shape SHAPE] "
     "[--emit FILE]\n"
     "                      [--option KEY=VALUE]... [--format json|table]\n"
     "\n"

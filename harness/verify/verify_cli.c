@@ -36,9 +36,11 @@ enum {
     FLAG_MAX_TRACE_BYTES,
 };
 static const mmb_flag flags[] = {
-    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "NAME|PATH", 0, 0, NULL,
-                      "the manager to run on, all, or a plug-in: PATH.so (its every manager) or\n"
-                      "PATH.so:NAME (mmbench list shows them)",
+    [FLAG_MANAGER] = {"manager", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
+                      "the manager to run on, or a plug-in: PATH.so (its every manager) or\n"
+                      "PATH.so:NAME (mmbench list shows them); comma separated: several; all:\n"
+                      "the bundled managers, external: the external ones built (all,external:\n"
+                      "both)",
                       RUNS | MMB_VERIFY_LIST},
     [FLAG_VERIFY] = {"verify", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
                      "run under the oracle: safety, completeness and integrity checks", REPLAY},
@@ -158,11 +160,12 @@ int mmb_verify_resolve_managers(const char *cmd, const mmb_verify_flags *f,
     if (!f->manager) {
         char names[1024], hint[1100];
         mmb_manager_names(names, sizeof names);
-        snprintf(hint, sizeof hint, "one of: %s, or all", names);
+        snprintf(hint, sizeof hint, "one of: %s, or all, external", names);
         return mmb_usage_error(cmd, hint, "--manager is required");
     }
-    if (mmb_manager_resolve(f->manager, list, count, MMB_VERIFY_MAX_MANAGERS, err, sizeof err))
-        return mmb_usage_error(cmd, NULL, "%s", err);
+    int status = mmb_manager_resolve_cli(cmd, &f->manager, 1, list, count, MMB_VERIFY_MAX_MANAGERS);
+    if (status != EXIT_OK)
+        return status;
     for (size_t i = 0; i < *count; i++) {
         if (mmb_options_parse(list[i], f->options, f->noptions, &configs[i], err, sizeof err))
             return mmb_usage_error(cmd, "mmbench list shows each manager's options", "%s", err);

@@ -81,6 +81,8 @@ int mmb_verify_run_trace(const mmb_manager *m, mmb_heap_config cfg, const mmb_tr
     uint64_t run_ns = mmb_now_ns() - start_ns;
     r->run_seconds = (double)run_ns * 1e-9;
     mmb_stats_get(h, &r->stats);
+    if (verify)
+        mmb_oracle_summary_get(h, &r->oracle);
     free(objs);
     int status = finish(m, h, t, done, verify, where, r);
     rec->recording = false;
@@ -95,6 +97,18 @@ static json_t *build_json(void) {
                      "build_type", b->build_type, "sanitizers", b->sanitizers);
 }
 
+/* What the oracle could check (verify_scope); with own memory, the frees the manager reported
+ * up to the final collection; for a conservative manager, the unreachable objects it kept. */
+static void oracle_json_set(json_t *o, const mmb_oracle_summary *s) {
+    json_object_set_new(o, "verify_scope", json_string(s->scope));
+    if (s->own_memory)
+        json_object_set_new(o, "frees_reported", json_integer((json_int_t)s->frees_reported));
+    if (s->conservative)
+        json_object_set_new(o, "retained",
+                            json_pack("{sIsI}", "after_last_full", (json_int_t)s->retained_last,
+                                      "max", (json_int_t)s->retained_max));
+}
+
 json_t *mmb_verify_result_json(const mmb_manager *m, const mmb_trace *t, const mmb_recorder *rec,
                                const mmb_trace_result *r, bool verify) {
     json_t *o = json_object();
@@ -104,6 +118,8 @@ json_t *mmb_verify_result_json(const mmb_manager *m, const mmb_trace *t, const m
     mmb_stats_json_set(o, MMB_STATS_KEYS_REPLAY, &r->stats, &r->stats);
     json_object_set_new(o, "verify", json_boolean(verify));
     json_object_set_new(o, "verify_errors", json_integer(r->failed && verify ? 1 : 0));
+    if (verify && r->oracle.scope) /* no scope: the heap was never created */
+        oracle_json_set(o, &r->oracle);
     if (r->failed)
         json_object_set_new(o, "failure", json_string(r->failure));
     json_object_set_new(o, "seconds", json_real(r->run_seconds));

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "mmbench/manager.h"
+#include "oracle.h"
 #include "pauses.h"
 #include "recorder.h"
 #include "trace.h"
@@ -17,7 +18,8 @@ typedef struct mmb_trace_result {
     mmb_pause_stats pauses;
     double run_seconds; /* the trace and the final collection */
     bool failed;
-    char failure[1024]; /* the oracle's violation, or what failed, when failed */
+    char failure[1024];        /* the oracle's violation, or what failed, when failed */
+    mmb_oracle_summary oracle; /* when verifying: taken after the final collection */
 } mmb_trace_result;
 
 /* Replays t on a fresh heap of m, recording its events in rec, then runs a final full
