@@ -347,6 +347,18 @@ TEST(bacon_rajan_adaptive_under_the_oracle) {
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, live_candidates, &q), 0);
 }
 
+/* The same paths on the real engine under the oracle (own memory: every free seen through
+ * on_free), and a 10^5-cycle trace that leaves 10000 candidates for the closing collection. */
+TEST(php_under_the_oracle) {
+    const mmb_manager *php = php_or_skip();
+    uint64_t after = 20000;
+    ASSERT_EQ(under_oracle(php, NULL, 0, mid_cascade, &after), 0);
+    live_roots q = {30000, 150001, 100000};
+    ASSERT_EQ(under_oracle(php, NULL, 0, live_candidates, &q), 0);
+    uint64_t n = 100000;
+    ASSERT_EQ(under_oracle(php, NULL, 0, cycles, &n), 0);
+}
+
 /* ---- the adapter's contract --------------------------------------------------------------------
  */
 
