@@ -12,8 +12,8 @@
 
 /* The external managers CMake built: one MMB_BUILT(ID) line each, generated at configure time
  * (managers/external/CMakeLists.txt). */
-#define MMB_BUILT(id)                                                                            \
-    extern const mmb_manager mmb_manager_##id;                                                  \
+#define MMB_BUILT(id)                                                                              \
+    extern const mmb_manager mmb_manager_##id;                                                     \
     const char *mmb_manager_##id##_version(void);
 #include "mmb_external_built.h"
 #undef MMB_BUILT

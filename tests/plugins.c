@@ -274,13 +274,13 @@ TEST_MMBENCH(plugin_refused_no_symbol, "plugins", 60, "cli plugins") {
 
 TEST_MMBENCH(plugin_refused_wrong_abi, "plugins", 60, "cli plugins") {
     expect_refused("stress --manager " PLUGIN("wrong-abi") " --seed 1 --ops 10",
-                   "stress: " MMB_TEST_PLUGIN_DIR "/libwrong-abi.so: built for ABI version 2, this "
-                   "mmbench has ABI version 1 (hint: rebuild it against this mmbench's SDK)\n");
+                   "stress: " MMB_TEST_PLUGIN_DIR "/libwrong-abi.so: built for ABI version 3, this "
+                   "mmbench has ABI version 2 (hint: rebuild it against this mmbench's SDK)\n");
 }
 
 TEST_MMBENCH(plugin_refused_null, "plugins", 60, "cli plugins") {
     expect_refused("list --manager " PLUGIN("null"),
-                   "list: " MMB_TEST_PLUGIN_DIR "/libnull.so: mmbench_plugin(1) returned NULL");
+                   "list: " MMB_TEST_PLUGIN_DIR "/libnull.so: mmbench_plugin(2) returned NULL");
 }
 
 TEST_MMBENCH(plugin_refused_no_name, "plugins", 60, "cli plugins") {
