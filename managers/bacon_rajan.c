@@ -49,8 +49,7 @@ typedef struct br_heap {
     bool adaptive;
     bool releasing;          /* inside release: a collection must wait for the operation's end */
     bool collecting;         /* inside collect_cycles */
-    bool pending;            /* a root met a full buffer inside release: collect at the end */
-    mmb_stack deferred;      /* the candidates since then, each held (+1) until that run ends */
+    mmb_stack cascade_work;  /* adaptive: release's pending objects, apart from the collector's */
     uint64_t buffer_default; /* the option's value: the floor the threshold comes back down to */
     uint64_t holes;          /* PHP's unused buffer entries, reused before the threshold is read */
     mmb_link roots;          /* the roots buffer, in the order the candidates were buffered */
@@ -145,28 +144,24 @@ static inline bool php_buffer_full(const br_heap *h) {
     return h->holes == 0 && h->roots_count >= h->buffer_limit;
 }
 
-/* Adaptive mode, candidate s meeting a full buffer: PHP's gc_possible_root_when_full. Outside a
- * cascade the operation is at a safe point: collect first, with s held so that it survives, then
- * buffer s unless the collection freed its last referrer (then s goes now, by refcount) or
- * buffered it already. Inside a cascade the counts of the objects on release's work stack are
- * not yet final, so the collection waits for the operation's end (PHP collects there and then):
- * s, and every candidate after it in the operation (which PHP would meet after its run), waits
- * on `deferred`, held, out of the buffer, purple so that it is deferred once. Returns whether s
- * is to be buffered now. */
+/* Adaptive mode, candidate s meeting a full buffer: PHP's gc_possible_root_when_full. Collect
+ * first, with s held so that it survives, then buffer s unless the collection freed its last
+ * referrer (then s goes now, by refcount) or buffered it already. This may be inside a cascade,
+ * as in PHP: the objects release has yet to free have count zero, no referrer and their slots
+ * intact, so no collection reaches them and mark_roots drops them from the buffer (PHP's
+ * objects being freed are likewise never traversed), and what they point at keeps their
+ * references, as outside ones. Their stack is not the collector's (cascade_work). Returns
+ * whether s is to be buffered now. */
 static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
     if (h->collecting)
         return true; /* gc_active: PHP grows the buffer past the threshold */
-    if (h->releasing) {
-        h->pending = true;
-        rc_inc(s);
-        set_color(s, PURPLE);
-        mmb_stack_push(&h->deferred, s);
-        return false;
-    }
     rc_inc(s);
     collect_cycles(h, true);
     if (rc_dec(s) == 0) {
-        release(h, s);
+        if (h->releasing)
+            mmb_stack_push(&h->cascade_work, s); /* the cascade under way frees it */
+        else
+            release(h, s);
         return false;
     }
     return !buffered(s);
@@ -178,7 +173,7 @@ static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
 static void possible_root(br_heap *h, mmb_obj *s) {
     if (s->nslots == 0 || color(s) == PURPLE)
         return;
-    if (h->adaptive && !buffered(s) && (h->pending || php_buffer_full(h)) && !php_when_full(h, s))
+    if (h->adaptive && !buffered(s) && php_buffer_full(h) && !php_when_full(h, s))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -205,7 +200,8 @@ static const mmb_rc_class br_class = {.dec = rc_dec, .survived = survived, .free
 static MMB_NOINLINE void release(br_heap *h, mmb_obj *o) {
     bool outer = !h->releasing;
     h->releasing = true;
-    mmb_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+    mmb_rc_release(&h->base, &br_class, h->adaptive ? &h->cascade_work : &h->work, &h->stats,
+                   &h->cfg, o);
     h->releasing = !outer;
 }
 
@@ -357,15 +353,15 @@ static void collect_white(br_heap *h, mmb_obj *s) {
 
 /* After: the buffer holds only the roots that were still purple, each marked gray with all it
  * reaches; the others (blackened by an increment, or grayed from an earlier root) are unbuffered.
- * The paper's MarkRoots also frees entries with count zero; release has freed those already.
- * Returns how many entries it dropped. */
+ * The paper's MarkRoots also frees entries with count zero; release has freed those already,
+ * except in adaptive mode inside a cascade, whose objects still to be freed (count zero, no
+ * referrer) are dropped untouched. Returns how many entries it dropped. */
 static uint64_t mark_roots(br_heap *h) {
     uint64_t dropped = 0;
     for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
         next = l->next;
         mmb_obj *s = obj_of(l);
-        if (color(s) == PURPLE) {
-            assert(refcount(s) > 0);
+        if (color(s) == PURPLE && refcount(s) > 0) {
             mark_gray(h, s);
         } else {
             unbuffer(h, s);
@@ -459,32 +455,14 @@ static void collect_cycles(br_heap *h, bool automatic) {
                     h->stats.objects_traversed - traversed + dropped, freed);
 }
 
-/* The only place a collection starts on its own: last thing in the public decref and store, never
- * inside release. Trial deletion needs every count to be exactly the mutator's references plus
- * the slots of objects not freed; mid-cascade, the children of the objects waiting on the work
- * stack are still counted for slots about to vanish (and the collector would share that stack).
- * So the buffer may run past the limit until the operation ends. */
+/* Where a collection starts on its own, without adaptive: last thing in the public decref and
+ * store, never inside release. Mid-cascade, the children of the objects waiting on the work stack
+ * are still counted for slots about to vanish, and the collector would share that stack; so the
+ * buffer may run past the limit until the operation ends. (Adaptive mode collects where PHP
+ * does, inside a cascade too: php_when_full says why that is sound.) */
 static void collect_if_full(br_heap *h) {
-    if (h->adaptive) {
-        while (h->pending) {
-            h->pending = false;
-            collect_cycles(h, true);
-            /* The deferred candidates, in the order they came, as PHP's decrements after its run
-             * would make them: let go, then freed or buffered. */
-            for (size_t i = 0; i < h->deferred.top; i++) {
-                mmb_obj *s = h->deferred.items[i];
-                if (rc_dec(s) == 0) {
-                    release(h, s);
-                } else {
-                    set_color(s, BLACK);
-                    possible_root(h, s);
-                }
-            }
-            h->deferred.top = 0;
-        }
-    } else if (h->roots_count >= h->buffer_limit) {
+    if (!h->adaptive && h->roots_count >= h->buffer_limit)
         collect_cycles(h, true);
-    }
 }
 
 /* ---- the operations ------------------------------------------------------------------------- */
@@ -521,7 +499,7 @@ static void br_destroy(mmb_heap *heap) {
     mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
     mmb_stack_release(&h->work);
     mmb_stack_release(&h->black_work);
-    mmb_stack_release(&h->deferred);
+    mmb_stack_release(&h->cascade_work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -573,7 +551,7 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
     mmb_list_init(&h->garbage);
     mmb_stack_init(&h->work, &h->cfg.allocator);
     mmb_stack_init(&h->black_work, &h->cfg.allocator);
-    mmb_stack_init(&h->deferred, &h->cfg.allocator);
+    mmb_stack_init(&h->cascade_work, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }

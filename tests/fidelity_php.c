@@ -6,6 +6,7 @@
 #include "oracle.h"
 #include "stress.h"
 #include "test.h"
+#include "workload.h"
 
 /* ---- recording a run ------------------------------------------------------------------------- */
 
@@ -163,6 +164,27 @@ static void replay(mmb_heap *h, const void *ctx) {
     free(objs);
 }
 
+/* A benchmark workload at a scale, seed 1, its default parameters. */
+typedef struct workload_run {
+    const char *name;
+    mmb_scale scale;
+} workload_run;
+
+static void workload(mmb_heap *h, const void *ctx) {
+    const workload_run *p = ctx;
+    const mmb_workload *w = mmb_workload_find(p->name);
+    ASSERT_TRUE(w != NULL);
+    mmb_workload_env env = {.seed = 1};
+    char err[512];
+    ASSERT_EQ(mmb_params_parse(w, p->scale, NULL, 0, &env, err, sizeof err), 0);
+    env.heap = h;
+    mmb_workload_result r = {0};
+    if (w->run(&env, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", p->name, err);
+        exit(1);
+    }
+}
+
 /* ---- bacon-rajan's adaptive threshold, on its own ----------------------------------------------
  */
 
@@ -299,6 +321,14 @@ TEST(fidelity_php_mid_cascade) {
     ASSERT_EQ(fidelity("mid-cascade", mid_cascade, &after, bundled_php, 2), 0);
 }
 
+TEST(fidelity_php_workloads) {
+    static const char *const names[] = {"rings", "binary-trees", "live-heap", "server"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        workload_run p = {names[i], MMB_SCALE_SMALL};
+        ASSERT_EQ(fidelity(names[i], workload, &p, bundled_php, 2), 0);
+    }
+}
+
 TEST(fidelity_php_stress_shapes) {
     php_or_skip();
     for (int shape = 0; shape < MMB_SHAPE_COUNT; shape++)
@@ -345,6 +375,8 @@ TEST(bacon_rajan_adaptive_under_the_oracle) {
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, mid_cascade, &after), 0);
     live_roots q = {30000, 150001, 100000};
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, live_candidates, &q), 0);
+    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* collections inside its final cascade */
+    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, workload, &w), 0);
 }
 
 /* The same paths on the real engine under the oracle (own memory: every free seen through
@@ -357,6 +389,8 @@ TEST(php_under_the_oracle) {
     ASSERT_EQ(under_oracle(php, NULL, 0, live_candidates, &q), 0);
     uint64_t n = 100000;
     ASSERT_EQ(under_oracle(php, NULL, 0, cycles, &n), 0);
+    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* runs inside its final cascade */
+    ASSERT_EQ(under_oracle(php, NULL, 0, workload, &w), 0);
 }
 
 /* ---- the adapter's contract --------------------------------------------------------------------
