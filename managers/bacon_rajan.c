@@ -43,19 +43,22 @@ typedef struct br_heap {
     mmb_stats stats;
     uint64_t buffer_limit; /* option "buffer": collect (at a safe point) at this many roots */
     uint64_t roots_count;  /* objects on `roots` */
-    /* Option "adaptive": PHP 7.3+'s policy (managers/README.md). buffer_limit is then PHP's
-     * gc_threshold less its reserved entry 0, and moves between buffer_default and
-     * PHP_THRESHOLD_MAX - 1 by gc_adjust_threshold's rule after every automatic collection. */
+    /* Option "adaptive": PHP 7.3+'s policy (managers/README.md). php_cap is then PHP's
+     * gc_threshold less its reserved entry 0, moving between buffer_default and
+     * PHP_THRESHOLD_MAX - 1 by gc_adjust_threshold's rule after every automatic collection, and
+     * buffer_limit is php_cap + 1: collect_if_full sees the buffer run past php_cap, which only a
+     * candidate meeting the full buffer at an operation's top level makes it do. Without the
+     * option php_cap is UINT64_MAX. */
     bool adaptive;
-    bool releasing;          /* inside release: a collection must wait for the operation's end */
     bool collecting;         /* inside collect_cycles */
-    mmb_stack cascade_work;  /* adaptive: release's pending objects, apart from the collector's */
+    uint64_t php_cap;        /* a candidate meeting this many roots sets off a collection */
     uint64_t buffer_default; /* the option's value: the floor the threshold comes back down to */
-    uint64_t holes;          /* PHP's unused buffer entries, reused before the threshold is read */
     mmb_link roots;          /* the roots buffer, in the order the candidates were buffered */
     mmb_link objects;        /* every object not freed that is on neither of the other lists */
     mmb_link garbage;        /* white objects collect_white took, in the order it took them */
-    mmb_stack work;          /* release's pending objects; mark_gray's and scan's frontier */
+    mmb_stack cascade_work;  /* release's pending objects (adaptive: a collection may start in a
+                              * cascade, so they are apart from the collector's) */
+    mmb_stack work;          /* mark_gray's and scan's frontier */
     mmb_stack black_work;    /* scan_black's frontier: it runs while scan's entries wait on work */
 } br_heap;
 
@@ -107,8 +110,6 @@ static void buffer_root(br_heap *h, mmb_obj *o) {
     hdr(o)->word |= BUFFERED_BIT;
     move_to(&h->roots, o);
     h->roots_count++;
-    if (h->holes)
-        h->holes--;
 }
 
 static void unbuffer(br_heap *h, mmb_obj *o) {
@@ -123,10 +124,8 @@ static void unbuffer(br_heap *h, mmb_obj *o) {
 static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
     br_header *r = hdr(o);
     size_t bytes = mmb_block_bytes(sizeof(br_header), o);
-    if (buffered(o)) {
+    if (buffered(o))
         h->roots_count--;
-        h->holes++;
-    }
     mmb_list_remove(&r->link);
     mmb_stats_freed(&h->stats, bytes, by_gc);
     h->cfg.allocator.free(h->cfg.allocator.ctx, r, bytes);
@@ -135,33 +134,27 @@ static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
 /* ---- reference counting (the paper's Increment, Decrement, Release, PossibleRoot) ----------- */
 
 static void release(br_heap *h, mmb_obj *o);
-static void collect_cycles(br_heap *h, bool automatic);
+static void collect_cycles_adaptive(br_heap *h, bool automatic);
 
-/* PHP 7.3+'s root buffer is full when no freed entry is left to reuse and the next new one would
- * reach the threshold (gc_possible_root's GC_HAS_UNUSED and GC_HAS_NEXT_UNUSED_UNDER_THRESHOLD):
- * every collection compacts the buffer, so the entries in use are roots_count + holes. */
-static inline bool php_buffer_full(const br_heap *h) {
-    return h->holes == 0 && h->roots_count >= h->buffer_limit;
-}
-
-/* Adaptive mode, candidate s meeting a full buffer: PHP's gc_possible_root_when_full. Collect
- * first, with s held so that it survives, then buffer s unless the collection freed its last
- * referrer (then s goes now, by refcount) or buffered it already. This may be inside a cascade,
- * as in PHP: the objects release has yet to free have count zero, no referrer and their slots
- * intact, so no collection reaches them and mark_roots drops them from the buffer (PHP's
- * objects being freed are likewise never traversed), and what they point at keeps their
- * references, as outside ones. Their stack is not the collector's (cascade_work). Returns
- * whether s is to be buffered now. */
+/* Adaptive mode, candidate s meeting a full buffer inside a cascade or a collection: PHP's
+ * gc_possible_root_when_full (php_overflow below is the same at an operation's top level). PHP's
+ * buffer is full when no freed entry is left to reuse and the next new one would reach the
+ * threshold; every run compacts it and only a candidate's free frees an entry, so while the
+ * entries in use stay within php_cap (they pass it only when a run leaves more candidates than
+ * that) full is exactly roots_count >= php_cap. Collect first, with s held so that it survives,
+ * then buffer s unless the collection freed its last referrer (then s goes now, by refcount) or
+ * buffered it already. Inside a cascade, as PHP does: the objects release has yet to free have
+ * count zero, no referrer and their slots intact, so no collection reaches them, mark_roots
+ * drops them from the buffer (PHP never traverses an object being freed) and what they point
+ * at keeps their references as outside ones; their stack is not the collector's, and a nested
+ * release frees s on it before the rest. Returns whether s is to be buffered now. */
 static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
     if (h->collecting)
         return true; /* gc_active: PHP grows the buffer past the threshold */
     rc_inc(s);
-    collect_cycles(h, true);
+    collect_cycles_adaptive(h, true);
     if (rc_dec(s) == 0) {
-        if (h->releasing)
-            mmb_stack_push(&h->cascade_work, s); /* the cascade under way frees it */
-        else
-            release(h, s);
+        release(h, s);
         return false;
     }
     return !buffered(s);
@@ -169,11 +162,12 @@ static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
 
 /* A decrement that left the count above zero may have cut the last outside reference to a
  * cycle, so the object becomes a candidate. Buffering it once is enough: it stays buffered until
- * the next collection or its free, however often its color changes meanwhile. */
-static void possible_root(br_heap *h, mmb_obj *s) {
+ * the next collection or its free, however often its color changes meanwhile. At an operation's
+ * top level the full buffer is met by collect_if_full, after the operation's one decrement. */
+static inline void possible_root(br_heap *h, mmb_obj *s, bool top) {
     if (s->nslots == 0 || color(s) == PURPLE)
         return;
-    if (h->adaptive && !buffered(s) && php_buffer_full(h) && !php_when_full(h, s))
+    if (!top && !buffered(s) && h->roots_count >= h->php_cap && !php_when_full(h, s))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -181,7 +175,7 @@ static void possible_root(br_heap *h, mmb_obj *s) {
 }
 
 static void survived(mmb_heap *heap, mmb_obj *child) {
-    possible_root((br_heap *)heap, child);
+    possible_root((br_heap *)heap, child, false);
 }
 
 static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
@@ -198,11 +192,7 @@ static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
 static const mmb_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
 
 static MMB_NOINLINE void release(br_heap *h, mmb_obj *o) {
-    bool outer = !h->releasing;
-    h->releasing = true;
-    mmb_rc_release(&h->base, &br_class, h->adaptive ? &h->cascade_work : &h->work, &h->stats,
-                   &h->cfg, o);
-    h->releasing = !outer;
+    mmb_rc_release(&h->base, &br_class, &h->cascade_work, &h->stats, &h->cfg, o);
 }
 
 static void increment(br_heap *h, mmb_obj *o) {
@@ -216,7 +206,7 @@ static void decrement(br_heap *h, mmb_obj *o) {
     if (rc_dec(o) == 0)
         release(h, o);
     else
-        possible_root(h, o);
+        possible_root(h, o, true);
 }
 
 /* ---- cycle collection (the paper's CollectCycles) ----------------------------------------------
@@ -326,15 +316,14 @@ static void scan(br_heap *h, mmb_obj *s) {
     }
 }
 
-/* Takes white object t for freeing: gray (no object is gray after scan_roots), so that it is taken
- * once and free_garbage tells it from the black survivors, and on `garbage`. */
+/* Takes white object t for freeing: black, so that it is taken once, and on `garbage`. */
 static void take_white(br_heap *h, mmb_obj *t) {
-    set_color(t, GRAY);
+    set_color(t, BLACK);
     move_to(&h->garbage, t);
 }
 
 /* After: every white object reachable from s through white objects that are not buffered is on
- * `garbage`, colored gray. `garbage` doubles as the work queue: everything on it before s has
+ * `garbage`, colored black. `garbage` doubles as the work queue: everything on it before s has
  * been examined already, and objects taken while walking it are appended behind the cursor. */
 static void collect_white(br_heap *h, mmb_obj *s) {
     if (color(s) != WHITE || buffered(s))
@@ -353,15 +342,15 @@ static void collect_white(br_heap *h, mmb_obj *s) {
 
 /* After: the buffer holds only the roots that were still purple, each marked gray with all it
  * reaches; the others (blackened by an increment, or grayed from an earlier root) are unbuffered.
- * The paper's MarkRoots also frees entries with count zero; release has freed those already,
- * except in adaptive mode inside a cascade, whose objects still to be freed (count zero, no
- * referrer) are dropped untouched. Returns how many entries it dropped. */
+ * The paper's MarkRoots also frees entries with count zero; release has freed those already
+ * (adaptive mode: see collect_cycles_adaptive). Returns how many entries it dropped. */
 static uint64_t mark_roots(br_heap *h) {
     uint64_t dropped = 0;
     for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
         next = l->next;
         mmb_obj *s = obj_of(l);
-        if (color(s) == PURPLE && refcount(s) > 0) {
+        if (color(s) == PURPLE) {
+            assert(refcount(s) > 0);
             mark_gray(h, s);
         } else {
             unbuffer(h, s);
@@ -394,75 +383,113 @@ static void collect_roots(br_heap *h) {
  * collector restores the counts collect_white cut and then frees the garbage through its free
  * handler, whose decrements buffer those survivors. That pass runs before any garbage is freed:
  * a garbage object's slots may point at garbage freed before it. */
-static void free_garbage(br_heap *h) {
-    if (h->adaptive) {
-        for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next) {
-            mmb_obj *p = obj_of(l);
-            for (uint32_t i = 0; i < p->nslots; i++) {
-                mmb_obj *t = p->slots[i];
-                if (t && color(t) != GRAY)
-                    possible_root(h, t);
-            }
+static MMB_NOINLINE void buffer_survivors(br_heap *h) {
+    /* Gray (no object is gray after scan_roots) tells the garbage from the survivors. */
+    for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next)
+        set_color(obj_of(l), GRAY);
+    for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next) {
+        mmb_obj *p = obj_of(l);
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (t && color(t) != GRAY)
+                possible_root(h, t, false);
         }
     }
+}
+
+static void free_garbage(br_heap *h) {
+    if (h->adaptive)
+        buffer_survivors(h);
     while (!mmb_list_empty(&h->garbage))
         free_object(h, obj_of(h->garbage.next), true);
 }
 
 /* PHP's gc_adjust_threshold (Zend/zend_gc.c; as Debian's 8.2.36 build has it), in roots rather
  * than buffer entries: an automatic run that freed fewer than PHP_THRESHOLD_TRIGGER objects, or
- * that left the buffer holding at least PHP's threshold (limit + 1) roots, raises the threshold
- * by PHP_THRESHOLD_STEP up to PHP_THRESHOLD_MAX; any other lowers it by the step, not below the
- * default. */
+ * that left the buffer holding at least PHP's threshold (php_cap + 1) roots, raises the
+ * threshold by PHP_THRESHOLD_STEP up to PHP_THRESHOLD_MAX; any other lowers it by the step, not
+ * below the default. */
 #define PHP_THRESHOLD_TRIGGER 100
 #define PHP_THRESHOLD_STEP    10000
 #define PHP_THRESHOLD_MAX     1000000000
 static void adjust_threshold(br_heap *h, uint64_t freed) {
-    if (freed < PHP_THRESHOLD_TRIGGER || h->roots_count > h->buffer_limit) {
-        uint64_t raised = h->buffer_limit + PHP_THRESHOLD_STEP;
-        h->buffer_limit = raised < PHP_THRESHOLD_MAX - 1 ? raised : PHP_THRESHOLD_MAX - 1;
-        if (h->buffer_limit < h->buffer_default)
-            h->buffer_limit = h->buffer_default; /* a default above PHP's maximum stays */
-    } else if (h->buffer_limit > h->buffer_default) {
-        uint64_t lowered = h->buffer_limit - PHP_THRESHOLD_STEP;
-        h->buffer_limit = lowered > h->buffer_default ? lowered : h->buffer_default;
+    if (freed < PHP_THRESHOLD_TRIGGER || h->roots_count > h->php_cap) {
+        uint64_t raised = h->php_cap + PHP_THRESHOLD_STEP;
+        h->php_cap = raised < PHP_THRESHOLD_MAX - 1 ? raised : PHP_THRESHOLD_MAX - 1;
+        if (h->php_cap < h->buffer_default)
+            h->php_cap = h->buffer_default; /* a default above PHP's maximum stays */
+    } else if (h->php_cap > h->buffer_default) {
+        uint64_t lowered = h->php_cap - PHP_THRESHOLD_STEP;
+        h->php_cap = lowered > h->buffer_default ? lowered : h->buffer_default;
     }
+    h->buffer_limit = h->php_cap + 1;
 }
 
 /* One collection, reported as a full one. Its objects_visited counts every examination of an
  * object's slots (an object counts once per phase that reads them) plus the buffer entries
- * mark_roots dropped without traversing. An automatic one (not the mutator's collect) moves the
- * adaptive threshold, as PHP's gc_possible_root_when_full does; PHP's explicit
- * gc_collect_cycles() does not. Every collection compacts PHP's buffer: no holes after. */
-static void collect_cycles(br_heap *h, bool automatic) {
-    if (h->adaptive && h->roots_count == 0)
-        return; /* PHP: no candidates, no run (zend_gc_collect_cycles checks num_roots) */
+ * mark_roots dropped without traversing. */
+static void collect_cycles(br_heap *h) {
     uint64_t start_ns = mmb_collect_begin(&h->cfg);
     uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
-    h->collecting = true;
-    h->holes = 0;
     uint64_t dropped = mark_roots(h);
     scan_roots(h);
     collect_roots(h);
     free_garbage(h);
-    h->collecting = false;
-    h->holes = 0;
     h->stats.collections_full++;
-    freed = h->stats.objects_freed_by_gc - freed;
-    if (h->adaptive && automatic)
-        adjust_threshold(h, freed);
     mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
-                    h->stats.objects_traversed - traversed + dropped, freed);
+                    h->stats.objects_traversed - traversed + dropped,
+                    h->stats.objects_freed_by_gc - freed);
 }
 
-/* Where a collection starts on its own, without adaptive: last thing in the public decref and
- * store, never inside release. Mid-cascade, the children of the objects waiting on the work stack
- * are still counted for slots about to vanish, and the collector would share that stack; so the
- * buffer may run past the limit until the operation ends. (Adaptive mode collects where PHP
- * does, inside a cascade too: php_when_full says why that is sound.) */
+/* Adaptive mode's collection. With no candidates there is no run (zend_gc_collect_cycles checks
+ * num_roots). Inside a cascade the buffer may hold objects release has yet to free (count zero,
+ * no referrer): they leave it untouched first. An automatic run (not the mutator's collect)
+ * then moves the threshold, as PHP's gc_possible_root_when_full does; PHP's explicit
+ * gc_collect_cycles() does not. */
+static MMB_NOINLINE void collect_cycles_adaptive(br_heap *h, bool automatic) {
+    for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
+        next = l->next;
+        if (refcount(obj_of(l)) == 0)
+            unbuffer(h, obj_of(l));
+    }
+    if (h->roots_count == 0)
+        return;
+    uint64_t freed = h->stats.objects_freed_by_gc;
+    h->collecting = true;
+    collect_cycles(h);
+    h->collecting = false;
+    if (automatic)
+        adjust_threshold(h, h->stats.objects_freed_by_gc - freed);
+}
+
+/* Adaptive mode: the operation's one decrement to non-zero buffered s, its newest candidate, into
+ * a full buffer. PHP collects before buffering it: take it out again and do as php_when_full. */
+static MMB_NOINLINE void php_overflow(br_heap *h) {
+    mmb_obj *s = obj_of(h->roots.prev);
+    unbuffer(h, s);
+    set_color(s, BLACK);
+    if (php_when_full(h, s)) {
+        set_color(s, PURPLE);
+        buffer_root(h, s);
+    }
+}
+
+/* Without adaptive, the only place a collection starts on its own: last thing in the public
+ * decref and store, never inside release. Trial deletion needs every count to be exactly the
+ * mutator's references plus the slots of objects not freed; mid-cascade, the children of the
+ * objects waiting on the work stack are still counted for slots about to vanish. So the buffer
+ * may run past the limit until the operation ends. (Adaptive mode collects where PHP does, in a
+ * cascade too: php_when_full says why that is sound.) */
+static MMB_NOINLINE void buffer_full(br_heap *h) {
+    if (h->adaptive)
+        php_overflow(h);
+    else
+        collect_cycles(h);
+}
+
 static void collect_if_full(br_heap *h) {
-    if (!h->adaptive && h->roots_count >= h->buffer_limit)
-        collect_cycles(h, true);
+    if (h->roots_count >= h->buffer_limit)
+        buffer_full(h);
 }
 
 /* ---- the operations ------------------------------------------------------------------------- */
@@ -486,7 +513,11 @@ static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) 
 }
 
 static void br_collect(mmb_heap *heap) {
-    collect_cycles((br_heap *)heap, false);
+    br_heap *h = (br_heap *)heap;
+    if (h->adaptive)
+        collect_cycles_adaptive(h, false);
+    else
+        collect_cycles(h);
 }
 
 static void br_stats(mmb_heap *heap, mmb_stats *out) {
@@ -497,9 +528,9 @@ static void br_destroy(mmb_heap *heap) {
     br_heap *h = (br_heap *)heap;
     mmb_list_merge(&h->roots, &h->objects);
     mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
+    mmb_stack_release(&h->cascade_work);
     mmb_stack_release(&h->work);
     mmb_stack_release(&h->black_work);
-    mmb_stack_release(&h->cascade_work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
@@ -545,13 +576,18 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
     h->buffer_limit = (uint64_t)cfg->options[0];
     h->buffer_default = h->buffer_limit;
     h->adaptive = cfg->options[1] != 0;
+    h->php_cap = UINT64_MAX;
+    if (h->adaptive) {
+        h->php_cap = h->buffer_limit;
+        h->buffer_limit = h->php_cap + 1;
+    }
     h->stats.header_bytes = sizeof(br_header);
     mmb_list_init(&h->roots);
     mmb_list_init(&h->objects);
     mmb_list_init(&h->garbage);
+    mmb_stack_init(&h->cascade_work, &h->cfg.allocator);
     mmb_stack_init(&h->work, &h->cfg.allocator);
     mmb_stack_init(&h->black_work, &h->cfg.allocator);
-    mmb_stack_init(&h->cascade_work, &h->cfg.allocator);
     *out = &h->base;
     return 0;
 }
