@@ -43,11 +43,23 @@ typedef struct br_heap {
     mmb_stats stats;
     uint64_t buffer_limit; /* option "buffer": collect (at a safe point) at this many roots */
     uint64_t roots_count;  /* objects on `roots` */
-    mmb_link roots;        /* the roots buffer, in the order the candidates were buffered */
-    mmb_link objects;      /* every object not freed that is on neither of the other lists */
-    mmb_link garbage;      /* white objects collect_white took, in the order it took them */
-    mmb_stack work;        /* release's pending objects; mark_gray's and scan's frontier */
-    mmb_stack black_work;  /* scan_black's frontier: it runs while scan's entries wait on work */
+    /* Option "adaptive": PHP 7.3+'s policy (managers/README.md). php_cap is then PHP's
+     * gc_threshold less its reserved entry 0, moving between buffer_default and
+     * PHP_THRESHOLD_MAX - 1 by gc_adjust_threshold's rule after every automatic collection, and
+     * buffer_limit is php_cap + 1: collect_if_full sees the buffer run past php_cap, which only a
+     * candidate meeting the full buffer at an operation's top level makes it do. Without the
+     * option php_cap is UINT64_MAX. */
+    bool adaptive;
+    bool collecting;         /* inside collect_cycles */
+    uint64_t php_cap;        /* a candidate meeting this many roots sets off a collection */
+    uint64_t buffer_default; /* the option's value: the floor the threshold comes back down to */
+    mmb_link roots;          /* the roots buffer, in the order the candidates were buffered */
+    mmb_link objects;        /* every object not freed that is on neither of the other lists */
+    mmb_link garbage;        /* white objects collect_white took, in the order it took them */
+    mmb_stack cascade_work;  /* release's pending objects (adaptive: a collection may start in a
+                              * cascade, so they are apart from the collector's) */
+    mmb_stack work;          /* mark_gray's and scan's frontier */
+    mmb_stack black_work;    /* scan_black's frontier: it runs while scan's entries wait on work */
 } br_heap;
 
 static inline br_header *hdr(mmb_obj *o) {
@@ -121,11 +133,41 @@ static void free_object(br_heap *h, mmb_obj *o, bool by_gc) {
 
 /* ---- reference counting (the paper's Increment, Decrement, Release, PossibleRoot) ----------- */
 
+static void release(br_heap *h, mmb_obj *o);
+static void collect_cycles_adaptive(br_heap *h, bool automatic);
+
+/* Adaptive mode, candidate s meeting a full buffer inside a cascade or a collection: PHP's
+ * gc_possible_root_when_full (php_overflow below is the same at an operation's top level). PHP's
+ * buffer is full when no freed entry is left to reuse and the next new one would reach the
+ * threshold; every run compacts it and only a candidate's free frees an entry, so while the
+ * entries in use stay within php_cap (they pass it only when a run leaves more candidates than
+ * that) full is exactly roots_count >= php_cap. Collect first, with s held so that it survives,
+ * then buffer s unless the collection freed its last referrer (then s goes now, by refcount) or
+ * buffered it already. Inside a cascade, as PHP does: the objects release has yet to free have
+ * count zero, no referrer and their slots intact, so no collection reaches them, mark_roots
+ * drops them from the buffer (PHP never traverses an object being freed) and what they point
+ * at keeps their references as outside ones; their stack is not the collector's, and a nested
+ * release frees s on it before the rest. Returns whether s is to be buffered now. */
+static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
+    if (h->collecting)
+        return true; /* gc_active: PHP grows the buffer past the threshold */
+    rc_inc(s);
+    collect_cycles_adaptive(h, true);
+    if (rc_dec(s) == 0) {
+        release(h, s);
+        return false;
+    }
+    return !buffered(s);
+}
+
 /* A decrement that left the count above zero may have cut the last outside reference to a
  * cycle, so the object becomes a candidate. Buffering it once is enough: it stays buffered until
- * the next collection or its free, however often its color changes meanwhile. */
-static void possible_root(br_heap *h, mmb_obj *s) {
+ * the next collection or its free, however often its color changes meanwhile. At an operation's
+ * top level the full buffer is met by collect_if_full, after the operation's one decrement. */
+static inline void possible_root(br_heap *h, mmb_obj *s, bool top) {
     if (s->nslots == 0 || color(s) == PURPLE)
+        return;
+    if (!top && !buffered(s) && h->roots_count >= h->php_cap && !php_when_full(h, s))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -133,7 +175,7 @@ static void possible_root(br_heap *h, mmb_obj *s) {
 }
 
 static void survived(mmb_heap *heap, mmb_obj *child) {
-    possible_root((br_heap *)heap, child);
+    possible_root((br_heap *)heap, child, false);
 }
 
 static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
@@ -150,7 +192,7 @@ static void free_by_rc(mmb_heap *heap, mmb_obj *o) {
 static const mmb_rc_class br_class = {.dec = rc_dec, .survived = survived, .free_obj = free_by_rc};
 
 static MMB_NOINLINE void release(br_heap *h, mmb_obj *o) {
-    mmb_rc_release(&h->base, &br_class, &h->work, &h->stats, &h->cfg, o);
+    mmb_rc_release(&h->base, &br_class, &h->cascade_work, &h->stats, &h->cfg, o);
 }
 
 static void increment(br_heap *h, mmb_obj *o) {
@@ -164,7 +206,7 @@ static void decrement(br_heap *h, mmb_obj *o) {
     if (rc_dec(o) == 0)
         release(h, o);
     else
-        possible_root(h, o);
+        possible_root(h, o, true);
 }
 
 /* ---- cycle collection (the paper's CollectCycles) ----------------------------------------------
@@ -300,8 +342,8 @@ static void collect_white(br_heap *h, mmb_obj *s) {
 
 /* After: the buffer holds only the roots that were still purple, each marked gray with all it
  * reaches; the others (blackened by an increment, or grayed from an earlier root) are unbuffered.
- * The paper's MarkRoots also frees entries with count zero; release has freed those already.
- * Returns how many entries it dropped. */
+ * The paper's MarkRoots also frees entries with count zero; release has freed those already
+ * (adaptive mode: see collect_cycles_adaptive). Returns how many entries it dropped. */
 static uint64_t mark_roots(br_heap *h) {
     uint64_t dropped = 0;
     for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
@@ -336,10 +378,51 @@ static void collect_roots(br_heap *h) {
     }
 }
 
-/* After: `garbage` is empty, its objects freed in the order collect_white took them. */
+/* After: `garbage` is empty, its objects freed in the order collect_white took them. In adaptive
+ * mode every survivor a garbage object points to becomes a candidate first, as in PHP, whose
+ * collector restores the counts collect_white cut and then frees the garbage through its free
+ * handler, whose decrements buffer those survivors. That pass runs before any garbage is freed:
+ * a garbage object's slots may point at garbage freed before it. */
+static MMB_NOINLINE void buffer_survivors(br_heap *h) {
+    /* Gray (no object is gray after scan_roots) tells the garbage from the survivors. */
+    for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next)
+        set_color(obj_of(l), GRAY);
+    for (mmb_link *l = h->garbage.next; l != &h->garbage; l = l->next) {
+        mmb_obj *p = obj_of(l);
+        for (uint32_t i = 0; i < p->nslots; i++) {
+            mmb_obj *t = p->slots[i];
+            if (t && color(t) != GRAY)
+                possible_root(h, t, false);
+        }
+    }
+}
+
 static void free_garbage(br_heap *h) {
+    if (h->adaptive)
+        buffer_survivors(h);
     while (!mmb_list_empty(&h->garbage))
         free_object(h, obj_of(h->garbage.next), true);
+}
+
+/* PHP's gc_adjust_threshold (Zend/zend_gc.c; as Debian's 8.2.36 build has it), in roots rather
+ * than buffer entries: an automatic run that freed fewer than PHP_THRESHOLD_TRIGGER objects, or
+ * that left the buffer holding at least PHP's threshold (php_cap + 1) roots, raises the
+ * threshold by PHP_THRESHOLD_STEP up to PHP_THRESHOLD_MAX; any other lowers it by the step, not
+ * below the default. */
+#define PHP_THRESHOLD_TRIGGER 100
+#define PHP_THRESHOLD_STEP    10000
+#define PHP_THRESHOLD_MAX     1000000000
+static void adjust_threshold(br_heap *h, uint64_t freed) {
+    if (freed < PHP_THRESHOLD_TRIGGER || h->roots_count > h->php_cap) {
+        uint64_t raised = h->php_cap + PHP_THRESHOLD_STEP;
+        h->php_cap = raised < PHP_THRESHOLD_MAX - 1 ? raised : PHP_THRESHOLD_MAX - 1;
+        if (h->php_cap < h->buffer_default)
+            h->php_cap = h->buffer_default; /* a default above PHP's maximum stays */
+    } else if (h->php_cap > h->buffer_default) {
+        uint64_t lowered = h->php_cap - PHP_THRESHOLD_STEP;
+        h->php_cap = lowered > h->buffer_default ? lowered : h->buffer_default;
+    }
+    h->buffer_limit = h->php_cap + 1;
 }
 
 /* One collection, reported as a full one. Its objects_visited counts every examination of an
@@ -358,14 +441,55 @@ static void collect_cycles(br_heap *h) {
                     h->stats.objects_freed_by_gc - freed);
 }
 
-/* The only place a collection starts on its own: last thing in the public decref and store, never
- * inside release. Trial deletion needs every count to be exactly the mutator's references plus
- * the slots of objects not freed; mid-cascade, the children of the objects waiting on the work
- * stack are still counted for slots about to vanish (and the collector would share that stack).
- * So the buffer may run past the limit until the operation ends. */
+/* Adaptive mode's collection. With no candidates there is no run (zend_gc_collect_cycles checks
+ * num_roots). Inside a cascade the buffer may hold objects release has yet to free (count zero,
+ * no referrer): they leave it untouched first. An automatic run (not the mutator's collect)
+ * then moves the threshold, as PHP's gc_possible_root_when_full does; PHP's explicit
+ * gc_collect_cycles() does not. */
+static MMB_NOINLINE void collect_cycles_adaptive(br_heap *h, bool automatic) {
+    for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
+        next = l->next;
+        if (refcount(obj_of(l)) == 0)
+            unbuffer(h, obj_of(l));
+    }
+    if (h->roots_count == 0)
+        return;
+    uint64_t freed = h->stats.objects_freed_by_gc;
+    h->collecting = true;
+    collect_cycles(h);
+    h->collecting = false;
+    if (automatic)
+        adjust_threshold(h, h->stats.objects_freed_by_gc - freed);
+}
+
+/* Adaptive mode: the operation's one decrement to non-zero buffered s, its newest candidate, into
+ * a full buffer. PHP collects before buffering it: take it out again and do as php_when_full. */
+static MMB_NOINLINE void php_overflow(br_heap *h) {
+    mmb_obj *s = obj_of(h->roots.prev);
+    unbuffer(h, s);
+    set_color(s, BLACK);
+    if (php_when_full(h, s)) {
+        set_color(s, PURPLE);
+        buffer_root(h, s);
+    }
+}
+
+/* Without adaptive, the only place a collection starts on its own: last thing in the public
+ * decref and store, never inside release. Trial deletion needs every count to be exactly the
+ * mutator's references plus the slots of objects not freed; mid-cascade, the children of the
+ * objects waiting on the work stack are still counted for slots about to vanish. So the buffer
+ * may run past the limit until the operation ends. (Adaptive mode collects where PHP does, in a
+ * cascade too: php_when_full says why that is sound.) */
+static MMB_NOINLINE void buffer_full(br_heap *h) {
+    if (h->adaptive)
+        php_overflow(h);
+    else
+        collect_cycles(h);
+}
+
 static void collect_if_full(br_heap *h) {
     if (h->roots_count >= h->buffer_limit)
-        collect_cycles(h);
+        buffer_full(h);
 }
 
 /* ---- the operations ------------------------------------------------------------------------- */
@@ -389,7 +513,11 @@ static void br_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *value) 
 }
 
 static void br_collect(mmb_heap *heap) {
-    collect_cycles((br_heap *)heap);
+    br_heap *h = (br_heap *)heap;
+    if (h->adaptive)
+        collect_cycles_adaptive(h, false);
+    else
+        collect_cycles(h);
 }
 
 static void br_stats(mmb_heap *heap, mmb_stats *out) {
@@ -400,6 +528,7 @@ static void br_destroy(mmb_heap *heap) {
     br_heap *h = (br_heap *)heap;
     mmb_list_merge(&h->roots, &h->objects);
     mmb_list_free_all(&h->objects, &h->cfg.allocator, sizeof(br_header));
+    mmb_stack_release(&h->cascade_work);
     mmb_stack_release(&h->work);
     mmb_stack_release(&h->black_work);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
@@ -410,6 +539,9 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
 static const mmb_option_spec br_options[] = {
     {"buffer", MMB_OPT_INT, 10000, 1, INT64_MAX,
      "collect cycles once the roots buffer holds this many candidates (objects; PHP's 10000)"},
+    {"adaptive", MMB_OPT_BOOL, 0, 0, 1,
+     "PHP 7.3+'s policy: collect as a root meets a full buffer, threshold moving from 'buffer' by "
+     "10000 (on/off)"},
     {NULL, MMB_OPT_INT, 0, 0, 0, NULL},
 };
 
@@ -442,10 +574,18 @@ static int br_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size
         return -1;
     h->cfg = *cfg;
     h->buffer_limit = (uint64_t)cfg->options[0];
+    h->buffer_default = h->buffer_limit;
+    h->adaptive = cfg->options[1] != 0;
+    h->php_cap = UINT64_MAX;
+    if (h->adaptive) {
+        h->php_cap = h->buffer_limit;
+        h->buffer_limit = h->php_cap + 1;
+    }
     h->stats.header_bytes = sizeof(br_header);
     mmb_list_init(&h->roots);
     mmb_list_init(&h->objects);
     mmb_list_init(&h->garbage);
+    mmb_stack_init(&h->cascade_work, &h->cfg.allocator);
     mmb_stack_init(&h->work, &h->cfg.allocator);
     mmb_stack_init(&h->black_work, &h->cfg.allocator);
     *out = &h->base;
