@@ -146,15 +146,21 @@ static void collect_cycles_adaptive(br_heap *h, bool automatic);
  * buffered it already. Inside a cascade, as PHP does: the objects release has yet to free have
  * count zero, no referrer and their slots intact, so no collection reaches them, mark_roots
  * drops them from the buffer (PHP never traverses an object being freed) and what they point
- * at keeps their references as outside ones; their stack is not the collector's, and a nested
- * release frees s on it before the rest. Returns whether s is to be buffered now. */
-static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
+ * at keeps their references as outside ones; their stack is not the collector's. If the
+ * collection left s with no reference, s joins that cascade's stack (`in_cascade`), so the
+ * cascade under way frees it and counts it as its own, as PHP's recursive free would; at an
+ * operation's end s is released as any count reaching zero. Returns whether s is to be buffered
+ * now. */
+static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s, bool in_cascade) {
     if (h->collecting)
         return true; /* gc_active: PHP grows the buffer past the threshold */
     rc_inc(s);
     collect_cycles_adaptive(h, true);
     if (rc_dec(s) == 0) {
-        release(h, s);
+        if (in_cascade)
+            mmb_stack_push(&h->cascade_work, s);
+        else
+            release(h, s);
         return false;
     }
     return !buffered(s);
@@ -167,7 +173,7 @@ static MMB_NOINLINE bool php_when_full(br_heap *h, mmb_obj *s) {
 static inline void possible_root(br_heap *h, mmb_obj *s, bool top) {
     if (s->nslots == 0 || color(s) == PURPLE)
         return;
-    if (!top && !buffered(s) && h->roots_count >= h->php_cap && !php_when_full(h, s))
+    if (!top && !buffered(s) && h->roots_count >= h->php_cap && !php_when_full(h, s, true))
         return;
     set_color(s, PURPLE);
     if (!buffered(s))
@@ -468,7 +474,7 @@ static MMB_NOINLINE void php_overflow(br_heap *h) {
     mmb_obj *s = obj_of(h->roots.prev);
     unbuffer(h, s);
     set_color(s, BLACK);
-    if (php_when_full(h, s)) {
+    if (php_when_full(h, s, false)) {
         set_color(s, PURPLE);
         buffer_root(h, s);
     }
