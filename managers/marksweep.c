@@ -1,5 +1,6 @@
 /* marksweep: a stop-the-world mark-and-sweep collector with no reference counts, the tracing
  * baseline. Nothing is freed until a collection finds it unreachable. See managers/README.md. */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -158,7 +159,11 @@ static void collect(ms_heap *h) {
     sweep(h, &swept, &freed);
     h->stats.collections_full++;
     set_trigger(h);
-    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns, marked + swept, freed);
+    /* Each object counted once (manager.h): the sweep examines every object, the marked among
+     * them, so visited is `swept` and its survivors, swept - freed, are the marked. */
+    assert(swept - freed == marked);
+    (void)marked; /* read only by the assertion */
+    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns, swept, freed);
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */

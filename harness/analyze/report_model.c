@@ -44,7 +44,12 @@ void mmb_report_format(double v, mmb_unit unit, char *buf, size_t n) {
         mmb_format_si(v, &rate_style, buf, n);
         break;
     case MMB_UNIT_NS:
-        mmb_format_ns(v, &ns_style, buf, n);
+        /* A pause below 128 ns is whole (hist.h); a cost per object there is not, and its
+         * tenths matter (full GC ns/live object). */
+        if (v < 100 && v != floor(v))
+            snprintf(buf, n, "%.1f ns", v);
+        else
+            mmb_format_ns(v, &ns_style, buf, n);
         break;
     case MMB_UNIT_RATIO:
         snprintf(buf, n, "%.3f", v);

@@ -34,6 +34,9 @@ const mmb_metric mmb_metrics[] = {
     {"pause_p99_9_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99.9 pause", NO_COLUMN},
     {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause", COLUMN(5)},
     {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms", COLUMN(6)},
+    /* full collections' total pause over their total survivors (manager.h's objects_visited -
+     * objects_freed); absent where none had a survivor. Tabled last, beside collections */
+    {"full_ns_per_live_object", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "full GC ns/live object", OPTIONAL_COLUMN(15)},
     /* request latency (pause-sensitive workloads) */
     {"latency_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99 latency", OPTIONAL_COLUMN(10)},
     {"latency_p99_uncorrected_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "p99 latency (uncorrected)", NO_COLUMN},

@@ -1,6 +1,8 @@
 /* Pause statistics (pauses.h). */
 #include "pauses.h"
 
+#include <math.h>
+
 #include "mmu.h"
 
 const double mmb_mmu_windows_ms[MMB_MMU_WINDOWS] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
@@ -17,6 +19,9 @@ void mmb_pause_stats_compute(mmb_recorder *r, uint64_t run_ns, mmb_pause_stats *
         if (r->pauses[k].count &&
             (s->longest_kind < 0 || r->pauses[k].max > r->pauses[s->longest_kind].max))
             s->longest_kind = k;
+    const mmb_hist *full = &r->pauses[MMB_EVENT_FULL];
+    s->full_ns_per_live_object =
+        full->count && r->full_survivors ? full->sum / (double)r->full_survivors : NAN;
     /* MMU is not monotonic in the window; the bounded MMU (the least MMU of any window at
      * least this long, Sachindran et al.) is, and is what curves usually plot. */
     size_t np = mmb_pauses_normalize(r->log, r->nlog);
@@ -65,6 +70,10 @@ json_t *mmb_pause_stats_json(const mmb_recorder *r, const mmb_pause_stats *s) {
                         s->longest_kind < 0
                             ? json_null()
                             : json_string(mmb_event_kind_name((mmb_event_kind)s->longest_kind)));
+    json_object_set_new(pauses, "full_survivors", json_integer((json_int_t)r->full_survivors));
+    if (isfinite(s->full_ns_per_live_object))
+        json_object_set_new(pauses, "full_ns_per_live_object",
+                            json_real(s->full_ns_per_live_object));
     return pauses;
 }
 

@@ -23,6 +23,10 @@ typedef struct mmb_pause_stats {
     double mmu[MMB_MMU_WINDOWS];
     double bounded_mmu[MMB_MMU_WINDOWS]; /* the least MMU of any window at least this long */
     double mmu_10ms;                     /* mmu[] at the 10 ms window */
+    /* The full collections' total pause over their total survivors (each one's objects_visited
+     * - objects_freed, manager.h), in ns per live object: what marking a live object costs.
+     * NAN when no full collection had a survivor (absent from results, not 0). */
+    double full_ns_per_live_object;
 } mmb_pause_stats;
 
 /* Fills s from r's histograms and pause log over a run of run_ns (r's log is sorted and merged
@@ -33,8 +37,9 @@ void mmb_pause_stats_compute(mmb_recorder *r, uint64_t run_ns, mmb_pause_stats *
  * of h, with "buckets" ([low bound ns, count] for each non-empty bucket) when asked. */
 json_t *mmb_hist_json(const mmb_hist *h, bool with_buckets);
 
-/* The "pauses" object of a result: each kind (with buckets), "collections", "all" and
- * "longest_kind" (null when none). */
+/* The "pauses" object of a result: each kind (with buckets), "collections", "all",
+ * "longest_kind" (null when none), "full_survivors" and, when it is known,
+ * "full_ns_per_live_object". */
 json_t *mmb_pause_stats_json(const mmb_recorder *r, const mmb_pause_stats *s);
 
 /* The "mmu" array: {"window_ms", "utilization", "bounded"} per window. */

@@ -22,6 +22,7 @@ void mmb_recorder_start(mmb_recorder *r, uint64_t now_ns) {
     mmb_hist_init(&r->latency_uncorrected);
     r->nlog = 0;
     r->max_freed_by_collection = 0;
+    r->full_survivors = 0;
     r->events_dropped = 0;
     r->t0_ns = now_ns;
     r->recording = true;
@@ -51,6 +52,8 @@ void mmb_recorder_on_event(void *ctx, const mmb_event *ev) {
     log_pause(r, ev->start_ns, ev->end_ns);
     if (ev->kind != MMB_EVENT_CASCADE && ev->objects_freed > r->max_freed_by_collection)
         r->max_freed_by_collection = ev->objects_freed;
+    if (ev->kind == MMB_EVENT_FULL && ev->objects_visited > ev->objects_freed)
+        r->full_survivors += ev->objects_visited - ev->objects_freed;
 }
 
 void mmb_recorder_on_request(void *ctx, uint64_t scheduled_ns, uint64_t start_ns, uint64_t end_ns) {

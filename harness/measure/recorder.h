@@ -19,7 +19,8 @@ typedef struct mmb_recorder {
     mmb_pause *log;
     size_t nlog, cap;
     uint64_t max_freed_by_collection; /* objects: the largest garbage set one collection freed */
-    uint64_t events_dropped;          /* events while the log could not grow (never silent) */
+    uint64_t full_survivors; /* objects: the survivors of every full collection (visited - freed) */
+    uint64_t events_dropped; /* events while the log could not grow (never silent) */
 } mmb_recorder;
 
 /* Allocates a recorder (the histograms are large). NULL when out of memory. */

@@ -4,6 +4,7 @@
  * cell's options and parameters are parsed once, before the first repetition. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,8 @@ static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetiti
     mmb_run_emit_metric(sink, "pause_p99_9_ns", mmb_hist_percentile(&rep->ps.all, 99.9), 0);
     mmb_run_emit_metric(sink, "pause_max_ns", (double)(rep->ps.all.count ? rep->ps.all.max : 0), 0);
     mmb_run_emit_metric(sink, "mmu_10ms", rep->ps.mmu_10ms, 0);
+    if (isfinite(rep->ps.full_ns_per_live_object)) /* absent, not 0, without a full survivor */
+        mmb_run_emit_metric(sink, "full_ns_per_live_object", rep->ps.full_ns_per_live_object, 0);
     mmb_run_emit_metric(sink, "peak_rss_bytes", (double)rep->rss, 0);
     mmb_run_emit_metric(sink, "memory_lag_objects", (double)rep->lag, 0);
     const int room = (int)(sizeof rep->result.metrics / sizeof rep->result.metrics[0]);

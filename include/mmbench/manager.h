@@ -78,11 +78,17 @@ typedef enum mmb_event_kind {
 
 typedef struct mmb_event {
     mmb_event_kind kind;
-    int generation;           /* the oldest generation collected; -1 where not meaningful */
-    uint64_t start_ns;        /* CLOCK_MONOTONIC */
-    uint64_t end_ns;          /* CLOCK_MONOTONIC, >= start_ns */
-    uint64_t objects_visited; /* objects the collector or cascade examined */
-    uint64_t objects_freed;
+    int generation;    /* the oldest generation collected; -1 where not meaningful */
+    uint64_t start_ns; /* CLOCK_MONOTONIC */
+    uint64_t end_ns;   /* CLOCK_MONOTONIC, >= start_ns */
+    /* The objects the collector or cascade examined, each counted once however many times it
+     * was read. A collection (full or young) counts every object of the set it collected (each
+     * survived or was freed) and every object it freed beyond it, so its survivors are
+     * objects_visited - objects_freed; a cascade counts the objects it freed (the children it
+     * only decremented are not counted), so objects_visited == objects_freed. The harness's full
+     * GC ns per live object (full_ns_per_live_object) divides by those survivors. */
+    uint64_t objects_visited;
+    uint64_t objects_freed; /* <= objects_visited */
 } mmb_event;
 
 typedef void (*mmb_event_fn)(void *ctx, const mmb_event *event);
