@@ -253,12 +253,14 @@ static void decrement(br_heap *h, mmb_obj *o) {
  * a decrement or an increment), painting and pushing every target not yet `to`. After: every
  * object reachable from s through objects that were not `to` is `to`, and each count moved once
  * per edge into it from a newly painted object. */
-static inline void paint(br_heap *h, mmb_stack *work, mmb_obj *s, br_color to, int delta) {
+static inline uint64_t paint(br_heap *h, mmb_stack *work, mmb_obj *s, br_color to, int delta) {
+    uint64_t painted = 0;
     set_color(s, to);
     mmb_stack_push(work, s);
     while (!mmb_stack_empty(work)) {
         mmb_obj *p = mmb_stack_pop(work);
         h->stats.objects_traversed++;
+        painted++;
         for (uint32_t i = 0; i < p->nslots; i++) {
             mmb_obj *t = p->slots[i];
             if (!t)
@@ -276,20 +278,20 @@ static inline void paint(br_heap *h, mmb_stack *work, mmb_obj *s, br_color to, i
             }
         }
     }
+    return painted;
 }
 
 /* After: every object reachable from s is gray, and each count was lowered once per edge into it
- * from a newly gray object. */
-static void mark_gray(br_heap *h, mmb_obj *s) {
-    if (color(s) != GRAY)
-        paint(h, &h->work, s, GRAY, -1);
+ * from a newly gray object. Returns how many objects it grayed. */
+static uint64_t mark_gray(br_heap *h, mmb_obj *s) {
+    return color(s) != GRAY ? paint(h, &h->work, s, GRAY, -1) : 0;
 }
 
 /* After: every object reachable from s through objects that were not black is black, and each
  * count was raised once per edge into it from a newly black object. scan_black runs while scan's
  * entries wait on `work`, so it has a stack of its own. */
 static void scan_black(br_heap *h, mmb_obj *s) {
-    paint(h, &h->black_work, s, BLACK, +1);
+    (void)paint(h, &h->black_work, s, BLACK, +1);
 }
 
 /* A gray object with outside references is live, and so is all it reaches; one without is
@@ -349,21 +351,22 @@ static void collect_white(br_heap *h, mmb_obj *s) {
 /* After: the buffer holds only the roots that were still purple, each marked gray with all it
  * reaches; the others (blackened by an increment, or grayed from an earlier root) are unbuffered.
  * The paper's MarkRoots also frees entries with count zero; release has freed those already
- * (adaptive mode: see collect_cycles_adaptive). Returns how many entries it dropped. */
+ * (adaptive mode: see collect_cycles_adaptive). Returns how many distinct objects it examined:
+ * those it grayed, and the entries it dropped that no root had grayed. */
 static uint64_t mark_roots(br_heap *h) {
-    uint64_t dropped = 0;
+    uint64_t examined = 0;
     for (mmb_link *l = h->roots.next, *next; l != &h->roots; l = next) {
         next = l->next;
         mmb_obj *s = obj_of(l);
         if (color(s) == PURPLE) {
             assert(refcount(s) > 0);
-            mark_gray(h, s);
+            examined += mark_gray(h, s);
         } else {
+            examined += color(s) != GRAY;
             unbuffer(h, s);
-            dropped++;
         }
     }
-    return dropped;
+    return examined;
 }
 
 /* After: no object is gray. */
@@ -431,19 +434,17 @@ static void adjust_threshold(br_heap *h, uint64_t freed) {
     h->buffer_limit = h->php_cap + 1;
 }
 
-/* One collection, reported as a full one. Its objects_visited counts every examination of an
- * object's slots (an object counts once per phase that reads them) plus the buffer entries
- * mark_roots dropped without traversing. */
+/* One collection, reported as a full one. Its objects_visited counts each object it examined
+ * once (manager.h): every object freed was grayed, so the survivors are the rest. */
 static void collect_cycles(br_heap *h) {
     uint64_t start_ns = mmb_collect_begin(&h->cfg);
-    uint64_t traversed = h->stats.objects_traversed, freed = h->stats.objects_freed_by_gc;
-    uint64_t dropped = mark_roots(h);
+    uint64_t freed = h->stats.objects_freed_by_gc;
+    uint64_t examined = mark_roots(h);
     scan_roots(h);
     collect_roots(h);
     free_garbage(h);
     h->stats.collections_full++;
-    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns,
-                    h->stats.objects_traversed - traversed + dropped,
+    mmb_collect_end(&h->cfg, MMB_EVENT_FULL, -1, start_ns, examined,
                     h->stats.objects_freed_by_gc - freed);
 }
 
