@@ -237,7 +237,7 @@ static int select_managers(const mmb_run_flags *f, const mmb_manager **ms, int *
          status == EXIT_OK && external && mmb_manager_missing_at(i, &name, &packages) == 0; i++)
         fprintf(stderr,
                 "mmbench: warning: run: external manager %s is not built here, so not in the "
-                "matrix (hint: it needs %s: run ci/deps as root, then rebuild)\n",
+                "matrix: it needs %s (hint: " MMB_NOT_BUILT_HINT ")\n",
                 name, packages);
     return status;
 }

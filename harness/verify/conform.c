@@ -15,8 +15,9 @@
 #include <unistd.h>
 
 #include "cmdline.h"
-#include "diag.h"
 #include "conform_internal.h"
+#include "diag.h"
+#include "forked.h"
 #include "mmbench/clock.h"
 #include "outfile.h"
 #include "plugins.h"
@@ -96,6 +97,17 @@ static int on_flag(void *ctx, const mmb_flag_arg *arg) {
 
 /* ---- forked children ---------------------------------------------------------------------- */
 
+typedef struct conform_child {
+    int (*fn)(void *ctx, mmb_conform_report *r);
+    void *ctx;
+    mmb_conform_report *shared;
+} conform_child;
+
+static int conform_child_main(void *arg) {
+    conform_child *c = arg;
+    return c->fn(c->ctx, c->shared) ? EXIT_FAILED : EXIT_OK;
+}
+
 int mmb_conform_forked(int (*fn)(void *ctx, mmb_conform_report *r), void *ctx, unsigned timeout_s,
                        mmb_conform_report *report) {
     mmb_conform_report *shared =
@@ -106,22 +118,13 @@ int mmb_conform_forked(int (*fn)(void *ctx, mmb_conform_report *r), void *ctx, u
         return 1;
     }
     *shared = *report;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    conform_child child = {fn, ctx, shared};
+    int ws;
+    if (mmb_forked_call(conform_child_main, &child, timeout_s, &ws) != 0) {
         snprintf(report->reason, sizeof report->reason, "cannot fork: %s", strerror(errno));
         munmap(shared, sizeof *shared);
         return 1;
     }
-    if (pid == 0) {
-        alarm(timeout_s);
-        int rc = fn(ctx, shared);
-        fflush(NULL);
-        _exit(rc ? EXIT_FAILED : EXIT_OK);
-    }
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-        continue;
     *report = *shared;
     munmap(shared, sizeof *shared);
     report->reason[sizeof report->reason - 1] = '\0';

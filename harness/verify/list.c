@@ -71,7 +71,9 @@ static void print_managers(const mmb_manager *const *list, size_t count, bool no
     }
     const char *name, *packages;
     for (size_t i = 0; notes && mmb_manager_missing_at(i, &name, &packages) == 0; i++)
-        printf("  %s: not built (needs %s; ci/deps installs it)\n", name, packages);
+        printf("  %s: not built (needs %s; ci/deps installs it, then reconfigure and rebuild: "
+               "cmake --preset release && cmake --build --preset release)\n",
+               name, packages);
     printf("common options (every manager):\n");
     for (const mmb_option_spec *o = mmb_common_options; o->name; o++)
         print_option(o);

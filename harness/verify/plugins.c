@@ -274,9 +274,8 @@ int mmb_manager_resolve(const char *spec, const mmb_manager **out, size_t *n, si
     const char *missing, *packages;
     for (size_t i = 0; !m && mmb_manager_missing_at(i, &missing, &packages) == 0; i++)
         if (strcmp(missing, spec) == 0) {
-            fail(err, err_bytes,
-                 "%s is not built here (needs %s: run ci/deps as root, then rebuild)", spec,
-                 packages);
+            fail(err, err_bytes, "%s is not built here: it needs %s (hint: " MMB_NOT_BUILT_HINT ")",
+                 spec, packages);
             return MMB_RESOLVE_NOT_BUILT;
         }
     if (!m) {
@@ -334,7 +333,7 @@ int mmb_manager_resolve_cli(const char *cmd, const char *const *specs, size_t ns
             external |= strcmp(piece, "external") == 0;
             int got = mmb_manager_resolve(piece, out, n, max, err, sizeof err);
             if (got == MMB_RESOLVE_NOT_BUILT)
-                return mmb_usage_error("--manager", NULL, "%s", err);
+                return mmb_usage_error(cmd, NULL, "--manager: %s", err);
             if (got != 0)
                 return mmb_usage_error(cmd, NULL, "%s", err);
             if (!p[len])
@@ -344,10 +343,8 @@ int mmb_manager_resolve_cli(const char *cmd, const char *const *specs, size_t ns
     }
     if (*n == 0 && external) {
         missing_list(err, sizeof err);
-        return mmb_usage_error("--manager", NULL,
-                               "no external manager is built here (%s: run ci/deps as root, then "
-                               "rebuild)",
-                               err);
+        return mmb_usage_error(cmd, MMB_NOT_BUILT_HINT,
+                               "--manager: no external manager is built here: %s", err);
     }
     return EXIT_OK;
 }

@@ -30,16 +30,24 @@ bool mmb_manager_spec_is_plugin(const char *spec);
 int mmb_manager_resolve(const char *spec, const mmb_manager **out, size_t *n, size_t max, char *err,
                         size_t err_bytes);
 /* What mmb_manager_resolve returns for the name of an external manager that was not built (err:
- * "NAME is not built here (needs PACKAGES: run ci/deps as root, then rebuild)"). */
+ * "NAME is not built here: it needs PACKAGES (hint: MMB_NOT_BUILT_HINT)"). */
 #define MMB_RESOLVE_NOT_BUILT (-2)
+
+/* How an external manager that was not built gets built: its packages are looked for when the
+ * build is configured (pkg-config, find_library), so after installing them the build must be
+ * configured again; a plain `cmake --build` would not look. */
+#define MMB_NOT_BUILT_HINT                                                                         \
+    "run ci/deps as root, then reconfigure and rebuild: cmake --preset release && cmake --build "  \
+    "--preset release"
 
 /* The --manager flags of a command, as every command resolves them: each spec a comma-separated
  * list of names, plug-ins, `all` (the bundled managers, and any registered at run time: every
  * manager but the external ones) and `external` (the external managers that were built), each
  * of those two adding a manager at most once. Sets out[0..*n). Returns EXIT_OK, or EXIT_USAGE
- * after printing the one error line: an unbuilt external manager named is
- * "mmbench: error: --manager: NAME is not built here (needs ...)", and so is `external` alone
- * when none was built. */
+ * after printing the one error line, "mmbench: error: CMD: ...": an unbuilt external manager
+ * named is "mmbench: error: CMD: --manager: NAME is not built here: it needs PACKAGES (hint:
+ * ...)", and `external` alone when none was built "mmbench: error: CMD: --manager: no external
+ * manager is built here: NAME needs PACKAGES, ... (hint: ...)". */
 int mmb_manager_resolve_cli(const char *cmd, const char *const *specs, size_t nspecs,
                             const mmb_manager **out, size_t *n, size_t max);
 

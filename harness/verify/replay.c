@@ -42,7 +42,7 @@ static int replay_file(const mmb_verify_flags *f, const char *path) {
     if (mmb_trace_read(&t, path, &f->limits, err, sizeof err) != 0)
         status = mmb_usage_error(NULL, NULL, "%s", err); /* err: "FILE:LINE: what" */
     else
-        status = mmb_verify_run_all(list, count, configs, &t, f->verify, f->table, path);
+        status = mmb_verify_run_all("replay", list, count, configs, &t, f->verify, f->table, path);
     mmb_trace_free(&t);
     return status;
 }

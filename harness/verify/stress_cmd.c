@@ -56,8 +56,8 @@ static int stress(const mmb_verify_flags *f, const mmb_manager **list, size_t co
         char where[256];
         snprintf(where, sizeof where, "stress seed %" PRIu64 " shape %s%s%s", f->seed,
                  mmb_shape_names[f->shape], f->emit ? " trace " : "", f->emit ? f->emit : "");
-        status =
-            mmb_verify_run_all(list, count, configs, &t, true, f->table, f->emit ? f->emit : where);
+        status = mmb_verify_run_all("stress", list, count, configs, &t, true, f->table,
+                                    f->emit ? f->emit : where);
     }
     mmb_trace_free(&t);
     return status;

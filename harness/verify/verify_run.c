@@ -1,14 +1,17 @@
 /* Running a trace on managers and printing the results (verify_run.h). */
 #include "verify_run.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build_info.h"
 #include "diag.h"
+#include "forked.h"
 #include "heap_stats.h"
 #include "mmbench/clock.h"
 #include "oracle.h"
@@ -181,8 +184,45 @@ static int run_one(const mmb_manager *m, mmb_heap_config cfg, const mmb_trace *t
     return status;
 }
 
-int mmb_verify_run_all(const mmb_manager **list, size_t count, mmb_heap_config *configs,
-                       const mmb_trace *t, bool verify, bool table, const char *where) {
+/* One manager of a list, in a child of its own. */
+typedef struct one_run {
+    const mmb_manager *m;
+    mmb_heap_config cfg;
+    const mmb_trace *t;
+    bool verify, table, progress;
+    const char *where;
+    mmb_recorder *rec;
+    mmb_trace_result *r;
+} one_run;
+
+static int one_run_child(void *arg) {
+    one_run *o = arg;
+    int status =
+        run_one(o->m, o->cfg, o->t, o->verify, o->table, o->where, o->progress, o->rec, o->r);
+    fflush(NULL);
+    exit(status); /* as a process that ran only this manager ends: its runtime's atexit too */
+}
+
+/* The exit status a child's wait status stands for; a child that did not end with 0, 1 or 2 is
+ * named in one line (a signal: which) and counts as a failure. */
+static int child_status(const char *cmd, const mmb_manager *m, int ws) {
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) <= EXIT_USAGE)
+        return WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws))
+        return mmb_error(EXIT_FAILED, cmd, NULL, "manager %s: its process died of signal %d (%s)",
+                         m->name, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    return mmb_error(EXIT_FAILED, cmd, NULL, "manager %s: its process exited with status %d",
+                     m->name, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+}
+
+/* The worse of two exit statuses: 2 (bad usage) over 1 (failed) over 0. */
+static int worse(int a, int b) {
+    return a > b ? a : b;
+}
+
+int mmb_verify_run_all(const char *cmd, const mmb_manager **list, size_t count,
+                       mmb_heap_config *configs, const mmb_trace *t, bool verify, bool table,
+                       const char *where) {
     mmb_recorder *rec = mmb_recorder_new();
     if (!rec)
         mmb_out_of_memory(sizeof *rec);
@@ -194,9 +234,17 @@ int mmb_verify_run_all(const mmb_manager **list, size_t count, mmb_heap_config *
     for (size_t i = 0; i < count; i++) {
         if (progress)
             fprintf(stderr, "\rmmbench: %zu/%zu %-12s", i + 1, count, list[i]->name);
-        int s = run_one(list[i], configs[i], t, verify, table, where, progress, rec, r);
-        if (s != EXIT_OK)
-            status = s;
+        if (count == 1) {
+            status = run_one(list[i], configs[i], t, verify, table, where, progress, rec, r);
+            break;
+        }
+        one_run o = {list[i], configs[i], t, verify, table, progress, where, rec, r};
+        int ws;
+        if (mmb_forked_call(one_run_child, &o, 0, &ws) != 0)
+            status = worse(status, mmb_error(EXIT_FAILED, cmd, NULL, "manager %s: cannot fork: %s",
+                                             list[i]->name, strerror(errno)));
+        else
+            status = worse(status, child_status(cmd, list[i], ws));
     }
     free(r);
     mmb_recorder_free(rec);

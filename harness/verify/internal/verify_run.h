@@ -34,8 +34,14 @@ json_t *mmb_verify_result_json(const mmb_manager *m, const mmb_trace *t, const m
                                const mmb_trace_result *r, bool verify);
 
 /* Runs t on each of the count managers; prints a JSON line (with "trace": where) or a table
- * row for each. Returns EXIT_OK, or EXIT_FAILED when any failed. */
-int mmb_verify_run_all(const mmb_manager **list, size_t count, mmb_heap_config *configs,
-                       const mmb_trace *t, bool verify, bool table, const char *where);
+ * row for each, in order. One manager runs in this process; each of several runs in a forked
+ * child of its own (the external managers hold process-wide state: Boehm's incremental mode
+ * cannot be turned off, CPython and PHP have one interpreter a process), its output passed
+ * through as it comes. Returns the worst status: EXIT_OK, EXIT_FAILED when any failed (a child
+ * that died of a signal is named in one line, "mmbench: error: CMD: manager NAME: its process
+ * died of signal N (WHAT)"), EXIT_USAGE when a child returned it. */
+int mmb_verify_run_all(const char *cmd, const mmb_manager **list, size_t count,
+                       mmb_heap_config *configs, const mmb_trace *t, bool verify, bool table,
+                       const char *where);
 
 #endif
