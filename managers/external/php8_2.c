@@ -197,8 +197,9 @@ static int gc_wrapper(void) {
  * The engine stays up between calls with no bailout address: a fatal error, which the engine
  * would answer by a bailout ("Bailed out without a bailout address!", exit 255) after printing
  * "PHP Fatal error: ..." (to stdout, with display_errors on), ends the process here with one line
- * instead. An out-of-memory one (emalloc's, the only kind the adapter can cause: memory_limit is
- * off) goes to mmb_allocator_out_of_memory, whose handler (the harness's) names the cell and the
+ * instead. One saying the memory manager is out of memory (an engine whose memory limit raises
+ * it through here: Debian's 8.2.36 delays it and returns NULL from femalloc instead, new_object)
+ * goes to mmb_allocator_out_of_memory, whose handler (the harness's) names the cell and the
  * memory limit; any other is a bug of the adapter's, and aborts. The rest (warnings, notices)
  * goes on to the engine's handler, which with display_errors and log_errors off prints nothing. */
 static void *emalloc_block(void *ctx, size_t bytes) {
