@@ -1,6 +1,8 @@
 /* php8.2: the real Zend engine of PHP 8.2 embedded through the embed SAPI (libphp8.2-embed):
  * objects are instances of an internal class whose get_gc hands the engine's own cycle collector
  * (gc_collect_cycles, with its adaptive threshold) the slots. See managers/README.md. */
+#include <sys/resource.h>
+
 #include <sapi/embed/php_embed.h>
 #include <zend_gc.h>
 #include <zend_ini.h>
@@ -47,6 +49,8 @@ static bool engine_up;
 static zend_class_entry *mmb_class;
 static zend_object_handlers mmb_handlers;
 static int (*engine_gc_collect_cycles)(void);
+static void (*engine_error_cb)(int type, zend_string *file, const uint32_t line,
+                               zend_string *message);
 
 /* ---- freeing ---------------------------------------------------------------------------------
  *
@@ -145,6 +149,13 @@ static void release(php_heap *h, zend_object *z) {
 #define GC_THRESHOLD_STEP    10000
 #define GC_THRESHOLD_TRIGGER 100
 
+/* The highest threshold reset_collector brings back to the default (its cost grows with the
+ * square of it: managers/README.md, php8.2); a test may lower it (mmb_php8_2_test_reset_max,
+ * 0: this bound). */
+#define RESET_MAX 1000000
+extern uint32_t mmb_php8_2_test_reset_max;
+uint32_t mmb_php8_2_test_reset_max;
+
 /* ---- collections -----------------------------------------------------------------------------
  *
  * Every run goes through the engine's gc_collect_cycles pointer, the automatic ones
@@ -181,11 +192,75 @@ static int gc_wrapper(void) {
     return count;
 }
 
+/* ---- the engine's errors ----------------------------------------------------------------------
+ *
+ * The engine stays up between calls with no bailout address: a fatal error, which the engine
+ * would answer by a bailout ("Bailed out without a bailout address!", exit 255) after printing
+ * "PHP Fatal error: ..." (to stdout, with display_errors on), ends the process here with one line
+ * instead. One saying the memory manager is out of memory (an engine whose memory limit raises
+ * it through here: Debian's 8.2.36 delays it and returns NULL from femalloc instead, new_object)
+ * goes to mmb_allocator_out_of_memory, whose handler (the harness's) names the cell and the
+ * memory limit; any other is a bug of the adapter's, and aborts. The rest (warnings, notices)
+ * goes on to the engine's handler, which with display_errors and log_errors off prints nothing. */
+static void *emalloc_block(void *ctx, size_t bytes) {
+    (void)ctx;
+    return emalloc(bytes);
+}
+static void efree_block(void *ctx, void *block, size_t bytes) {
+    (void)ctx;
+    (void)bytes;
+    efree(block);
+}
+/* The engine's allocator as mmb_allocator_out_of_memory names it; nothing allocates through it. */
+static const mmb_allocator php_emalloc = {"php8.2 emalloc", NULL, emalloc_block, efree_block};
+
+/* Zend/zend_alloc.c's two messages for an allocation the memory manager cannot make. */
+static bool out_of_memory(const char *msg, size_t *bytes) {
+    if (strncmp(msg, "Out of memory", 13) != 0 && strncmp(msg, "Allowed memory size", 19) != 0)
+        return false;
+    const char *tried = strstr(msg, "tried to allocate ");
+    *bytes = tried ? (size_t)strtoull(tried + 18, NULL, 10) : 0;
+    return true;
+}
+
+static void error_cb(int type, zend_string *file, const uint32_t line, zend_string *message) {
+    if (!(type & E_FATAL_ERRORS)) {
+        engine_error_cb(type, file, line, message);
+        return;
+    }
+    const char *msg = message ? ZSTR_VAL(message) : "(no message)";
+    size_t bytes;
+    if (out_of_memory(msg, &bytes))
+        mmb_allocator_out_of_memory(&php_emalloc, bytes);
+    fflush(stdout);
+    fprintf(stderr,
+            "mmbench: error: php8.2: the engine raised a fatal error (type %d): %.*s (hint: a bug "
+            "in the adapter, managers/external/php8_2.c)\n",
+            type & E_ALL, (int)strcspn(msg, "\n"), msg);
+    abort();
+}
+
+/* Sets a PHP_INI_SYSTEM entry at run time. */
+static void ini_set(const char *name, const char *value) {
+    zend_string *key = zend_string_init(name, strlen(name), 0);
+    zend_alter_ini_entry_chars(key, value, strlen(value), PHP_INI_SYSTEM, PHP_INI_STAGE_RUNTIME);
+    zend_string_release(key);
+}
+
 /* ---- the engine ------------------------------------------------------------------------------ */
 
 /* A new object of our class, outside any heap's counts. */
 static zend_object *new_object(uint32_t nslots, uint32_t payload_bytes) {
-    zend_object *z = emalloc(HEADER_BYTES + mmb_obj_bytes(nslots, payload_bytes));
+    size_t bytes = HEADER_BYTES + mmb_obj_bytes(nslots, payload_bytes);
+#if defined(ZEND_HAS_OOM)
+    /* This engine's memory manager can fail an allocation (femalloc: NULL) where emalloc would
+     * print "mmap() failed" and "Out of memory" and exit, or panic at its hard limit. */
+    zend_object *z = femalloc(bytes, 1);
+    if (!z)
+        mmb_allocator_out_of_memory(&php_emalloc, bytes);
+#else
+    zend_object *z = emalloc(bytes);
+#endif
     zend_object_std_init(z, mmb_class);
     z->handlers = &mmb_handlers;
     if (nslots == 0)
@@ -206,7 +281,10 @@ static zend_object *new_object(uint32_t nslots, uint32_t payload_bytes) {
  * gc_adjust_threshold lowers the threshold by a step. Again until it is back at its default; the
  * candidates then go by refcount, and a run with no roots compacts the buffer (first_unused back
  * to 1), so the heap's first run comes when its own 10001st candidate arrives. Each step costs a
- * buffer's worth of candidates: O(threshold^2 / 10^4) in all, no runs counted. */
+ * buffer's worth of candidates: O(threshold^2 / 10^4) in all, no runs counted, and threshold + 1
+ * objects; so above RESET_MAX (5 x 10^7 candidates, 10^6 objects) create refuses instead (the
+ * engine's gc_globals, which a store could reset at once, are static in Zend/zend_gc.c:
+ * libphp8.2.so exports no symbol for them). */
 static zend_object **reset_objs;
 static size_t reset_count;
 
@@ -216,9 +294,17 @@ static void reset_take_out(void) {
     engine_gc_collect_cycles(); /* no roots: no run, only the compaction */
 }
 
-static void reset_collector(void) {
+static int reset_collector(char *err, size_t err_bytes) {
     zend_gc_status st;
     zend_gc_get_status(&st);
+    uint32_t max = mmb_php8_2_test_reset_max ? mmb_php8_2_test_reset_max : RESET_MAX;
+    if (st.threshold > max) {
+        snprintf(err, err_bytes,
+                 "the engine's collector threshold is %u after the last heap, above the %u this "
+                 "adapter brings back to %d (hint: run each php8.2 heap in a fresh process)",
+                 st.threshold, max, GC_THRESHOLD_DEFAULT);
+        return -1;
+    }
     if (st.threshold > GC_THRESHOLD_DEFAULT) {
         reset_count = st.threshold + 1;
         reset_objs = mmb_alloc_or_die(&mmb_allocator_libc, reset_count * sizeof *reset_objs);
@@ -240,6 +326,7 @@ static void reset_collector(void) {
         reset_count = 0;
     }
     engine_gc_collect_cycles();
+    return 0;
 }
 
 static void engine_stop(void) {
@@ -248,12 +335,36 @@ static void engine_stop(void) {
     if (!engine_up || current)
         return;
     gc_collect_cycles = engine_gc_collect_cycles;
+    zend_error_cb = engine_error_cb;
     php_embed_shutdown();
     engine_up = false;
 }
 
+/* The engine's memory limit for a heap. None (-1) as a rule: objects are the engine's blocks, and
+ * the embed SAPI's 128M would end a large heap. Under an address-space limit (ulimit -v) the
+ * memory manager's mmap would fail first, and the engine then prints "mmap() failed" and "Out of
+ * memory" and exits; so there the limit is what the engine holds now plus three quarters of the
+ * space left, which an object's allocation meets first (one line: error_cb, new_object). */
+static void limit_memory(void) {
+    char value[32] = "-1";
+    struct rlimit rl;
+    unsigned long pages;
+    FILE *f;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (f = fopen("/proc/self/statm", "r")) != NULL) {
+        if (fscanf(f, "%lu", &pages) == 1) {
+            uint64_t mapped = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+            uint64_t left = rl.rlim_cur > mapped ? (uint64_t)rl.rlim_cur - mapped : 0;
+            snprintf(value, sizeof value, "%" PRIu64,
+                     (uint64_t)zend_memory_usage(1) + left / 4 * 3);
+        }
+        fclose(f);
+    }
+    ini_set("memory_limit", value);
+}
+
 /* PHP_EMBED_START_BLOCK's body without its zend_first_try: the engine stays up between calls,
- * with no bailout address (nothing here raises a PHP error; a fatal one ends the process). */
+ * with no bailout address (a fatal error ends the process: error_cb above). */
 static int engine_start(char *err, size_t err_bytes) {
     static char arg0[] = "mmbench";
     static char *argv[] = {arg0, NULL};
@@ -264,11 +375,13 @@ static int engine_start(char *err, size_t err_bytes) {
         snprintf(err, err_bytes, "php_embed_init failed (hint: is libphp8.2-embed installed?)");
         return -1;
     }
-    /* Objects are the engine's emalloc blocks: the embed SAPI's 128M limit would end a large
-     * heap with a fatal error. */
-    zend_string *key = zend_string_init("memory_limit", sizeof "memory_limit" - 1, 0);
-    zend_alter_ini_entry_chars(key, "-1", 2, PHP_INI_SYSTEM, PHP_INI_STAGE_RUNTIME);
-    zend_string_release(key);
+    /* The embed SAPI displays errors on stdout (mmbench's tables and --format json): off, and
+     * none logged; error_cb takes the fatal ones. The memory limit: limit_memory, each heap. */
+    ini_set("display_errors", "0");
+    ini_set("display_startup_errors", "0");
+    ini_set("log_errors", "0");
+    engine_error_cb = zend_error_cb;
+    zend_error_cb = error_cb;
 
     /* An internal class is registered by a module's startup, which EG(current_module) names; the
      * engine's own "core" module stands in for one here. */
@@ -390,8 +503,15 @@ const mmb_manager mmb_manager_php8_2 = {
 };
 
 const char *mmb_manager_php8_2_version(void);
+/* The version of the library this process runs: its standard module's, which is PHP_VERSION as
+ * libphp8.2.so was built (not as these headers say). The library exports no version string that
+ * is readable before the engine starts, so this starts it where no heap has yet; NULL
+ * ("unknown") where it cannot start. */
 const char *mmb_manager_php8_2_version(void) {
-    return PHP_VERSION;
+    char err[256];
+    if (!engine_up && engine_start(err, sizeof err) != 0)
+        return NULL;
+    return zend_get_module_version("standard");
 }
 
 static int php_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, size_t err_bytes) {
@@ -403,7 +523,9 @@ static int php_create(const mmb_heap_config *cfg, mmb_heap **out, char *err, siz
     }
     if (!engine_up && engine_start(err, err_bytes) != 0)
         return -1;
-    reset_collector();
+    if (reset_collector(err, err_bytes) != 0)
+        return -1;
+    limit_memory();
     php_heap *h = mmb_heap_new(cfg, sizeof *h, &mmb_manager_php8_2, err, err_bytes);
     if (!h)
         return -1;

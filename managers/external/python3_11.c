@@ -1,7 +1,10 @@
 /* python3.11: the real CPython 3.11 runtime, embedded from Debian's libpython3.11, as a manager:
  * objects are instances of two extension types, reference counted by CPython and collected by
  * its own generational collector (Modules/gcmodule.c). Design notes: managers/README.md. */
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PY_SSIZE_T_CLEAN
 /* The collector's state (interp->gc: generation counts, thresholds, the long-lived heuristic) is
@@ -15,6 +18,12 @@
 
 /* What managers/registry.c reads: the running library's version ("3.11.2"). */
 const char *mmb_manager_python3_11_version(void);
+
+/* A test hook: the prefix the interpreter starts from, in place of MMB_PY311_PREFIX (the one it
+ * was built for), when not NULL. tests/external_failures.c names a temporary directory with a
+ * missing or broken standard library; nothing else sets it. */
+extern const char *mmb_python3_11_test_prefix;
+const char *mmb_python3_11_test_prefix;
 
 /* ---- objects ---------------------------------------------------------------------------------
  *
@@ -66,7 +75,7 @@ typedef struct py_heap {
 /* The interpreter and what the adapter keeps of it, process-wide. */
 static struct {
     int state; /* 0 not started, 1 up, -1 failed (reason in err) */
-    char err[256];
+    char err[PATH_MAX + 512];
     struct _gc_runtime_state *gc;
     PyObject *collect, *freeze, *set_threshold; /* gc.collect, gc.freeze, gc.set_threshold */
     PyObject *young, *full;                     /* the ints 0 and 2 */
@@ -354,12 +363,61 @@ static PyObject *gc_attr(PyObject *gc, const char *name) {
     return v;
 }
 
+/* Py_InitializeFromConfig with fd 2 on /dev/null: a CPython that fails to start prints its path
+ * configuration (some twenty lines) and the exception before it returns the status, which is
+ * all the adapter reports. Anything it would print on success goes too (an isolated start with
+ * no site prints nothing). */
+static PyStatus init_quietly(const PyConfig *config) {
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    bool hidden = saved >= 0 && null >= 0 && dup2(null, STDERR_FILENO) >= 0;
+    if (null >= 0)
+        close(null);
+    PyStatus st = Py_InitializeFromConfig(config);
+    if (hidden) {
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+    }
+    if (saved >= 0)
+        close(saved);
+    return st;
+}
+
+/* Sets the interpreter's home, program name and executable to PREFIX's: with program_name an
+ * absolute path CPython never searches PATH for itself (where a pyenv shim may come first). */
+static PyStatus config_paths(PyConfig *config, const char *prefix) {
+    char exe[PATH_MAX];
+    snprintf(exe, sizeof exe, "%s/bin/python3.11", prefix);
+    PyStatus st = PyConfig_SetBytesString(config, &config->home, prefix);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesString(config, &config->program_name, exe);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesString(config, &config->executable, exe);
+    return st;
+}
+
 /* Py_Initialize once per process, isolated (no environment variables, no site, no signal
  * handlers) and with its home the prefix it was built for, so no other Python on PATH (pyenv's)
- * lends it a standard library. Never finalized: the next heap reuses it. */
+ * lends it a standard library. Its standard library is checked first (the encodings package,
+ * which the start imports): a missing one is one line, not CPython's path dump. Never
+ * finalized: the next heap reuses it. */
 static int py_start(char *err, size_t err_bytes) {
     if (rt.state == 0) {
         rt.state = -1;
+        const char *prefix =
+            mmb_python3_11_test_prefix ? mmb_python3_11_test_prefix : MMB_PY311_PREFIX;
+        char encodings[PATH_MAX];
+        snprintf(encodings, sizeof encodings, "%s/lib/python3.11/encodings", prefix);
+        struct stat sb;
+        if (stat(encodings, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(rt.err, sizeof rt.err,
+                     "cannot start the embedded CPython: %s: missing (hint: reinstall "
+                     "libpython3.11-minimal, which holds its standard library)",
+                     encodings);
+            snprintf(err, err_bytes, "%s", rt.err);
+            return -1;
+        }
         PyPreConfig pre;
         PyPreConfig_InitIsolatedConfig(&pre);
 #if defined(__SANITIZE_ADDRESS__)
@@ -371,13 +429,16 @@ static int py_start(char *err, size_t err_bytes) {
         PyConfig_InitIsolatedConfig(&config);
         config.site_import = 0;
         if (!PyStatus_Exception(st))
-            st = PyConfig_SetBytesString(&config, &config.home, MMB_PY311_PREFIX);
+            st = config_paths(&config, prefix);
         if (!PyStatus_Exception(st))
-            st = Py_InitializeFromConfig(&config);
+            st = init_quietly(&config);
         PyConfig_Clear(&config);
         if (PyStatus_Exception(st)) {
-            snprintf(rt.err, sizeof rt.err, "cannot start the embedded CPython: %s%s%s",
-                     st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
+            snprintf(rt.err, sizeof rt.err,
+                     "cannot start the embedded CPython: %s%s%s (hint: its standard library "
+                     "under %s/lib/python3.11 is incomplete: reinstall libpython3.11-minimal)",
+                     st.func ? st.func : "", st.func ? ": " : "",
+                     st.err_msg ? st.err_msg : "no reason given", prefix);
             snprintf(err, err_bytes, "%s", rt.err);
             return -1;
         }
