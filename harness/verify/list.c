@@ -53,9 +53,13 @@ static void print_option(const mmb_option_spec *o) {
 /* `notes`: a line for each external manager that was not built. */
 static void print_managers(const mmb_manager *const *list, size_t count, bool notes) {
     printf("managers:\n");
+    int width = 12; /* the names' column: the longest name's width, at least 12 */
+    for (size_t i = 0; i < count; i++)
+        if ((int)strlen(list[i]->name) > width)
+            width = (int)strlen(list[i]->name);
     for (size_t i = 0; i < count; i++) {
         const mmb_manager *m = list[i];
-        printf("  %-12s %s\n", m->name, m->summary);
+        printf("  %-*s %s\n", width, m->name, m->summary);
         if (mmb_manager_is_external(m)) {
             const char *v = mmb_manager_version(m);
             printf("    %-20s version %s\n", "external", v && *v ? v : "unknown");
