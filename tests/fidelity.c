@@ -7,6 +7,13 @@
 
 #include "test.h"
 
+const mmb_manager *fid_need(const char *name, const char *packages) {
+    const mmb_manager *m = mmb_manager_find(name);
+    if (!m)
+        SKIP("%s is not built here (needs %s)", name, packages);
+    return m;
+}
+
 #define FID_FREED_MARK 0xdeadbeefu
 
 void fid_count_free(void *ctx, mmb_obj *o) {
@@ -185,15 +192,18 @@ void fid_replay(mmb_heap *h, const mmb_trace *t) {
     free(objs);
 }
 
-void fid_run_workload(mmb_heap *h, const mmb_workload *w, mmb_scale scale, uint64_t seed) {
-    mmb_workload_env env = {.seed = seed};
+void fid_run_workload(mmb_heap *h, const void *workload) {
+    const fid_workload *fw = workload;
+    const mmb_workload *w = fw->w;
+    ASSERT_TRUE(w != NULL);
+    mmb_workload_env env = {.seed = fw->seed};
     const char *kv[1];
     size_t nkv = 0;
     for (size_t i = 0; w->params && w->params[i].name; i++)
         if (strcmp(w->params[i].name, MMB_PARAM_THREADS) == 0)
             kv[nkv++] = "threads=1";
     char err[512];
-    ASSERT_EQ(mmb_params_parse(w, scale, kv, nkv, &env, err, sizeof err), 0);
+    ASSERT_EQ(mmb_params_parse(w, fw->scale, kv, nkv, &env, err, sizeof err), 0);
     env.heap = h;
     mmb_workload_result r = {0};
     if (w->run(&env, &r, err, sizeof err) != 0) {

@@ -12,6 +12,9 @@
 #include "trace.h"
 #include "workload.h"
 
+/* The external manager NAME, or a skip (exit 77) saying it is not built and needs PACKAGES. */
+const mmb_manager *fid_need(const char *name, const char *packages);
+
 /* ---- frees ---------------------------------------------------------------------------------- */
 
 /* config->on_free = fid_count_free, config->free_ctx = a fid_frees: counts the reports, and
@@ -88,8 +91,13 @@ void fid_cycles(mmb_heap *h, uint64_t n, uint32_t payload_bytes);
 /* The trace's operations on h, every one of them (harness/verify/trace.h). */
 void fid_replay(mmb_heap *h, const mmb_trace *t);
 
-/* A registered workload on h at `scale` and `seed`, its default parameters but one worker where
- * it has workers (MMB_PARAM_THREADS). */
-void fid_run_workload(mmb_heap *h, const mmb_workload *w, mmb_scale scale, uint64_t seed);
+/* A registered workload at a scale and seed, its default parameters but one worker where it has
+ * workers (MMB_PARAM_THREADS): fid_run_workload(h, &(fid_workload){...}) is a fid_program. */
+typedef struct fid_workload {
+    const mmb_workload *w;
+    mmb_scale scale;
+    uint64_t seed;
+} fid_workload;
+void fid_run_workload(mmb_heap *h, const void *workload);
 
 #endif

@@ -45,10 +45,7 @@ static const fid_spec fid_cpython = {
 
 /* The python3.11 manager, or a skip. */
 static const mmb_manager *fid_python(void) {
-    const mmb_manager *m = mmb_manager_find("python3.11");
-    if (!m)
-        SKIP("python3.11 is not built here (needs libpython3.11-dev)");
-    return m;
+    return fid_need("python3.11", "libpython3.11-dev");
 }
 
 /* Runs `program` on a fresh heap of manager NAME with thresholds T (threshold0/1/2) and, when
@@ -176,14 +173,8 @@ static void prog_young_freeze(mmb_heap *h, const void *arg) {
 
 /* A registered workload at `scale`, seed 42, one worker where it has workers; then a full
  * collection. */
-typedef struct fid_workload {
-    const mmb_workload *w;
-    mmb_scale scale;
-} fid_workload;
-
 static void prog_workload(mmb_heap *h, const void *arg) {
-    const fid_workload *fw = arg;
-    fid_run_workload(h, fw->w, fw->scale, 42);
+    fid_run_workload(h, arg);
     mmb_collect(h);
 }
 
@@ -255,7 +246,7 @@ TEST(fidelity_cpython_workloads) {
     fid_python();
     for (size_t i = 0; i < mmb_workload_count(); i++) {
         for (int scale = MMB_SCALE_TINY; scale <= FID_WORKLOAD_LARGEST; scale++) {
-            fid_workload fw = {mmb_workload_at(i), (mmb_scale)scale};
+            fid_workload fw = {mmb_workload_at(i), (mmb_scale)scale, 42};
             char what[64];
             snprintf(what, sizeof what, "workload %s %s", fw.w->name, mmb_scale_names[scale]);
             fid_expect_same(what, fid_default, prog_workload, &fw);

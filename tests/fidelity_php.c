@@ -26,10 +26,7 @@ static const fid_spec php_spec = {
 };
 
 static const mmb_manager *php_or_skip(void) {
-    const mmb_manager *m = mmb_manager_find("php8.2");
-    if (!m)
-        SKIP("php8.2 was not built (needs libphp8.2-embed and php8.2-dev)");
-    return m;
+    return fid_need("php8.2", "libphp8.2-embed and php8.2-dev");
 }
 
 static const char *const bundled_php[] = {"adaptive=on", "buffer=10000"};
@@ -76,18 +73,10 @@ static void replay(mmb_heap *h, const void *ctx) {
     fid_replay(h, ctx);
 }
 
-/* A benchmark workload at a scale, seed 1, its default parameters (none of those run here has
- * workers). */
-typedef struct workload_run {
-    const char *name;
-    mmb_scale scale;
-} workload_run;
-
-static void workload(mmb_heap *h, const void *ctx) {
-    const workload_run *p = ctx;
-    const mmb_workload *w = mmb_workload_find(p->name);
-    ASSERT_TRUE(w != NULL);
-    fid_run_workload(h, w, p->scale, 1);
+/* A benchmark workload by name at small scale, seed 1, its default parameters (none of those run
+ * here has workers): fid_run_workload's argument. */
+static fid_workload small_workload(const char *name) {
+    return (fid_workload){mmb_workload_find(name), MMB_SCALE_SMALL, 1};
 }
 
 /* ---- bacon-rajan's adaptive threshold, on its own ----------------------------------------------
@@ -230,8 +219,8 @@ TEST(fidelity_php_mid_cascade) {
 TEST(fidelity_php_workloads) {
     static const char *const names[] = {"rings", "binary-trees", "live-heap", "server"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        workload_run p = {names[i], MMB_SCALE_SMALL};
-        ASSERT_EQ(fidelity(names[i], workload, &p, bundled_php, 2), 0);
+        fid_workload w = small_workload(names[i]);
+        ASSERT_EQ(fidelity(names[i], fid_run_workload, &w, bundled_php, 2), 0);
     }
 }
 
@@ -281,8 +270,8 @@ TEST(bacon_rajan_adaptive_under_the_oracle) {
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, mid_cascade, &after), 0);
     live_roots q = {30000, 150001, 100000};
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, live_candidates, &q), 0);
-    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* collections inside its final cascade */
-    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, workload, &w), 0);
+    fid_workload w = small_workload("live-heap"); /* collections inside its final cascade */
+    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, fid_run_workload, &w), 0);
 }
 
 /* The same paths on the real engine under the oracle (own memory: every free seen through
@@ -295,8 +284,8 @@ TEST(php_under_the_oracle) {
     ASSERT_EQ(under_oracle(php, NULL, 0, live_candidates, &q), 0);
     uint64_t n = 100000;
     ASSERT_EQ(under_oracle(php, NULL, 0, cycles, &n), 0);
-    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* runs inside its final cascade */
-    ASSERT_EQ(under_oracle(php, NULL, 0, workload, &w), 0);
+    fid_workload w = small_workload("live-heap"); /* runs inside its final cascade */
+    ASSERT_EQ(under_oracle(php, NULL, 0, fid_run_workload, &w), 0);
 }
 
 /* ---- the adapter's contract --------------------------------------------------------------------
