@@ -3,46 +3,48 @@
  * exactly once, the payload not scanned (and slots scanned: the same test with the pointer in a
  * slot keeps everything), events, options, several heaps at once, and incremental mode's
  * one-way switch refused in both directions. Each test skips (77) where libgc-dev was absent. */
+#include "fidelity.h"
 #include "mmbench/manager.h"
 #include "test.h"
 
-/* A dropped object may be kept by a stale word on a stack or in a register: at most this many
- * per thousand of the garbage may survive a collection in these tests. Checked by hand, the
- * residue is 0 to a few objects. */
-#define RETAINED_PER_MILLE 10
+/* A dropped object may survive a collection, kept by a stale word on the C stack or in a register
+ * (the only places besides the root table that the adapter lets Boehm scan: GC_set_no_dls). How
+ * many such words there are depends on the compiler, its flags and the code's shape (a loop
+ * inlined or a call), not on how much garbage there is; each keeps what it reaches, at most
+ * per_word objects in each test here (a two-object cycle, or one object with no slot set). Seen
+ * on 2 December 2026, Debian 12, gcc 12, 6 to 8 runs of each build: release (-O3) and asan (-O2)
+ * 0 retained in every test; dev (-O0) 2 of the 200000 cycle objects (4 once: two stale words)
+ * and 0 or 1 elsewhere; with the cycles loop inlined in the test, release kept 2. The bound, 64
+ * words (512 bytes of stale stack and registers, far more than the frames live at a collection
+ * leave), is 32 times the most seen and still fails a collector that reclaimed nothing or kept a
+ * share of the garbage (1% of the cycles is 2000 objects). Each test prints its count (stderr). */
+#define STALE_WORDS 64
+
+/* `garbage` objects were dropped and `reclaimed` of them reported freed, each stale word keeping
+ * at most per_word: the collector reclaimed something, and kept no more than the stale words
+ * can explain. */
+static void expect_reclaimed(const char *what, uint64_t garbage, uint64_t reclaimed,
+                             uint64_t per_word) {
+    ASSERT_TRUE(reclaimed <= garbage);
+    fprintf(stderr, "%s: %" PRIu64 " of %" PRIu64 " garbage objects retained (bound %" PRIu64 ")\n",
+            what, garbage - reclaimed, garbage, STALE_WORDS * per_word);
+    ASSERT_TRUE(reclaimed > 0);
+    ASSERT_TRUE(garbage - reclaimed <= STALE_WORDS * per_word);
+}
 
 static const mmb_manager *need(const char *name) {
-    const mmb_manager *m = mmb_manager_find(name);
-    if (!m)
-        SKIP("manager %s was not built (needs libgc-dev)", name);
-    return m;
+    return fid_need(name, "libgc-dev");
 }
 
-/* Counts on_free calls, and fails on an object reported twice (its first word, the shape, is
- * overwritten with a mark the second report would see). */
-typedef struct frees {
-    uint64_t count;
-    mmb_obj *forbidden; /* an object that must never be reported while live */
-    int forbidden_hit;
-} frees;
-
-#define FREED_MARK 0xdeadbeefu
-
-static void count_free(void *ctx, mmb_obj *o) {
-    frees *f = ctx;
-    ASSERT_TRUE(o->payload_bytes != FREED_MARK);
-    if (o == f->forbidden)
-        f->forbidden_hit = 1;
-    o->payload_bytes = FREED_MARK;
-    f->count++;
-}
-
-static mmb_heap *open_heap(const mmb_manager *m, frees *f, const char *const *kv, size_t n) {
+/* Frees are counted (fid_frees): a live object must never be reported, nor one reported twice
+ * (the mark). */
+static mmb_heap *open_heap(const mmb_manager *m, fid_frees *f, const char *const *kv, size_t n) {
     mmb_heap_config cfg;
     char err[256];
     ASSERT_EQ(mmb_options_parse(m, kv, n, &cfg, err, sizeof err), 0);
     if (f) {
-        cfg.on_free = count_free;
+        f->mark = true;
+        cfg.on_free = fid_count_free;
         cfg.free_ctx = f;
     }
     mmb_heap *h;
@@ -63,18 +65,12 @@ static mmb_stats stats_of(mmb_heap *h) {
  * is reported once, a live object is never reported, and destroy reports the rest. */
 static void cycles_reclaimed(const char *name) {
     const mmb_manager *m = need(name);
-    frees f = {0};
+    fid_frees f = {0};
     mmb_heap *h = open_heap(m, &f, NULL, 0);
     mmb_obj *keep = mmb_alloc(h, 1, 8);
     f.forbidden = keep;
     enum { PAIRS = 100000 };
-    for (int i = 0; i < PAIRS; i++) {
-        mmb_obj *a = mmb_alloc(h, 1, 16), *b = mmb_alloc(h, 1, 16);
-        mmb_store(h, a, 0, b);
-        mmb_store(h, b, 0, a);
-        mmb_decref(h, a);
-        mmb_decref(h, b);
-    }
+    fid_cycles(h, PAIRS, 16);
     mmb_collect(h);
     mmb_stats s = stats_of(h);
     ASSERT_EQ(s.objects_allocated, 2 * PAIRS + 1);
@@ -82,7 +78,7 @@ static void cycles_reclaimed(const char *name) {
     ASSERT_EQ(s.objects_freed_by_gc, f.count);
     ASSERT_EQ(s.objects_freed_by_rc, 0);
     ASSERT_EQ(s.live_objects, 2 * PAIRS + 1 - f.count);
-    ASSERT_TRUE(s.live_objects - 1 <= 2 * PAIRS * RETAINED_PER_MILLE / 1000);
+    expect_reclaimed(name, 2 * PAIRS, f.count, 2);
     ASSERT_TRUE(s.collections_full >= 1);
     ASSERT_EQ(f.forbidden_hit, 0);
     mmb_decref(h, keep);
@@ -101,7 +97,7 @@ TEST(boehm_incremental_cycles_reclaimed) {
 /* A chain of 10^6 held by its head survives collections whole, and destroy reports all of it. */
 TEST(boehm_long_chain_survives_then_destroy_frees) {
     const mmb_manager *m = need("boehm");
-    frees f = {0};
+    fid_frees f = {0};
     mmb_heap *h = open_heap(m, &f, NULL, 0);
     enum { N = 1000000 };
     mmb_obj *head = mmb_alloc(h, 1, 0), *tail = head;
@@ -129,7 +125,7 @@ TEST(boehm_long_chain_survives_then_destroy_frees) {
  * (never scanned) they are reclaimed but for the residue; from a slot, none is. */
 static uint64_t pointed_at_from(const char *name, int from_slot) {
     const mmb_manager *m = need(name);
-    frees f = {0};
+    fid_frees f = {0};
     mmb_heap *h = open_heap(m, &f, NULL, 0);
     enum { N = 10000 };
     mmb_obj *holder = mmb_alloc(h, N, from_slot ? 0 : N * sizeof(mmb_obj *));
@@ -150,7 +146,7 @@ static uint64_t pointed_at_from(const char *name, int from_slot) {
 }
 
 TEST(boehm_payload_not_scanned) {
-    ASSERT_TRUE(pointed_at_from("boehm", 0) >= 10000 - 10000 * RETAINED_PER_MILLE / 1000);
+    expect_reclaimed("pointed at from payloads", 10000, pointed_at_from("boehm", 0), 1);
     ASSERT_EQ(pointed_at_from("boehm", 1), 0);
 }
 
@@ -207,7 +203,7 @@ TEST(boehm_events_reported) {
     ASSERT_EQ(s.full, after.collections_full);
     ASSERT_EQ(s.young, 0);
     ASSERT_EQ(s.freed, after.objects_freed);
-    ASSERT_TRUE(after.objects_freed >= 1000 - 1000 * RETAINED_PER_MILLE / 1000);
+    expect_reclaimed("events", 1000, after.objects_freed, 1);
     ASSERT_EQ(s.phase_begin, s.full);
     ASSERT_EQ(s.phase_end, s.full);
     ASSERT_EQ(s.bad, 0);
@@ -239,8 +235,8 @@ TEST(boehm_count_frees_off) {
     mmb_heap_config cfg;
     char err[256];
     ASSERT_EQ(mmb_options_parse(m, off, 1, &cfg, err, sizeof err), 0);
-    frees f = {0};
-    cfg.on_free = count_free;
+    fid_frees f = {.mark = true};
+    cfg.on_free = fid_count_free;
     cfg.free_ctx = &f;
     mmb_heap *h;
     ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), -1);
@@ -261,7 +257,7 @@ TEST(boehm_count_frees_off) {
  * its own heap's stats; the asking heap gets the event. Destroying one leaves the other whole. */
 TEST(boehm_two_heaps) {
     const mmb_manager *m = need("boehm");
-    frees fa = {0}, fb = {0};
+    fid_frees fa = {0}, fb = {0};
     mmb_heap *a = open_heap(m, &fa, NULL, 0), *b = open_heap(m, &fb, NULL, 0);
     mmb_obj *live_b = mmb_alloc(b, 1, 0);
     fb.forbidden = live_b;
@@ -277,8 +273,8 @@ TEST(boehm_two_heaps) {
     ASSERT_EQ(sb.collections_full - b_before, 0);
     ASSERT_EQ(sa.objects_freed, fa.count);
     ASSERT_EQ(sb.objects_freed, fb.count);
-    ASSERT_TRUE(fa.count >= 1000 - 1000 * RETAINED_PER_MILLE / 1000);
-    ASSERT_TRUE(fb.count >= 1000 - 1000 * RETAINED_PER_MILLE / 1000);
+    expect_reclaimed("two heaps, the collecting one", 1000, fa.count, 1);
+    expect_reclaimed("two heaps, the other one", 1000, fb.count, 1);
     m->destroy(a);
     ASSERT_EQ(fa.count, 1000);
     mmb_collect(b);

@@ -10,6 +10,7 @@
 #include <Python.h>
 #endif
 
+#include "fidelity.h"
 #include "mmbench/manager.h"
 #include "stress.h"
 #include "test.h"
@@ -25,47 +26,26 @@
 #define FID_WORKLOAD_LARGEST MMB_SCALE_SMALL
 #endif
 
-typedef struct fid_event {
-    mmb_event_kind kind;
-    int generation;
-    uint64_t freed, visited;
-} fid_event;
-
-/* What one run gives: its events in order, collections per generation, the counters at the end
- * (after the program, before destroy). */
-typedef struct fid_run {
-    fid_event *events;
-    size_t count, cap;
-    uint64_t by_generation[3];
-    mmb_stats stats;
-} fid_run;
-
-static void fid_record(void *ctx, const mmb_event *e) {
-    fid_run *r = ctx;
-    if (r->count == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 1024;
-        r->events = realloc(r->events, r->cap * sizeof *r->events);
-        ASSERT_TRUE(r->events != NULL);
-    }
-    r->events[r->count++] =
-        (fid_event){e->kind, e->generation, e->objects_freed, e->objects_visited};
-    if (e->kind != MMB_EVENT_CASCADE && e->generation >= 0 && e->generation < 3)
-        r->by_generation[e->generation]++;
-}
-
-static void fid_run_free(fid_run *r) {
-    free(r->events);
-    memset(r, 0, sizeof *r);
-}
-
-typedef void (*fid_program)(mmb_heap *h, const void *arg);
+/* Every event compared (kind, generation, objects freed and visited), the collections per
+ * generation, and these counters after the program (which ends in its own collection). */
+static const fid_counter fid_counters[] = {
+    FID_COUNTER(objects_allocated),   FID_COUNTER(objects_freed_by_rc),
+    FID_COUNTER(objects_freed_by_gc), FID_COUNTER(live_objects),
+    FID_COUNTER(collections_full),    FID_COUNTER(collections_young),
+    FID_COUNTER(cascades_reported),   FID_COUNTER(increments),
+    FID_COUNTER(decrements),          FID_COUNTER(objects_traversed),
+};
+static const fid_spec fid_cpython = {
+    .kinds = 1u << MMB_EVENT_FULL | 1u << MMB_EVENT_YOUNG | 1u << MMB_EVENT_CASCADE,
+    .generations = true,
+    .visited = true,
+    .counters = fid_counters,
+    .ncounters = sizeof fid_counters / sizeof fid_counters[0],
+};
 
 /* The python3.11 manager, or a skip. */
 static const mmb_manager *fid_python(void) {
-    const mmb_manager *m = mmb_manager_find("python3.11");
-    if (!m)
-        SKIP("python3.11 is not built here (needs libpython3.11-dev)");
-    return m;
+    return fid_need("python3.11", "libpython3.11-dev");
 }
 
 /* Runs `program` on a fresh heap of manager NAME with thresholds T (threshold0/1/2) and, when
@@ -81,73 +61,7 @@ static void fid_run_on(const char *name, const int t[3], const char *extra, fid_
         kvp[i] = kv[i];
     }
     kvp[3] = extra;
-    mmb_heap_config cfg;
-    char err[256];
-    if (mmb_options_parse(m, kvp, extra ? 4 : 3, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        ASSERT_TRUE(0);
-    }
-    memset(out, 0, sizeof *out);
-    cfg.on_event = fid_record;
-    cfg.event_ctx = out;
-    mmb_heap *h = NULL;
-    if (mmb_heap_create(m, &cfg, &h, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", name, err);
-        ASSERT_TRUE(0);
-    }
-    program(h, arg);
-    mmb_stats_get(h, &out->stats);
-    h->manager->destroy(h);
-}
-
-/* Where two runs differ, written to why (collections per generation when those differ, then the
- * first event that does, else the first counter); 0 when they agree exactly. */
-static int fid_compare(const fid_run *a, const fid_run *b, char *why, size_t why_bytes) {
-    int used = 0;
-    why[0] = '\0';
-    if (memcmp(a->by_generation, b->by_generation, sizeof a->by_generation) != 0)
-        used = snprintf(why, why_bytes,
-                        "collections per generation %" PRIu64 "/%" PRIu64 "/%" PRIu64 " vs %" PRIu64
-                        "/%" PRIu64 "/%" PRIu64 "; ",
-                        a->by_generation[0], a->by_generation[1], a->by_generation[2],
-                        b->by_generation[0], b->by_generation[1], b->by_generation[2]);
-    char *rest = why + used;
-    size_t rest_bytes = why_bytes - (size_t)used;
-    size_t n = a->count < b->count ? a->count : b->count;
-    for (size_t i = 0; i < n; i++) {
-        const fid_event *x = &a->events[i], *y = &b->events[i];
-        if (x->kind != y->kind || x->generation != y->generation || x->freed != y->freed ||
-            x->visited != y->visited)
-            return snprintf(rest, rest_bytes,
-                            "first at event %zu: %s gen %d freed %" PRIu64 " visited %" PRIu64
-                            " vs %s gen %d freed %" PRIu64 " visited %" PRIu64,
-                            i, mmb_event_kind_name(x->kind), x->generation, x->freed, x->visited,
-                            mmb_event_kind_name(y->kind), y->generation, y->freed, y->visited),
-                   1;
-    }
-    if (a->count != b->count)
-        return snprintf(rest, rest_bytes, "events: %zu vs %zu", a->count, b->count), 1;
-    static const struct {
-        const char *name;
-        size_t offset;
-    } counters[] = {
-#define FID_COUNTER(f) {#f, offsetof(mmb_stats, f)}
-        FID_COUNTER(objects_allocated),   FID_COUNTER(objects_freed_by_rc),
-        FID_COUNTER(objects_freed_by_gc), FID_COUNTER(live_objects),
-        FID_COUNTER(collections_full),    FID_COUNTER(collections_young),
-        FID_COUNTER(cascades_reported),   FID_COUNTER(increments),
-        FID_COUNTER(decrements),          FID_COUNTER(objects_traversed),
-#undef FID_COUNTER
-    };
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
-        uint64_t x, y;
-        memcpy(&x, (const char *)&a->stats + counters[i].offset, sizeof x);
-        memcpy(&y, (const char *)&b->stats + counters[i].offset, sizeof y);
-        if (x != y)
-            return snprintf(why, why_bytes, "%s: %" PRIu64 " vs %" PRIu64, counters[i].name, x, y),
-                   1;
-    }
-    return 0;
+    fid_record(m, &fid_cpython, kvp, extra ? 4 : 3, program, arg, out);
 }
 
 /* Runs the program on both managers with the same thresholds, python3.11 both watching its
@@ -187,24 +101,13 @@ static const int fid_tiny[3] = {10, 2, 2};
 /* ---- the programs -------------------------------------------------------------------------- */
 
 static void prog_trace(mmb_heap *h, const void *arg) {
-    const mmb_trace *t = arg;
-    mmb_obj **objs = calloc(t->objects ? t->objects : 1, sizeof *objs);
-    ASSERT_TRUE(objs != NULL);
-    ASSERT_EQ(mmb_trace_run(t, h, objs, false), t->count);
+    fid_replay(h, arg);
     mmb_collect(h);
-    free(objs);
 }
 
 /* n two-object cycles, each made and dropped; then one full collection. */
 static void prog_cycles(mmb_heap *h, const void *arg) {
-    uint32_t n = *(const uint32_t *)arg;
-    for (uint32_t i = 0; i < n; i++) {
-        mmb_obj *a = mmb_alloc(h, 1, 0), *b = mmb_alloc(h, 1, 0);
-        mmb_store(h, a, 0, b);
-        mmb_store(h, b, 0, a);
-        mmb_decref(h, a);
-        mmb_decref(h, b);
-    }
+    fid_cycles(h, *(const uint32_t *)arg, 0);
     mmb_collect(h);
 }
 
@@ -270,27 +173,8 @@ static void prog_young_freeze(mmb_heap *h, const void *arg) {
 
 /* A registered workload at `scale`, seed 42, one worker where it has workers; then a full
  * collection. */
-typedef struct fid_workload {
-    const mmb_workload *w;
-    mmb_scale scale;
-} fid_workload;
-
 static void prog_workload(mmb_heap *h, const void *arg) {
-    const fid_workload *fw = arg;
-    mmb_workload_env env = {.seed = 42};
-    const char *kv[1];
-    size_t nkv = 0;
-    for (size_t i = 0; fw->w->params && fw->w->params[i].name; i++)
-        if (strcmp(fw->w->params[i].name, MMB_PARAM_THREADS) == 0)
-            kv[nkv++] = "threads=1";
-    char err[512];
-    ASSERT_EQ(mmb_params_parse(fw->w, fw->scale, kv, nkv, &env, err, sizeof err), 0);
-    env.heap = h;
-    mmb_workload_result r = {0};
-    if (fw->w->run(&env, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", fw->w->name, err);
-        ASSERT_TRUE(0);
-    }
+    fid_run_workload(h, arg);
     mmb_collect(h);
 }
 
@@ -362,7 +246,7 @@ TEST(fidelity_cpython_workloads) {
     fid_python();
     for (size_t i = 0; i < mmb_workload_count(); i++) {
         for (int scale = MMB_SCALE_TINY; scale <= FID_WORKLOAD_LARGEST; scale++) {
-            fid_workload fw = {mmb_workload_at(i), (mmb_scale)scale};
+            fid_workload fw = {mmb_workload_at(i), (mmb_scale)scale, 42};
             char what[64];
             snprintf(what, sizeof what, "workload %s %s", fw.w->name, mmb_scale_names[scale]);
             fid_expect_same(what, fid_default, prog_workload, &fw);
@@ -562,18 +446,13 @@ TEST(python3_11_one_heap_at_a_time) {
 }
 
 /* Every object reaches on_free once, destroy's included, with its slots still readable. */
-static uint64_t fid_freed_seen;
-static void fid_on_free(void *ctx, mmb_obj *o) {
-    (void)ctx;
-    ASSERT_TRUE(o->nslots <= 4);
-    fid_freed_seen++;
-}
-
 TEST(python3_11_reports_every_free) {
     const mmb_manager *m = fid_python();
     mmb_heap_config cfg;
     mmb_config_defaults(m, &cfg);
-    cfg.on_free = fid_on_free;
+    fid_frees freed = {.max_slots = 4};
+    cfg.on_free = fid_count_free;
+    cfg.free_ctx = &freed;
     mmb_heap *h = NULL;
     char err[256];
     ASSERT_EQ(mmb_heap_create(m, &cfg, &h, err, sizeof err), 0);
@@ -592,8 +471,8 @@ TEST(python3_11_reports_every_free) {
     mmb_stats_get(h, &st);
     ASSERT_EQ(st.objects_allocated, 2002);
     ASSERT_EQ(st.live_objects, 1 + 4 * 2 + 1);
-    ASSERT_EQ(fid_freed_seen, st.objects_freed);
+    ASSERT_EQ(freed.count, st.objects_freed);
     ASSERT_EQ(st.header_bytes, 56);
     m->destroy(h);
-    ASSERT_EQ(fid_freed_seen, 2002);
+    ASSERT_EQ(freed.count, 2002);
 }

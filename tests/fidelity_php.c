@@ -2,111 +2,31 @@
  * adapter): the same mutators on both, collections compared one by one; and the adapter's own
  * contract (one heap at a time, destroy reports every object, deep chains). Design notes:
  * managers/README.md (bacon-rajan, php8.2). Tests that need php8.2 skip where it was not built. */
+#include "fidelity.h"
 #include "mmbench/manager.h"
 #include "oracle.h"
 #include "stress.h"
 #include "test.h"
 #include "workload.h"
 
-/* ---- recording a run ------------------------------------------------------------------------- */
+/* ---- what is compared ----------------------------------------------------------------------- */
 
-#define MAX_RUNS 8192
-
-typedef struct run_record {
-    uint64_t runs;            /* full collections reported as events */
-    uint64_t freed[MAX_RUNS]; /* objects freed by each, in order */
-    mmb_stats stats;          /* after the mutator, before the closing collection */
-    uint64_t live_after;      /* live objects after a closing collection */
-    uint64_t on_free_calls;   /* objects reported through on_free (own-memory managers) */
-} run_record;
-
-static void on_event(void *ctx, const mmb_event *e) {
-    run_record *r = ctx;
-    if (e->kind != MMB_EVENT_FULL)
-        return;
-    if (r->runs < MAX_RUNS)
-        r->freed[r->runs] = e->objects_freed;
-    r->runs++;
-}
-
-static void on_free(void *ctx, mmb_obj *o) {
-    (void)o;
-    ((run_record *)ctx)->on_free_calls++;
-}
-
-typedef void (*mutator_fn)(mmb_heap *h, const void *ctx);
+/* The full collections (as events: bacon-rajan's cascades are not PHP's) and what each freed,
+ * these counters after the mutator, and the live objects after one more collection. */
+static const fid_counter php_counters[] = {
+    FID_COUNTER(objects_freed_by_rc),
+    FID_COUNTER(objects_freed_by_gc),
+    FID_COUNTER(live_objects),
+};
+static const fid_spec php_spec = {
+    .kinds = 1u << MMB_EVENT_FULL,
+    .close = true,
+    .counters = php_counters,
+    .ncounters = sizeof php_counters / sizeof php_counters[0],
+};
 
 static const mmb_manager *php_or_skip(void) {
-    const mmb_manager *m = mmb_manager_find("php8.2");
-    if (!m)
-        SKIP("php8.2 was not built (needs libphp8.2-embed and php8.2-dev)");
-    return m;
-}
-
-static mmb_heap *make_heap(const mmb_manager *m, const char *const *kv, size_t n, run_record *r) {
-    mmb_heap_config cfg;
-    char err[256];
-    mmb_config_defaults(m, &cfg);
-    if (mmb_options_parse(m, kv, n, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "options: %s\n", err);
-        exit(1);
-    }
-    cfg.on_event = on_event;
-    cfg.event_ctx = r;
-    cfg.on_free = on_free;
-    cfg.free_ctx = r;
-    mmb_heap *h = NULL;
-    if (mmb_heap_create(m, &cfg, &h, err, sizeof err) != 0) {
-        fprintf(stderr, "create %s: %s\n", m->name, err);
-        exit(1);
-    }
-    return h;
-}
-
-/* Runs f on a new heap of m with options kv, then a closing collection, into *r. */
-static void record(const mmb_manager *m, const char *const *kv, size_t n, mutator_fn f,
-                   const void *ctx, run_record *r) {
-    memset(r, 0, sizeof *r);
-    mmb_heap *h = make_heap(m, kv, n, r);
-    f(h, ctx);
-    mmb_stats_get(h, &r->stats);
-    uint64_t runs = r->runs;
-    mmb_collect(h);
-    r->runs = runs; /* the closing collection is not part of the comparison */
-    mmb_stats s;
-    mmb_stats_get(h, &s);
-    r->live_after = s.live_objects;
-    h->manager->destroy(h);
-}
-
-/* Compares two records: every difference is printed (the first few collections that differ) and
- * counted. Returns the number of fields that differ. */
-static int compare(const char *what, const run_record *a, const run_record *b) {
-    int diffs = 0, shown = 0;
-#define FIELD(x)                                                                                   \
-    if (a->x != b->x) {                                                                            \
-        fprintf(stderr, "%s: %s: %" PRIu64 " vs %" PRIu64 "\n", what, #x, (uint64_t)a->x,          \
-                (uint64_t)b->x);                                                                   \
-        diffs++;                                                                                   \
-    }
-    FIELD(runs)
-    FIELD(stats.objects_freed_by_rc)
-    FIELD(stats.objects_freed_by_gc)
-    FIELD(stats.live_objects)
-    FIELD(live_after)
-#undef FIELD
-    uint64_t n = a->runs < b->runs ? a->runs : b->runs;
-    if (n > MAX_RUNS)
-        n = MAX_RUNS;
-    for (uint64_t i = 0; i < n; i++) {
-        if (a->freed[i] == b->freed[i])
-            continue;
-        if (shown++ < 5)
-            fprintf(stderr, "%s: collection %" PRIu64 " freed %" PRIu64 " vs %" PRIu64 "\n", what,
-                    i + 1, a->freed[i], b->freed[i]);
-        diffs++;
-    }
-    return diffs;
+    return fid_need("php8.2", "libphp8.2-embed and php8.2-dev");
 }
 
 static const char *const bundled_php[] = {"adaptive=on", "buffer=10000"};
@@ -122,14 +42,7 @@ static const mmb_manager *bundled(void) {
 
 /* N two-object cycles, each made and dropped. */
 static void cycles(mmb_heap *h, const void *ctx) {
-    uint64_t n = *(const uint64_t *)ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        mmb_obj *a = mmb_alloc(h, 1, 0), *b = mmb_alloc(h, 1, 0);
-        mmb_store(h, a, 0, b);
-        mmb_store(h, b, 0, a);
-        mmb_decref(h, a);
-        mmb_decref(h, b);
-    }
+    fid_cycles(h, *(const uint64_t *)ctx, 0);
 }
 
 /* Collections that free nothing: K live objects (one slot each, held), each in turn taken and
@@ -157,32 +70,13 @@ static void live_candidates(mmb_heap *h, const void *ctx) {
 }
 
 static void replay(mmb_heap *h, const void *ctx) {
-    const mmb_trace *t = ctx;
-    mmb_obj **objs = calloc(t->objects ? t->objects : 1, sizeof *objs);
-    ASSERT_TRUE(objs != NULL);
-    ASSERT_EQ(mmb_trace_run(t, h, objs, false), t->count);
-    free(objs);
+    fid_replay(h, ctx);
 }
 
-/* A benchmark workload at a scale, seed 1, its default parameters. */
-typedef struct workload_run {
-    const char *name;
-    mmb_scale scale;
-} workload_run;
-
-static void workload(mmb_heap *h, const void *ctx) {
-    const workload_run *p = ctx;
-    const mmb_workload *w = mmb_workload_find(p->name);
-    ASSERT_TRUE(w != NULL);
-    mmb_workload_env env = {.seed = 1};
-    char err[512];
-    ASSERT_EQ(mmb_params_parse(w, p->scale, NULL, 0, &env, err, sizeof err), 0);
-    env.heap = h;
-    mmb_workload_result r = {0};
-    if (w->run(&env, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", p->name, err);
-        exit(1);
-    }
+/* A benchmark workload by name at small scale, seed 1, its default parameters (none of those run
+ * here has workers): fid_run_workload's argument. */
+static fid_workload small_workload(const char *name) {
+    return (fid_workload){mmb_workload_find(name), MMB_SCALE_SMALL, 1};
 }
 
 /* ---- bacon-rajan's adaptive threshold, on its own ----------------------------------------------
@@ -194,17 +88,17 @@ static void workload(mmb_heap *h, const void *ctx) {
  * it), so 10^6 arrivals make 13 collections; without it, one per 10000: 100. */
 TEST(bacon_rajan_adaptive_threshold_rises) {
     live_roots p = {300000, 1000000, 0};
-    run_record *on = calloc(1, sizeof *on), *off = calloc(1, sizeof *off);
-    record(bundled(), bundled_php, 2, live_candidates, &p, on);
-    ASSERT_EQ(on->runs, 13);
-    for (uint64_t i = 0; i < on->runs; i++)
-        ASSERT_EQ(on->freed[i], 0);
-    ASSERT_EQ(on->live_after, 0);
+    fid_run on, off;
+    fid_record(bundled(), &php_spec, bundled_php, 2, live_candidates, &p, &on);
+    ASSERT_EQ(on.count, 13);
+    for (size_t i = 0; i < on.count; i++)
+        ASSERT_EQ(on.events[i].freed, 0);
+    ASSERT_EQ(on.live_after, 0);
     static const char *const fixed[] = {"buffer=10000"};
-    record(bundled(), fixed, 1, live_candidates, &p, off);
-    ASSERT_EQ(off->runs, 100);
-    free(on);
-    free(off);
+    fid_record(bundled(), &php_spec, fixed, 1, live_candidates, &p, &off);
+    ASSERT_EQ(off.count, 100);
+    fid_run_free(&on);
+    fid_run_free(&off);
 }
 
 /* 10^5 two-object cycles: every collection frees 10000 objects (at least 100), so the threshold
@@ -212,36 +106,37 @@ TEST(bacon_rajan_adaptive_threshold_rises) {
  * before the closing one (which finds the last 10000 and the one that met the 19th). */
 TEST(bacon_rajan_adaptive_threshold_stays_at_default) {
     uint64_t n = 100000;
-    run_record *r = calloc(1, sizeof *r);
-    record(bundled(), bundled_php, 2, cycles, &n, r);
-    ASSERT_EQ(r->runs, 19);
-    for (uint64_t i = 0; i < r->runs; i++)
-        ASSERT_EQ(r->freed[i], 10000);
-    ASSERT_EQ(r->stats.live_objects, 2 * n - 19 * 10000);
-    ASSERT_EQ(r->live_after, 0);
-    free(r);
+    fid_run r;
+    fid_record(bundled(), &php_spec, bundled_php, 2, cycles, &n, &r);
+    ASSERT_EQ(r.count, 19);
+    for (size_t i = 0; i < r.count; i++)
+        ASSERT_EQ(r.events[i].freed, 10000);
+    ASSERT_EQ(r.stats.live_objects, 2 * n - 19 * 10000);
+    ASSERT_EQ(r.live_after, 0);
+    fid_run_free(&r);
 }
 
 /* ---- bacon-rajan adaptive=on against the real engine -------------------------------------------
  */
 
-static int fidelity(const char *what, mutator_fn f, const void *ctx, const char *const *kv,
+/* f on both, compared: 0 when they agree, else 1 (and what differs on stderr). */
+static int fidelity(const char *what, fid_program f, const void *ctx, const char *const *kv,
                     size_t n) {
     const mmb_manager *php = php_or_skip();
-    run_record *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-    ASSERT_TRUE(a && b);
-    record(bundled(), kv, n, f, ctx, a);
-    record(php, NULL, 0, f, ctx, b);
-    ASSERT_EQ(b->on_free_calls, b->stats.objects_allocated); /* destroy included */
-    int diffs = compare(what, a, b);
+    fid_run a, b;
+    fid_record(bundled(), &php_spec, kv, n, f, ctx, &a);
+    fid_record(php, &php_spec, NULL, 0, f, ctx, &b);
+    ASSERT_EQ(b.frees.count, b.stats.objects_allocated); /* destroy included */
+    char why[512];
+    int differ = fid_compare(&a, &b, why, sizeof why);
     fprintf(stderr,
-            "%s: %" PRIu64 " collections, %" PRIu64 " freed by them, %" PRIu64
-            " by refcount, %" PRIu64 " live; %d differences\n",
-            what, b->runs, b->stats.objects_freed_by_gc, b->stats.objects_freed_by_rc,
-            b->stats.live_objects, diffs);
-    free(a);
-    free(b);
-    return diffs;
+            "%s: %zu collections, %" PRIu64 " freed by them, %" PRIu64 " by refcount, %" PRIu64
+            " live; %s%s\n",
+            what, b.count, b.stats.objects_freed_by_gc, b.stats.objects_freed_by_rc,
+            b.stats.live_objects, differ ? "differ: " : "agree", why);
+    fid_run_free(&a);
+    fid_run_free(&b);
+    return differ;
 }
 
 TEST(fidelity_php_cycles) {
@@ -324,8 +219,8 @@ TEST(fidelity_php_mid_cascade) {
 TEST(fidelity_php_workloads) {
     static const char *const names[] = {"rings", "binary-trees", "live-heap", "server"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        workload_run p = {names[i], MMB_SCALE_SMALL};
-        ASSERT_EQ(fidelity(names[i], workload, &p, bundled_php, 2), 0);
+        fid_workload w = small_workload(names[i]);
+        ASSERT_EQ(fidelity(names[i], fid_run_workload, &w, bundled_php, 2), 0);
     }
 }
 
@@ -347,7 +242,7 @@ TEST(fidelity_php_stress_shapes_automatic_runs_only) {
  * ---------------------------------------------------------------------------- */
 
 /* f on a heap of m (options kv) under the oracle, then a collection: 0 when no violation. */
-static int under_oracle(const mmb_manager *m, const char *const *kv, size_t n, mutator_fn f,
+static int under_oracle(const mmb_manager *m, const char *const *kv, size_t n, fid_program f,
                         const void *ctx) {
     mmb_heap_config cfg;
     char err[512];
@@ -375,8 +270,8 @@ TEST(bacon_rajan_adaptive_under_the_oracle) {
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, mid_cascade, &after), 0);
     live_roots q = {30000, 150001, 100000};
     ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, live_candidates, &q), 0);
-    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* collections inside its final cascade */
-    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, workload, &w), 0);
+    fid_workload w = small_workload("live-heap"); /* collections inside its final cascade */
+    ASSERT_EQ(under_oracle(bundled(), bundled_php, 2, fid_run_workload, &w), 0);
 }
 
 /* The same paths on the real engine under the oracle (own memory: every free seen through
@@ -389,8 +284,8 @@ TEST(php_under_the_oracle) {
     ASSERT_EQ(under_oracle(php, NULL, 0, live_candidates, &q), 0);
     uint64_t n = 100000;
     ASSERT_EQ(under_oracle(php, NULL, 0, cycles, &n), 0);
-    workload_run w = {"live-heap", MMB_SCALE_SMALL}; /* runs inside its final cascade */
-    ASSERT_EQ(under_oracle(php, NULL, 0, workload, &w), 0);
+    fid_workload w = small_workload("live-heap"); /* runs inside its final cascade */
+    ASSERT_EQ(under_oracle(php, NULL, 0, fid_run_workload, &w), 0);
 }
 
 /* ---- the adapter's contract --------------------------------------------------------------------
@@ -398,9 +293,8 @@ TEST(php_under_the_oracle) {
 
 TEST(php_one_heap_at_a_time) {
     const mmb_manager *php = php_or_skip();
-    run_record r;
-    memset(&r, 0, sizeof r);
-    mmb_heap *h = make_heap(php, NULL, 0, &r);
+    fid_run r;
+    mmb_heap *h = fid_open(php, &php_spec, NULL, 0, &r);
     mmb_heap_config cfg;
     mmb_config_defaults(php, &cfg);
     mmb_heap *second = NULL;
@@ -409,6 +303,7 @@ TEST(php_one_heap_at_a_time) {
     ASSERT_STR_CONTAINS(err, "one php8.2 heap at a time");
     ASSERT_TRUE(strchr(err, '\n') == NULL);
     h->manager->destroy(h);
+    fid_run_free(&r);
     ASSERT_EQ(mmb_heap_create(php, &cfg, &second, err, sizeof err), 0);
     second->manager->destroy(second);
 }
@@ -417,9 +312,8 @@ TEST(php_one_heap_at_a_time) {
  * the next heap starts with an empty root buffer (its first collection frees only its own). */
 TEST(php_destroy_reports_every_object) {
     const mmb_manager *php = php_or_skip();
-    run_record r;
-    memset(&r, 0, sizeof r);
-    mmb_heap *h = make_heap(php, NULL, 0, &r);
+    fid_run r;
+    mmb_heap *h = fid_open(php, &php_spec, NULL, 0, &r);
     mmb_obj *held = mmb_alloc(h, 2, 16);
     for (int i = 0; i < 100; i++) { /* garbage cycles, buffered, not collected */
         mmb_obj *a = mmb_alloc(h, 1, 8), *b = mmb_alloc(h, 1, 0);
@@ -435,27 +329,27 @@ TEST(php_destroy_reports_every_object) {
     mmb_stats s;
     mmb_stats_get(h, &s);
     ASSERT_EQ(s.live_objects, 202);
-    ASSERT_EQ(r.on_free_calls, 0);
+    ASSERT_EQ(r.frees.count, 0);
     h->manager->destroy(h);
-    ASSERT_EQ(r.on_free_calls, 202);
+    ASSERT_EQ(r.frees.count, 202);
 
-    memset(&r, 0, sizeof r);
-    h = make_heap(php, NULL, 0, &r);
+    fid_run_free(&r);
+    h = fid_open(php, &php_spec, NULL, 0, &r);
     uint64_t one = 1;
     cycles(h, &one);
     mmb_collect(h);
-    ASSERT_EQ(r.runs, 1);
-    ASSERT_EQ(r.freed[0], 2);
+    ASSERT_EQ(r.count, 1);
+    ASSERT_EQ(r.events[0].freed, 2);
     h->manager->destroy(h);
+    fid_run_free(&r);
 }
 
 /* A 10^6-long chain freed by one decrement, and a 10^6-long garbage ring freed by a collection:
  * neither may recurse once per object (the engine's own free path would). */
 TEST(php_deep_chain_and_ring) {
     const mmb_manager *php = php_or_skip();
-    run_record r;
-    memset(&r, 0, sizeof r);
-    mmb_heap *h = make_heap(php, NULL, 0, &r);
+    fid_run r;
+    mmb_heap *h = fid_open(php, &php_spec, NULL, 0, &r);
     const uint32_t n = 1000000;
     for (int ring = 0; ring < 2; ring++) {
         mmb_obj *head = mmb_alloc(h, 1, 0), *tail = head;
@@ -479,6 +373,7 @@ TEST(php_deep_chain_and_ring) {
     mmb_stats_get(h, &s);
     ASSERT_EQ(s.objects_freed_by_rc, n);
     ASSERT_EQ(s.objects_freed_by_gc, n);
-    ASSERT_EQ(r.on_free_calls, 2 * (uint64_t)n);
+    ASSERT_EQ(r.frees.count, 2 * (uint64_t)n);
     h->manager->destroy(h);
+    fid_run_free(&r);
 }
