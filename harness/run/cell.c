@@ -397,6 +397,12 @@ json_t *mmb_run_cell_json(const mmb_run_cell *c, const mmb_run_flags *f) {
     const char *version = mmb_manager_version(c->manager);
     if (mmb_manager_is_external(c->manager))
         json_object_set_new(cell, "manager_version", json_string(version ? version : "unknown"));
+    /* Where the objects' memory came from: the harness's allocator (its name), or, for a manager
+     * that keeps objects in its runtime's own memory (an embedded interpreter's pymalloc or
+     * emalloc, a tracing collector's heap), "own": the harness allocator is not used then. */
+    json_object_set_new(
+        cell, "allocator",
+        json_string(c->manager->caps & MMB_CAP_OWN_MEMORY ? "own" : cfg.allocator.name));
     return cell;
 }
 
