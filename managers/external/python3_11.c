@@ -131,6 +131,19 @@ static int gc_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
+/* Clears o's slots in order, each set to NULL before its reference goes (Py_CLEAR), counting
+ * each as a decrement. */
+static void clear_slots(py_heap *h, mmb_obj *o) {
+    for (uint32_t i = 0; i < o->nslots; i++) {
+        mmb_obj *child = o->slots[i];
+        if (!child)
+            continue;
+        o->slots[i] = NULL;
+        h->stats.decrements++;
+        Py_DECREF(py_of(child));
+    }
+}
+
 /* Called by delete_garbage only, between its Py_INCREF and Py_DECREF of the object: those two
  * are counted here as the model counts them. Slots are cleared in order, each set to NULL
  * before its reference goes (Py_CLEAR). */
@@ -139,15 +152,7 @@ static int gc_clear(PyObject *op) {
     h->clears++;
     h->stats.increments++;
     h->stats.decrements++;
-    mmb_obj *o = obj_of(op);
-    for (uint32_t i = 0; i < o->nslots; i++) {
-        mmb_obj *child = o->slots[i];
-        if (!child)
-            continue;
-        o->slots[i] = NULL;
-        h->stats.decrements++;
-        Py_DECREF(py_of(child));
-    }
+    clear_slots(h, obj_of(op));
     return 0;
 }
 
@@ -156,15 +161,7 @@ static int gc_clear(PyObject *op) {
 static void gc_release(PyObject *op) {
     py_heap *h = rt.heap;
     note_free(h, op);
-    mmb_obj *o = obj_of(op);
-    for (uint32_t i = 0; i < o->nslots; i++) {
-        mmb_obj *child = o->slots[i];
-        if (!child)
-            continue;
-        o->slots[i] = NULL;
-        h->stats.decrements++;
-        Py_DECREF(py_of(child));
-    }
+    clear_slots(h, obj_of(op));
     PyObject_GC_Del(op);
 }
 
