@@ -43,11 +43,11 @@ md)
 csv)
     "$mmbench" report --format csv "$fixture" >"$tmp/out.csv" || exit 1
     check "a header and 16 rows" test "$(wc -l <"$tmp/out.csv" | tr -d ' ')" = 17
-    check "36 columns in every row" test \
-        "$(awk -F, '{ print NF }' "$tmp/out.csv" | sort -u | tr '\n' ' ')" = "36 "
-    check "header" sh -c "head -1 '$tmp/out.csv' | grep -q '^file,workload,family,scale,params,manager,options,repetitions,status,work_units_per_second,per_thread_units_per_second,scaling_efficiency,pause_p99_ns,pause_max_ns,pause_max_kind,mmu_10ms,peak_rss_bytes,bytes_per_object,bytes_per_object_source,memory_lag_objects,latency_p99_ns,increments,decrements,objects_traversed,collections,full_ns_per_live_object,pauses_full_count,pauses_full_p99_ns,pauses_full_max_ns,pauses_young_count,pauses_young_p99_ns,pauses_young_max_ns,pauses_cascade_count,pauses_cascade_p99_ns,pauses_cascade_max_ns,best\$'"
+    check "39 columns in every row" test \
+        "$(awk -F, '{ print NF }' "$tmp/out.csv" | sort -u | tr '\n' ' ')" = "39 "
+    check "header" sh -c "head -1 '$tmp/out.csv' | grep -q '^file,workload,family,scale,params,manager,options,repetitions,status,work_units_per_second,per_thread_units_per_second,scaling_efficiency,pause_p99_ns,pause_max_ns,pause_max_kind,mmu_10ms,peak_rss_bytes,bytes_per_object,bytes_per_object_source,memory_lag_objects,latency_p99_ns,increments,decrements,objects_traversed,collections,full_ns_per_live_object,pauses_full_count,pauses_full_p99_ns,pauses_full_max_ns,pauses_young_count,pauses_young_p99_ns,pauses_young_max_ns,pauses_cascade_count,pauses_cascade_p99_ns,pauses_cascade_max_ns,pauses_increment_count,pauses_increment_p99_ns,pauses_increment_max_ns,best\$'"
     check "cpython binary-trees row, raw medians" has "$tmp/out.csv" \
-        ",binary-trees,many-small,tiny,depth=8,cpython,threshold0=700 threshold1=10 threshold2=10 cascade-threshold=1000,3,ok,20485845.341167137,,,,,,0.9723432344808236,4345856,168.61395204469622,peak_rss_bytes_per_work_unit,0,,25436,51210,2800,2,,0,,,2,12484,12484,,,,memory_lag_objects"
+        ",binary-trees,many-small,tiny,depth=8,cpython,threshold0=700 threshold1=10 threshold2=10 cascade-threshold=1000,3,ok,20485845.341167137,,,,,,0.9723432344808236,4345856,168.61395204469622,peak_rss_bytes_per_work_unit,0,,25436,51210,2800,2,,0,,,2,12484,12484,,,,,,,memory_lag_objects"
     check "best columns of cpython in small-live" sh -c \
         "grep ',small-live,.*,cpython,' '$tmp/out.csv' | grep -q ',heap_bytes_per_object,.*,work_units_per_second memory_lag_objects\$'"
     ;;

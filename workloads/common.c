@@ -14,6 +14,12 @@
 
 const char *const mmb_scale_names[MMB_SCALE_COUNT] = {"tiny", "small", "default", "large"};
 
+const char *mmb_run_phase_name(mmb_run_phase phase) {
+    static const char *const names[MMB_RUN_PHASE_COUNT] = {"build", "steady", "teardown"};
+    unsigned p = (unsigned)phase;
+    return p < MMB_RUN_PHASE_COUNT ? names[p] : "unknown";
+}
+
 const char *const mmb_families[] = {"many-small", "cycle-heavy", "pause-sensitive", "threaded",
                                     NULL};
 

@@ -35,6 +35,19 @@ typedef struct mmb_param_spec {
 
 #define MMB_MAX_PARAMS 16
 
+/* The phases of a run, which a workload marks as it enters them (mmb_workload_phase), so pause
+ * statistics can be given per phase beside the whole run's: building its heap, the steady state
+ * it measures, and tearing the heap down (the cascade that drops it). A workload that marks none
+ * has whole-run statistics only. */
+typedef enum mmb_run_phase {
+    MMB_RUN_BUILD = 0,
+    MMB_RUN_STEADY = 1,
+    MMB_RUN_TEARDOWN = 2,
+} mmb_run_phase;
+#define MMB_RUN_PHASE_COUNT 3
+/* "build", "steady", "teardown", as results name them; "unknown" out of range. */
+const char *mmb_run_phase_name(mmb_run_phase phase);
+
 /* What the harness hands a workload. */
 typedef struct mmb_workload_env {
     mmb_heap *heap;
@@ -52,7 +65,17 @@ typedef struct mmb_workload_env {
     void (*on_thread_start)(void *ctx, unsigned index);
     void (*on_thread_end)(void *ctx, unsigned index, uint64_t work_units, uint64_t elapsed_ns);
     void *thread_ctx;
+    /* Called when the workload enters a phase (mmb_workload_phase); NULL: not recorded. */
+    void (*on_run_phase)(void *ctx, mmb_run_phase phase);
+    void *run_phase_ctx;
 } mmb_workload_env;
+
+/* A workload marks each phase as it enters it, from the thread that runs it (not a worker):
+ * build first, steady when the measured state begins, teardown before it drops its heap. */
+static inline void mmb_workload_phase(const mmb_workload_env *env, mmb_run_phase phase) {
+    if (env->on_run_phase)
+        env->on_run_phase(env->run_phase_ctx, phase);
+}
 
 typedef struct mmb_workload_result {
     uint64_t work_units; /* what throughput counts: objects allocated, requests served, ... */

@@ -8,7 +8,7 @@
 #include "format.h"
 #include "results.h"
 
-const char *const mmb_report_kinds[MMB_REPORT_KINDS] = {"full", "young", "cascade"};
+const char *const mmb_report_kinds[MMB_REPORT_KINDS] = {"full", "young", "cascade", "increment"};
 
 int mmb_report_column_count(void) {
     return (int)mmb_metric_column_count();

@@ -11,6 +11,7 @@ void mmb_pause_stats_compute(mmb_recorder *r, uint64_t run_ns, mmb_pause_stats *
     mmb_hist_init(&s->collections);
     mmb_hist_merge(&s->collections, &r->pauses[MMB_EVENT_FULL]);
     mmb_hist_merge(&s->collections, &r->pauses[MMB_EVENT_YOUNG]);
+    mmb_hist_merge(&s->collections, &r->pauses[MMB_EVENT_INCREMENT]);
     mmb_hist_init(&s->all);
     mmb_hist_merge(&s->all, &s->collections);
     mmb_hist_merge(&s->all, &r->pauses[MMB_EVENT_CASCADE]);

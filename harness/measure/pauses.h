@@ -17,7 +17,7 @@
 extern const double mmb_mmu_windows_ms[MMB_MMU_WINDOWS];
 
 typedef struct mmb_pause_stats {
-    mmb_hist collections; /* full and young collections */
+    mmb_hist collections; /* full and young collections and increments */
     mmb_hist all;         /* collections and reported cascades: every pause the mutator saw */
     int longest_kind;     /* the mmb_event_kind of the longest pause; -1 when there was none */
     double mmu[MMB_MMU_WINDOWS];

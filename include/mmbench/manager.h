@@ -13,7 +13,7 @@ extern "C" {
 /* The contract's ABI version: bumped on any change to the contract's layout (a struct's fields,
  * their order or types, an enum's values, a callback's signature). A plug-in built against one
  * version is refused by an mmbench of another. */
-#define MMB_ABI_VERSION 2
+#define MMB_ABI_VERSION 3
 
 /* ---------------------------------------------------------------------------------------------
  * Objects
@@ -72,9 +72,15 @@ typedef enum mmb_event_kind {
     MMB_EVENT_FULL = 0,    /* a full collection */
     MMB_EVENT_YOUNG = 1,   /* a young or partial collection (generation in `generation`) */
     MMB_EVENT_CASCADE = 2, /* a refcount cascade: a decrement to zero and what it freed */
+    /* One bounded step of an incremental collector (MMB_CAP_INCREMENTAL): part of a cycle that
+     * spans many steps, the mutator running between them. `generation` as for MMB_EVENT_YOUNG
+     * (-1 where the manager has none); objects_visited counts what this step examined, each
+     * object once, and objects_freed what it freed. A cycle's steps are not full collections:
+     * only a collect that finishes a cycle at once is MMB_EVENT_FULL. */
+    MMB_EVENT_INCREMENT = 3,
 } mmb_event_kind;
 /* How many event kinds there are: arrays indexed by mmb_event_kind have this many entries. */
-#define MMB_EVENT_KIND_COUNT 3
+#define MMB_EVENT_KIND_COUNT 4
 
 typedef struct mmb_event {
     mmb_event_kind kind;
@@ -113,11 +119,14 @@ typedef void (*mmb_phase_fn)(void *ctx, mmb_phase phase, int begin);
  * that reclaims it; destroy reports every object it frees too. */
 typedef void (*mmb_free_fn)(void *ctx, mmb_obj *obj);
 
-/* The kind's name, as results files and traces spell it ("full", "young", "cascade"); "unknown"
+/* The kind's name, as results files and traces spell it ("full", "young", "cascade",
+ * "increment"); "unknown"
  * out of range. Defined here, so the contract's names need no manager library. */
 static inline const char *mmb_event_kind_name(mmb_event_kind kind) {
-    static const char *const names[MMB_EVENT_KIND_COUNT] = {
-        [MMB_EVENT_FULL] = "full", [MMB_EVENT_YOUNG] = "young", [MMB_EVENT_CASCADE] = "cascade"};
+    static const char *const names[MMB_EVENT_KIND_COUNT] = {[MMB_EVENT_FULL] = "full",
+                                                            [MMB_EVENT_YOUNG] = "young",
+                                                            [MMB_EVENT_CASCADE] = "cascade",
+                                                            [MMB_EVENT_INCREMENT] = "increment"};
     unsigned k = (unsigned)kind;
     return k < MMB_EVENT_KIND_COUNT && names[k] ? names[k] : "unknown";
 }
@@ -146,10 +155,12 @@ typedef struct mmb_option_spec {
 enum {
     MMB_CAP_CYCLES = 1u << 0,      /* a full collection reclaims every unreachable object */
     MMB_CAP_THREAD_SAFE = 1u << 1, /* may be used from several threads at once */
-    MMB_CAP_INCREMENTAL = 1u << 2, /* collects in bounded increments */
-    MMB_CAP_FINALIZERS = 1u << 3,  /* runs finalizers */
-    MMB_CAP_YOUNG = 1u << 4,       /* has a young or partial collection (collect_young) */
-    MMB_CAP_REFCOUNT = 1u << 5,    /* frees objects when their reference count drops to zero */
+    /* collects in bounded increments, each reported as an MMB_EVENT_INCREMENT event; collect
+     * still finishes a whole cycle before it returns */
+    MMB_CAP_INCREMENTAL = 1u << 2,
+    MMB_CAP_FINALIZERS = 1u << 3, /* runs finalizers */
+    MMB_CAP_YOUNG = 1u << 4,      /* has a young or partial collection (collect_young) */
+    MMB_CAP_REFCOUNT = 1u << 5,   /* frees objects when their reference count drops to zero */
     /* Objects live in the runtime's own memory (an embedded interpreter's allocator, a tracing
      * collector's heap), not in blocks of config->allocator: the manager reports each object it
      * reclaims through config->on_free instead, so the oracle can check safety and completeness,

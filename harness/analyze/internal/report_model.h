@@ -35,7 +35,7 @@ int mmb_report_column_of(const char *metric);
 
 /* The pause kinds, as the JSON names them under mmbench.pauses (analyze/ cannot see the contract;
  * unit.contract_report_knows_every_event_kind holds the two to the same list). */
-#define MMB_REPORT_KINDS 3
+#define MMB_REPORT_KINDS 4
 extern const char *const mmb_report_kinds[MMB_REPORT_KINDS];
 
 #define MMB_REPORT_MMU_MAX 16
