@@ -8,6 +8,7 @@
 
 #include "format.h"
 #include "report_svg.h"
+#include "report_tradeoff.h"
 
 #define CHART_WIDTH 360
 
@@ -26,6 +27,7 @@ static const char page_head[] =
     "td.err{color:#b00020;text-align:left}\n"
     ".charts{display:flex;flex-wrap:wrap;gap:12px;margin-top:10px}\n"
     "figure{margin:0}figcaption{font-size:12px;color:#555;max-width:360px}\n"
+    "figure.tradeoff figcaption,figure.memtime figcaption{max-width:480px}\n"
     "svg{background:#fff;border:1px solid #e4e4e4}\n"
     "svg text{font-family:inherit}svg .t{font-size:13px;font-weight:600}\n"
     "svg .k{font-size:10px;fill:#444}svg .l{font-size:11px;fill:#222}\n"
@@ -231,6 +233,203 @@ static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FI
           out);
 }
 
+/* ---- the pause-versus-memory trade-off (report_tradeoff.h) ----------------------------------- */
+
+#define TRADEOFF_WIDTH  480
+#define TRADEOFF_HEIGHT 300
+
+/* A linear axis over [lo, hi] with a margin, from 0 when the values start near it. */
+static void linear_range(double lo, double hi, double *min, double *max) {
+    double pad = hi > lo ? (hi - lo) * 0.12 : (hi > 0 ? hi * 0.1 : 1);
+    *min = lo - pad < 0 || lo < (hi - lo) * 0.5 ? 0 : lo - pad;
+    *max = hi + pad;
+}
+
+static void bytes_ticks(const mmb_svg *s, bool x_axis) {
+    double lo = x_axis ? s->x_min : s->y_min, hi = x_axis ? s->x_max : s->y_max;
+    for (int k = 0; k <= 4; k++) {
+        char label[32];
+        double v = lo + (hi - lo) * k / 4;
+        mmb_report_format(v, MMB_UNIT_BYTES, label, sizeof label);
+        (x_axis ? mmb_svg_x_tick : mmb_svg_y_tick)(s, v, label);
+    }
+}
+
+/* The log pause axis: whole decades around the positive pauses; a zero pause sits on its floor. */
+static void pause_range(const mmb_tradeoff_view *v, mmb_svg *s) {
+    double lo = INFINITY, hi = 0;
+    for (int i = 0; i < v->npoints; i++)
+        if (v->point[i].pause_ns > 0) {
+            lo = fmin(lo, v->point[i].pause_ns);
+            hi = fmax(hi, v->point[i].pause_ns);
+        }
+    s->y_min = hi > 0 ? pow(10, floor(log10(lo))) : 1e3;
+    s->y_max = hi > 0 ? pow(10, ceil(log10(hi))) : 1e6;
+    if (s->y_max <= s->y_min)
+        s->y_max = s->y_min * 10;
+}
+
+/* One point's tooltip: its numbers, and whether it is on this scatter's front. */
+static void point_tooltip(const mmb_report_row *row, const mmb_tradeoff_point *p, bool front,
+                          char *buf, size_t n) {
+    char mx[64], p99[64], rss[64], g[64];
+    mmb_report_format(p->pause_ns, MMB_UNIT_NS, mx, sizeof mx);
+    mmb_report_format(p->p99_ns, MMB_UNIT_NS, p99, sizeof p99);
+    mmb_report_format(p->rss_bytes, MMB_UNIT_BYTES, rss, sizeof rss);
+    mmb_report_format(p->garbage_bytes, MMB_UNIT_BYTES, g, sizeof g);
+    snprintf(buf, n, "%s: max pause %s, p99 pause %s, peak RSS %s, peak garbage %s%s", row->label,
+             mx, p99, rss, g, front ? "; on the Pareto front" : "");
+}
+
+/* Max pause (log) against peak RSS or peak garbage, one labelled point per row, the front ringed
+ * and joined. */
+static void write_scatter(const mmb_report *r, const mmb_tradeoff_view *v, bool garbage,
+                          FILE *out) {
+    double lo = INFINITY, hi = 0, fx[MMB_TRADEOFF_ROWS], fy[MMB_TRADEOFF_ROWS];
+    int nfront = 0;
+    for (int i = 0; i < v->npoints; i++) {
+        double x = garbage ? v->point[i].garbage_bytes : v->point[i].rss_bytes;
+        if (isfinite(x)) {
+            lo = fmin(lo, x);
+            hi = fmax(hi, x);
+        }
+    }
+    mmb_svg s = {.y_log = true, .width = TRADEOFF_WIDTH, .height = TRADEOFF_HEIGHT, .left = 70};
+    linear_range(lo, hi, &s.x_min, &s.x_max);
+    pause_range(v, &s);
+    fprintf(out, "<figure class=\"tradeoff\" data-axis=\"%s\">", garbage ? "garbage" : "rss");
+    mmb_svg_begin(&s, out,
+                  garbage ? "Max pause against peak garbage" : "Max pause against peak RSS",
+                  garbage ? "peak garbage (unreachable, not yet freed)" : "peak RSS",
+                  v->steady ? "max pause (steady phase)" : "max pause (whole run)");
+    bytes_ticks(&s, true);
+    for (double t = s.y_min; t <= s.y_max * 1.001; t *= 10) {
+        char label[32];
+        ns_label(t, label, sizeof label);
+        mmb_svg_y_tick(&s, t, label);
+    }
+    /* The front, in order of memory (its pauses then fall), joined. */
+    for (int i = 0; i < v->npoints; i++) {
+        const mmb_tradeoff_point *p = &v->point[i];
+        if (!(garbage ? p->front_garbage : p->front_rss))
+            continue;
+        double x = garbage ? p->garbage_bytes : p->rss_bytes, y = fmax(p->pause_ns, s.y_min);
+        int at = nfront++;
+        while (at > 0 && (fx[at - 1] > x || (fx[at - 1] == x && fy[at - 1] < y))) {
+            fx[at] = fx[at - 1];
+            fy[at] = fy[at - 1];
+            at--;
+        }
+        fx[at] = x;
+        fy[at] = y;
+    }
+    mmb_svg_dashed(&s, fx, fy, nfront, "front");
+    for (int i = 0; i < v->npoints; i++) {
+        const mmb_tradeoff_point *p = &v->point[i];
+        const mmb_report_row *row = &r->rows[p->row];
+        double x = garbage ? p->garbage_bytes : p->rss_bytes;
+        bool front = garbage ? p->front_garbage : p->front_rss;
+        if (!isfinite(x))
+            continue;
+        char tip[800], label[300];
+        point_tooltip(row, p, front, tip, sizeof tip);
+        snprintf(label, sizeof label, p->pause_ns > 0 ? "%s" : "%s (no pause)", row->label);
+        mmb_svg_point(&s, x, fmax(p->pause_ns, s.y_min),
+                      mmb_svg_color(mmb_report_manager_index(r, row->manager)),
+                      front ? "pt front" : "pt", front, label, tip);
+    }
+    mmb_svg_end(&s);
+    fputs("<figcaption>One point per manager (medians over repetitions); y: ", out);
+    mmb_html_escape(out, mmb_tradeoff_y_caption(v));
+    fputs(", log scale. Ringed and joined: the Pareto front, where no other manager both pauses "
+          "less and holds less memory. A manager that did not pause sits on the floor.",
+          out);
+    const char *sep = " No value: ";
+    for (int i = 0; i < v->npoints; i++)
+        if (!isfinite(garbage ? v->point[i].garbage_bytes : v->point[i].rss_bytes)) {
+            fputs(sep, out);
+            mmb_html_escape(out, r->rows[v->point[i].row].label);
+            sep = ", ";
+        }
+    fputs(*sep == ',' ? ".</figcaption></figure>\n" : "</figcaption></figure>\n", out);
+}
+
+/* Live or garbage bytes over time, one line per row with a series. */
+static void write_memtime(const mmb_report *r, const mmb_report_table *tb, bool garbage,
+                          FILE *out) {
+    double tmax = 0, ymax = 0;
+    const char *names[MMB_TRADEOFF_ROWS], *colors[MMB_TRADEOFF_ROWS];
+    int n = 0;
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
+        const mmb_report_tradeoff *t = r->rows[i].tradeoff;
+        if (r->rows[i].repetitions == 0 || !t || t->npoints < 2)
+            continue;
+        for (int k = 0; k < t->npoints; k++) {
+            tmax = fmax(tmax, t->t_ms[k]);
+            ymax = fmax(ymax, garbage ? t->garbage_bytes[k] : t->live_bytes[k]);
+        }
+    }
+    mmb_svg s = {.x_min = 0,
+                 .x_max = tmax > 0 ? tmax : 1,
+                 .y_min = 0,
+                 .y_max = ymax > 0 ? ymax * 1.05 : 1,
+                 .width = TRADEOFF_WIDTH,
+                 .left = 70};
+    int rows = 0;
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++)
+        rows +=
+            r->rows[i].repetitions > 0 && r->rows[i].tradeoff && r->rows[i].tradeoff->npoints >= 2;
+    s.legend_px = mmb_svg_legend_height(rows < MMB_TRADEOFF_ROWS ? rows : MMB_TRADEOFF_ROWS);
+    s.height = TRADEOFF_HEIGHT + s.legend_px;
+    fprintf(out, "<figure class=\"memtime\" data-series=\"%s\">", garbage ? "garbage" : "live");
+    mmb_svg_begin(&s, out, garbage ? "Garbage over time" : "Live memory over time", "time",
+                  garbage ? "garbage bytes" : "live bytes");
+    for (int k = 0; k <= 4; k++) {
+        char label[32];
+        ns_label(s.x_max * k / 4 * 1e6, label, sizeof label);
+        mmb_svg_x_tick(&s, s.x_max * k / 4, label);
+    }
+    bytes_ticks(&s, false);
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows && n < MMB_TRADEOFF_ROWS; i++) {
+        const mmb_report_tradeoff *t = r->rows[i].tradeoff;
+        if (r->rows[i].repetitions == 0 || !t || t->npoints < 2)
+            continue;
+        names[n] = r->rows[i].label;
+        colors[n] = mmb_svg_color(mmb_report_manager_index(r, r->rows[i].manager));
+        mmb_svg_line(&s, t->t_ms, garbage ? t->garbage_bytes : t->live_bytes, t->npoints,
+                     colors[n]);
+        n++;
+    }
+    mmb_svg_legend(&s, names, colors, n);
+    mmb_svg_end(&s);
+    fputs(garbage ? "<figcaption>Bytes of objects not yet freed that the mutator can no longer "
+                    "reach, sampled every so many operations (sampling time excluded); the "
+                    "repetition with the median peak.</figcaption></figure>\n"
+                  : "<figcaption>Bytes of every object not yet freed, reachable or not, sampled "
+                    "every so many operations (sampling time excluded); the repetition with the "
+                    "median peak garbage.</figcaption></figure>\n",
+          out);
+}
+
+/* The table's trade-off figures, when there is something to show. */
+static void write_tradeoff(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    mmb_tradeoff_view v;
+    mmb_tradeoff_view_of(r, tb, &v);
+    bool scatter = mmb_tradeoff_has_scatter(&v), lines = v.nseries >= 2;
+    if (!scatter && !lines)
+        return;
+    fputs("<div class=\"charts tradeoffs\">\n", out);
+    if (scatter && v.nrss >= 2)
+        write_scatter(r, &v, false, out);
+    if (scatter && v.ngarbage >= 2)
+        write_scatter(r, &v, true, out);
+    if (lines) {
+        write_memtime(r, tb, false, out);
+        write_memtime(r, tb, true, out);
+    }
+    fputs("</div>\n", out);
+}
+
 /* ---- tables and context --------------------------------------------------------------------- */
 
 static void write_table(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
@@ -348,7 +547,9 @@ int mmb_report_write_html(const mmb_report *r, FILE *out) {
         write_spectrum(r, tb, out);
         write_mmu(r, tb, out);
         write_throughput(r, tb, out);
-        fputs("</div>\n</section>\n", out);
+        fputs("</div>\n", out);
+        write_tradeoff(r, tb, out);
+        fputs("</section>\n", out);
     }
     fputs("<h2>Context</h2>\n", out);
     html_context h = {out, false};

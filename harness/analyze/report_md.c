@@ -2,7 +2,10 @@
  * the best value of each column in bold, the machine and build context underneath. */
 #include "report_model.h"
 
+#include <math.h>
 #include <string.h>
+
+#include "report_tradeoff.h"
 
 /* Markdown table cells cannot hold '|' or a line break. */
 static void put_md(FILE *out, const char *s) {
@@ -67,6 +70,47 @@ static void md_kinds(const mmb_report *r, const mmb_report_table *tb, FILE *out)
     }
 }
 
+/* "yes" or "no" on the front of an axis, "-" where the point has no value on it. */
+static const char *front_cell(double x, bool front) {
+    return !isfinite(x) ? "-" : front ? "yes" : "no";
+}
+
+/* The pause-versus-memory table (report_tradeoff.h), sorted by max pause, for pause-sensitive
+ * and cycle-heavy workloads where two or more managers have the numbers. */
+static void md_tradeoff(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    mmb_tradeoff_view v;
+    mmb_tradeoff_view_of(r, tb, &v);
+    if (!mmb_tradeoff_has_scatter(&v))
+        return;
+    bool garbage = v.ngarbage >= 2;
+    fprintf(out,
+            "\nPause versus memory, sorted by max pause: %s. Front: yes when on the Pareto "
+            "front, where no other manager pauses no longer and holds no more memory (peak "
+            "RSS%s) while better on one of the two.\n\n"
+            "| manager | max pause | p99 pause | peak RSS |%s front (RSS) |%s\n"
+            "| --- | ---: | ---: | ---: |%s ---: |%s\n",
+            mmb_tradeoff_y_caption(&v), garbage ? ", or peak garbage" : "",
+            garbage ? " peak garbage |" : "", garbage ? " front (garbage) |" : "",
+            garbage ? " ---: |" : "", garbage ? " ---: |" : "");
+    for (int i = 0; i < v.npoints; i++) {
+        const mmb_tradeoff_point *p = &v.point[i];
+        char mx[64], p99[64], rss[64], g[64];
+        mmb_report_format(p->pause_ns, MMB_UNIT_NS, mx, sizeof mx);
+        mmb_report_format(p->p99_ns, MMB_UNIT_NS, p99, sizeof p99);
+        mmb_report_format(p->rss_bytes, MMB_UNIT_BYTES, rss, sizeof rss);
+        mmb_report_format(p->garbage_bytes, MMB_UNIT_BYTES, g, sizeof g);
+        fputs("| ", out);
+        put_md(out, r->rows[p->row].label);
+        fprintf(out, " | %s | %s | %s |", mx, p99, rss);
+        if (garbage)
+            fprintf(out, " %s |", g);
+        fprintf(out, " %s |", front_cell(p->rss_bytes, p->front_rss));
+        if (garbage)
+            fprintf(out, " %s |", front_cell(p->garbage_bytes, p->front_garbage));
+        fputs("\n", out);
+    }
+}
+
 int mmb_report_write_md(const mmb_report *r, FILE *out) {
     fputs("# mmbench results\n\n"
           "Medians over each cell's repetitions (n). **Bold**: the best value in its column "
@@ -110,6 +154,7 @@ int mmb_report_write_md(const mmb_report *r, FILE *out) {
             fputs("\n", out);
         }
         md_kinds(r, tb, out);
+        md_tradeoff(r, tb, out);
         for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++)
             if (*r->rows[i].error) {
                 fputs("\nFailed: ", out);

@@ -118,6 +118,37 @@ void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, con
     fputs("\"/>", s->out);
 }
 
+void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
+                   bool ring, const char *label, const char *tooltip) {
+    double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y);
+    bool left = px > s->right - 90;
+    fprintf(s->out, "<g class=\"%s\"><title>", cls);
+    mmb_html_escape(s->out, tooltip);
+    fputs("</title>", s->out);
+    if (ring)
+        fprintf(s->out,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7.5\" fill=\"none\" stroke=\"#222\" "
+                "stroke-width=\"1.5\"/>",
+                px, py);
+    fprintf(s->out,
+            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>"
+            "<text class=\"k\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+            px, py, color, left ? px - 10 : px + 10, py - 6, left ? "end" : "start");
+    mmb_html_escape(s->out, label);
+    fputs("</text></g>", s->out);
+}
+
+void mmb_svg_dashed(const mmb_svg *s, const double *x, const double *y, int n, const char *cls) {
+    fprintf(s->out,
+            "<polyline class=\"%s\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\" "
+            "stroke-dasharray=\"5 3\" points=\"",
+            cls);
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i]) && isfinite(y[i]))
+            fprintf(s->out, "%.1f,%.1f ", mmb_svg_px_x(s, x[i]), mmb_svg_px_y(s, y[i]));
+    fputs("\"/>", s->out);
+}
+
 void mmb_svg_legend(const mmb_svg *s, const char *const *names, const char *const *colors, int n) {
     double width = (s->right - s->left) / LEGEND_PER_LINE;
     for (int i = 0; i < n; i++) {

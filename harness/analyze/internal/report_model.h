@@ -63,6 +63,7 @@ typedef struct mmb_report_row {
     /* MMU: the bounded utilisation's median per window. */
     double mmu_window_ms[MMB_REPORT_MMU_MAX], mmu_bounded[MMB_REPORT_MMU_MAX];
     int nmmu;
+    struct mmb_report_tradeoff *tradeoff; /* owned: steady pauses, garbage (report_tradeoff.h) */
 } mmb_report_row;
 
 /* The rows of one workload at one scale and one set of parameters. */

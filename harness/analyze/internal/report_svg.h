@@ -33,6 +33,12 @@ void mmb_svg_x_tick(const mmb_svg *s, double v, const char *label);
 void mmb_svg_y_tick(const mmb_svg *s, double v, const char *label);
 /* A line through the finite points (x[i], y[i]). */
 void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, const char *color);
+/* A labelled point at (x, y): a dot in color, ringed when `ring`, inside <g class="CLS"> with
+ * `tooltip` as its <title>; the label to its right (to its left near the plot's right edge). */
+void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
+                   bool ring, const char *label, const char *tooltip);
+/* A dashed dark line through the points (x[i], y[i]) in the order given, with class `cls`. */
+void mmb_svg_dashed(const mmb_svg *s, const double *x, const double *y, int n, const char *cls);
 /* A legend below the x axis: n names with their colours, three to a line. */
 void mmb_svg_legend(const mmb_svg *s, const char *const *names, const char *const *colors, int n);
 /* The legend's height for n names, to add to the picture's height. */
