@@ -245,28 +245,53 @@ static void linear_range(double lo, double hi, double *min, double *max) {
     *max = hi + pad;
 }
 
-static void bytes_ticks(const mmb_svg *s, bool x_axis) {
-    double lo = x_axis ? s->x_min : s->y_min, hi = x_axis ? s->x_max : s->y_max;
-    for (int k = 0; k <= 4; k++) {
+/* Grid lines at round values over the axis, about four, labelled in one unit: bytes (B to TiB)
+ * or milliseconds (ms, or s from 2 s). */
+static void round_ticks(const mmb_svg *s, bool x_axis, bool bytes) {
+    static const char *const byte_units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double lo = x_axis ? s->x_min : s->y_min, hi = x_axis ? s->x_max : s->y_max, unit = 1;
+    const char *name = bytes ? "B" : "ms";
+    if (bytes)
+        for (int k = 1; k < 5 && hi >= 1024 * unit; k++) {
+            unit *= 1024;
+            name = byte_units[k];
+        }
+    else if (hi >= 2000) {
+        unit = 1000;
+        name = "s";
+    }
+    double raw = (hi - lo) / 4 / unit;
+    if (!(raw > 0) || !isfinite(raw))
+        return;
+    double mag = pow(10, floor(log10(raw))), f = raw / mag;
+    double nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10, step = nice * mag;
+    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9) + (nice == 2.5);
+    for (double v = ceil(lo / unit / step - 1e-9) * step; v <= hi / unit * (1 + 1e-9); v += step) {
         char label[32];
-        double v = lo + (hi - lo) * k / 4;
-        mmb_report_format(v, MMB_UNIT_BYTES, label, sizeof label);
-        (x_axis ? mmb_svg_x_tick : mmb_svg_y_tick)(s, v, label);
+        snprintf(label, sizeof label, "%.*f %s", decimals, fabs(v) < step / 2 ? 0 : v, name);
+        (x_axis ? mmb_svg_x_tick : mmb_svg_y_tick)(s, v * unit, label);
     }
 }
 
-/* The log pause axis: whole decades around the positive pauses; a zero pause sits on its floor. */
-static void pause_range(const mmb_tradeoff_view *v, mmb_svg *s) {
+/* The log pause axis: whole decades around the positive pauses. When some point did not pause,
+ * one more decade below, whose floor is labelled "none" and holds those points. */
+static bool pause_range(const mmb_tradeoff_view *v, mmb_svg *s) {
     double lo = INFINITY, hi = 0;
-    for (int i = 0; i < v->npoints; i++)
+    bool zero = false;
+    for (int i = 0; i < v->npoints; i++) {
+        zero |= v->point[i].pause_ns == 0;
         if (v->point[i].pause_ns > 0) {
             lo = fmin(lo, v->point[i].pause_ns);
             hi = fmax(hi, v->point[i].pause_ns);
         }
+    }
     s->y_min = hi > 0 ? pow(10, floor(log10(lo))) : 1e3;
-    s->y_max = hi > 0 ? pow(10, ceil(log10(hi))) : 1e6;
+    s->y_max = hi > 0 ? pow(10, ceil(log10(hi))) : 1e4;
     if (s->y_max <= s->y_min)
         s->y_max = s->y_min * 10;
+    if (zero)
+        s->y_min /= 10;
+    return zero;
 }
 
 /* One point's tooltip: its numbers, and whether it is on this scatter's front. */
@@ -283,8 +308,8 @@ static void point_tooltip(const mmb_report_row *row, const mmb_tradeoff_point *p
 
 /* Max pause (log) against peak RSS or peak garbage, one labelled point per row, the front ringed
  * and joined. */
-static void write_scatter(const mmb_report *r, const mmb_tradeoff_view *v, bool garbage,
-                          FILE *out) {
+static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
+                          const mmb_tradeoff_view *v, bool garbage, FILE *out) {
     double lo = INFINITY, hi = 0, fx[MMB_TRADEOFF_ROWS], fy[MMB_TRADEOFF_ROWS];
     int nfront = 0;
     for (int i = 0; i < v->npoints; i++) {
@@ -294,19 +319,26 @@ static void write_scatter(const mmb_report *r, const mmb_tradeoff_view *v, bool 
             hi = fmax(hi, x);
         }
     }
-    mmb_svg s = {.y_log = true, .width = TRADEOFF_WIDTH, .height = TRADEOFF_HEIGHT, .left = 70};
+    mmb_svg s = {.y_log = true,
+                 .width = TRADEOFF_WIDTH,
+                 .height = TRADEOFF_HEIGHT,
+                 .left = 70,
+                 .right_margin = 30};
     linear_range(lo, hi, &s.x_min, &s.x_max);
-    pause_range(v, &s);
-    fprintf(out, "<figure class=\"tradeoff\" data-axis=\"%s\">", garbage ? "garbage" : "rss");
+    bool zero_floor = pause_range(v, &s);
+    fprintf(out, "<figure class=\"tradeoff\" data-axis=\"%s\" data-table=\"",
+            garbage ? "garbage" : "rss");
+    mmb_html_escape(out, tb->title);
+    fputs("\">", out);
     mmb_svg_begin(&s, out,
                   garbage ? "Max pause against peak garbage" : "Max pause against peak RSS",
                   garbage ? "peak garbage (unreachable, not yet freed)" : "peak RSS",
                   v->steady ? "max pause (steady phase)" : "max pause (whole run)");
-    bytes_ticks(&s, true);
+    round_ticks(&s, true, true);
     for (double t = s.y_min; t <= s.y_max * 1.001; t *= 10) {
         char label[32];
         ns_label(t, label, sizeof label);
-        mmb_svg_y_tick(&s, t, label);
+        mmb_svg_y_tick(&s, t, zero_floor && t == s.y_min ? "none" : label);
     }
     /* The front, in order of memory (its pauses then fall), joined. */
     for (int i = 0; i < v->npoints; i++) {
@@ -324,25 +356,26 @@ static void write_scatter(const mmb_report *r, const mmb_tradeoff_view *v, bool 
         fy[at] = y;
     }
     mmb_svg_dashed(&s, fx, fy, nfront, "front");
+    mmb_svg_labels placed = {0};
     for (int i = 0; i < v->npoints; i++) {
         const mmb_tradeoff_point *p = &v->point[i];
         const mmb_report_row *row = &r->rows[p->row];
-        double x = garbage ? p->garbage_bytes : p->rss_bytes;
+        double x = garbage ? p->garbage_bytes : p->rss_bytes, y = fmax(p->pause_ns, s.y_min);
         bool front = garbage ? p->front_garbage : p->front_rss;
         if (!isfinite(x))
             continue;
         char tip[800], label[300];
         point_tooltip(row, p, front, tip, sizeof tip);
         snprintf(label, sizeof label, p->pause_ns > 0 ? "%s" : "%s (no pause)", row->label);
-        mmb_svg_point(&s, x, fmax(p->pause_ns, s.y_min),
-                      mmb_svg_color(mmb_report_manager_index(r, row->manager)),
-                      front ? "pt front" : "pt", front, label, tip);
+        int stack = mmb_svg_label_stack(&s, &placed, x, y, label);
+        mmb_svg_point(&s, x, y, mmb_svg_color(mmb_report_manager_index(r, row->manager)),
+                      front ? "pt front" : "pt", front, label, tip, stack);
     }
     mmb_svg_end(&s);
     fputs("<figcaption>One point per manager (medians over repetitions); y: ", out);
     mmb_html_escape(out, mmb_tradeoff_y_caption(v));
     fputs(", log scale. Ringed and joined: the Pareto front, where no other manager both pauses "
-          "less and holds less memory. A manager that did not pause sits on the floor.",
+          "less and holds less memory. A manager that did not pause sits on the floor (none).",
           out);
     const char *sep = " No value: ";
     for (int i = 0; i < v->npoints; i++)
@@ -381,15 +414,14 @@ static void write_memtime(const mmb_report *r, const mmb_report_table *tb, bool 
             r->rows[i].repetitions > 0 && r->rows[i].tradeoff && r->rows[i].tradeoff->npoints >= 2;
     s.legend_px = mmb_svg_legend_height(rows < MMB_TRADEOFF_ROWS ? rows : MMB_TRADEOFF_ROWS);
     s.height = TRADEOFF_HEIGHT + s.legend_px;
-    fprintf(out, "<figure class=\"memtime\" data-series=\"%s\">", garbage ? "garbage" : "live");
+    fprintf(out, "<figure class=\"memtime\" data-series=\"%s\" data-table=\"",
+            garbage ? "garbage" : "live");
+    mmb_html_escape(out, tb->title);
+    fputs("\">", out);
     mmb_svg_begin(&s, out, garbage ? "Garbage over time" : "Live memory over time", "time",
                   garbage ? "garbage bytes" : "live bytes");
-    for (int k = 0; k <= 4; k++) {
-        char label[32];
-        ns_label(s.x_max * k / 4 * 1e6, label, sizeof label);
-        mmb_svg_x_tick(&s, s.x_max * k / 4, label);
-    }
-    bytes_ticks(&s, false);
+    round_ticks(&s, true, false);
+    round_ticks(&s, false, true);
     for (int i = tb->first_row; i < tb->first_row + tb->nrows && n < MMB_TRADEOFF_ROWS; i++) {
         const mmb_report_tradeoff *t = r->rows[i].tradeoff;
         if (r->rows[i].repetitions == 0 || !t || t->npoints < 2)
@@ -420,9 +452,9 @@ static void write_tradeoff(const mmb_report *r, const mmb_report_table *tb, FILE
         return;
     fputs("<div class=\"charts tradeoffs\">\n", out);
     if (scatter && v.nrss >= 2)
-        write_scatter(r, &v, false, out);
+        write_scatter(r, tb, &v, false, out);
     if (scatter && v.ngarbage >= 2)
-        write_scatter(r, &v, true, out);
+        write_scatter(r, tb, &v, true, out);
     if (lines) {
         write_memtime(r, tb, false, out);
         write_memtime(r, tb, true, out);

@@ -3,6 +3,7 @@
 #include "report_svg.h"
 
 #include <math.h>
+#include <string.h>
 
 #define LEGEND_PER_LINE 3
 #define LEGEND_LINE_PX  16
@@ -46,7 +47,7 @@ void mmb_svg_begin(mmb_svg *s, FILE *out, const char *title, const char *x_label
     s->out = out;
     if (s->left <= 0)
         s->left = 62;
-    s->right = s->width - 14;
+    s->right = s->width - (s->right_margin > 0 ? s->right_margin : 14);
     s->top = 28;
     s->bottom = s->height - 44 - s->legend_px;
     fprintf(out,
@@ -118,10 +119,42 @@ void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, con
     fputs("\"/>", s->out);
 }
 
+/* Where a point's label goes: right of the point, or left of it near the plot's right edge. */
+static bool label_left(const mmb_svg *s, double px) {
+    return px > s->right - 90;
+}
+
+#define LABEL_CHAR_PX 5.6 /* an average character of the 10 px labels */
+
+int mmb_svg_label_stack(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
+                        const char *label) {
+    double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y), w = LABEL_CHAR_PX * strlen(label);
+    double x0 = label_left(s, px) ? px - 10 - w : px + 10, x1 = x0 + w;
+    /* Try the line of the point, then one above, one below, two above, ...: within the plot. */
+    int stack = 0;
+    for (int k = 0; k < 2 * MMB_SVG_LABELS_MAX; k++) {
+        stack = k % 2 ? (k + 1) / 2 * -1 : k / 2;
+        double base = py - 6 + 11 * stack;
+        bool clash = base < s->top + 9 || base > s->bottom - 2;
+        for (int b = 0; b < placed->n && !clash; b++)
+            clash = fabs(placed->box[b][2] - base) < 10 && x0 < placed->box[b][1] &&
+                    placed->box[b][0] < x1;
+        if (!clash)
+            break;
+    }
+    if (placed->n < MMB_SVG_LABELS_MAX) {
+        double *b = placed->box[placed->n++];
+        b[0] = x0;
+        b[1] = x1;
+        b[2] = py - 6 + 11 * stack;
+    }
+    return stack;
+}
+
 void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
-                   bool ring, const char *label, const char *tooltip) {
+                   bool ring, const char *label, const char *tooltip, int stack) {
     double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y);
-    bool left = px > s->right - 90;
+    bool left = label_left(s, px);
     fprintf(s->out, "<g class=\"%s\"><title>", cls);
     mmb_html_escape(s->out, tooltip);
     fputs("</title>", s->out);
@@ -133,7 +166,7 @@ void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, cons
     fprintf(s->out,
             "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>"
             "<text class=\"k\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
-            px, py, color, left ? px - 10 : px + 10, py - 6, left ? "end" : "start");
+            px, py, color, left ? px - 10 : px + 10, py - 6 + 11 * stack, left ? "end" : "start");
     mmb_html_escape(s->out, label);
     fputs("</text></g>", s->out);
 }

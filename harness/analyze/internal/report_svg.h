@@ -13,7 +13,8 @@ typedef struct mmb_svg {
     bool x_log, y_log;
     double left, right, top, bottom; /* the plot area, in pixels */
     int width, height;
-    int legend_px; /* room below the axis label for the legend: mmb_svg_legend_height */
+    int legend_px;    /* room below the axis label for the legend: mmb_svg_legend_height */
+    int right_margin; /* pixels right of the plot area; 14 when 0 */
 } mmb_svg;
 
 /* Writes text with &, <, >, " and ' escaped: safe in HTML and SVG text and attributes. */
@@ -34,9 +35,20 @@ void mmb_svg_y_tick(const mmb_svg *s, double v, const char *label);
 /* A line through the finite points (x[i], y[i]). */
 void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, const char *color);
 /* A labelled point at (x, y): a dot in color, ringed when `ring`, inside <g class="CLS"> with
- * `tooltip` as its <title>; the label to its right (to its left near the plot's right edge). */
+ * `tooltip` as its <title>; the label to its right (to its left near the plot's right edge),
+ * moved down by `stack` lines (for points whose labels would lie on top of each other). */
 void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
-                   bool ring, const char *label, const char *tooltip);
+                   bool ring, const char *label, const char *tooltip, int stack);
+/* The labels placed so far on a chart, as boxes (x0, x1, baseline y), to keep new ones off them. */
+#define MMB_SVG_LABELS_MAX 64
+typedef struct mmb_svg_labels {
+    double box[MMB_SVG_LABELS_MAX][3];
+    int n;
+} mmb_svg_labels;
+/* The least `stack` (for mmb_svg_point) at which the label of a point at (x, y) overlaps none
+ * placed so far; records its box. */
+int mmb_svg_label_stack(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
+                        const char *label);
 /* A dashed dark line through the points (x[i], y[i]) in the order given, with class `cls`. */
 void mmb_svg_dashed(const mmb_svg *s, const double *x, const double *y, int n, const char *cls);
 /* A legend below the x axis: n names with their colours, three to a line. */
