@@ -49,10 +49,12 @@ static int read_series(json_t *series, mmb_report_tradeoff *out) {
     double last_t = 0;
     for (i = 0; i < n; i += step) {
         json_t *p = json_array_get(series, i);
-        double t = number(json_array_get(p, 0)), live = number(json_array_get(p, 2)),
-               garbage = number(json_array_get(p, 4));
-        if (json_array_size(p) != 5 || !isfinite(t) || !isfinite(live) || !isfinite(garbage) ||
-            t < last_t || kept >= MMB_TRADEOFF_SERIES_MAX)
+        double f[5];
+        bool ok = json_array_size(p) == 5;
+        for (size_t k = 0; k < 5; k++)
+            ok &= isfinite(f[k] = number(json_array_get(p, k)));
+        double t = f[0], live = f[2], garbage = f[4];
+        if (!ok || t < last_t || kept >= MMB_TRADEOFF_SERIES_MAX)
             continue;
         last_t = t;
         if (out) {

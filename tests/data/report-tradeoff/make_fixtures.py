@@ -193,3 +193,33 @@ def write(doc, path):
 
 
 write(out, outdir + "/tradeoff.json")
+
+# tradeoff_bad.json: the same cells with the trade-off's inputs deliberately wrong, none of which
+# may reach a chart as a number: live-heap, a steady max pause that is a string (so the whole run's
+# max is used: the phases are gone too) and a negative peak RSS (rc: no point on the RSS scatter); server, negative max
+# pauses in all but cpython's cell (one point left: no scatter); rings, a sampler whose
+# "available" is a string (not true: no garbage); aging-cycles, negative and absurd garbage peaks
+# (counters and the sampler's own)
+# and series that are not arrays or hold bad points, so that one line is left (no lines).
+bad = copy.deepcopy(out)
+for e in bad["benchmarks"]:
+    w, m = e["mmbench"]["workload"], e["mmbench"]["manager"]
+    if w == "live-heap" and m == "marksweep":
+        e["steady_pause_max_ns"] = "300 ms"
+        del e["mmbench"]["pauses"]["phases"]
+    if w == "live-heap" and m == "rc":
+        e["peak_rss_bytes"] = -1.0
+    if w == "server" and m != "cpython":
+        e["mmbench"]["pauses"]["all"]["max_ns"] = -5
+    if w == "rings":
+        e["mmbench"]["garbage"]["available"] = "yes"
+        e.pop("garbage_peak_bytes", None)
+    if w == "aging-cycles" and m == "cpython":
+        e["garbage_peak_bytes"] = e["mmbench"]["garbage"]["peak_bytes"] = -100.0
+        e["mmbench"]["garbage"]["series"] = "oops"
+    if w == "aging-cycles" and m == "cpython-inc":
+        e["garbage_peak_bytes"] = e["mmbench"]["garbage"]["peak_bytes"] = 1e300
+        e["mmbench"]["garbage"]["series"] = [[0, 1, 2, 3, -4], [1, 1, "2", 3, 4], [-1, 1, 2, 3, 4]]
+    if w == "aging-cycles" and m == "marksweep":
+        e["mmbench"]["garbage"]["series"] = [[5, 1, 2, 3, 4], [1, 1, 2, 3, 4]]
+write(bad, outdir + "/tradeoff_bad.json")
