@@ -497,7 +497,10 @@ static const char report_help[] =
     "longest beside the max pause; a table of pauses by kind follows each table. Bytes per\n"
     "object are heap bytes per live object where the workload measures it, else peak RSS per\n"
     "work unit; collections are full + young. Several files are merged: their cells appended,\n"
-    "their contexts (machine and build) listed when they differ.\n"
+    "their contexts (machine and build) listed when they differ. For pause-sensitive and\n"
+    "cycle-heavy workloads, a table (in HTML, scatters) of max pause against peak RSS and peak\n"
+    "garbage follows, sorted by max pause, with the Pareto front marked; the steady phase's max\n"
+    "pause where every cell has one. In HTML, memory over time where cells have a garbage series.\n"
     "\n"
     "Columns, with units, directions and titles from the metric registry\n"
     "(harness/core/metrics.c); the best value of each is marked (a table shows a column marked\n"
@@ -564,7 +567,8 @@ static const mmb_flag report_flags[] = {
                     "     which the cell's value is its table's best, separated by spaces\n"
                     "html: one self-contained page (no network): the tables, the best\n"
                     "     value in bold, and SVG charts: pause percentile spectrum, MMU\n"
-                    "     curves, throughput",
+                    "     curves, throughput; max pause against peak memory (Pareto\n"
+                    "     front), memory over time",
                     0},
     [OPT_OUT] = {"out", MMB_FLAG_TEXT, "FILE", 0, 0, NULL,
                  "write to FILE (through a temporary file renamed into place), not stdout;\n"

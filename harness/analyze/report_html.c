@@ -375,8 +375,10 @@ static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
     fputs("<figcaption>One point per manager (medians over repetitions); y: ", out);
     mmb_html_escape(out, mmb_tradeoff_y_caption(v));
     fputs(", log scale. Ringed and joined: the Pareto front, where no other manager both pauses "
-          "less and holds less memory. A manager that did not pause sits on the floor (none).",
+          "less and holds less memory.",
           out);
+    if (zero_floor)
+        fputs(" A manager that did not pause sits on the floor (none).", out);
     const char *sep = " No value: ";
     for (int i = 0; i < v->npoints; i++)
         if (!isfinite(garbage ? v->point[i].garbage_bytes : v->point[i].rss_bytes)) {
