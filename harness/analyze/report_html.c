@@ -238,11 +238,31 @@ static void write_throughput(const mmb_report *r, const mmb_report_table *tb, FI
 #define TRADEOFF_WIDTH  480
 #define TRADEOFF_HEIGHT 300
 
-/* A linear axis over [lo, hi] with a margin, from 0 when the values start near it. */
-static void linear_range(double lo, double hi, double *min, double *max) {
+/* The memory axis over [lo, hi]: linear with a margin (from 0 when the values start near it), or
+ * logarithmic when they span 20x or more (a leaking manager would crowd the rest into a corner). */
+static void memory_range(double lo, double hi, mmb_svg *s) {
+    if (lo > 0 && hi / lo >= 20) {
+        s->x_log = true;
+        s->x_min = lo / 1.5;
+        s->x_max = hi * 1.5;
+        return;
+    }
     double pad = hi > lo ? (hi - lo) * 0.12 : (hi > 0 ? hi * 0.1 : 1);
-    *min = lo - pad < 0 || lo < (hi - lo) * 0.5 ? 0 : lo - pad;
-    *max = hi + pad;
+    s->x_min = lo - pad < 0 || lo < (hi - lo) * 0.5 ? 0 : lo - pad;
+    s->x_max = hi + pad;
+}
+
+/* A logarithmic bytes axis: grid lines at 1, 10 and 100 of each binary unit. */
+static void log_bytes_ticks(const mmb_svg *s) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double unit = 1;
+    for (int u = 0; u < 5; u++, unit *= 1024)
+        for (int m = 1; m <= 100; m *= 10)
+            if (m * unit >= s->x_min && m * unit <= s->x_max) {
+                char label[32];
+                snprintf(label, sizeof label, "%d %s", m, units[u]);
+                mmb_svg_x_tick(s, m * unit, label);
+            }
 }
 
 /* Grid lines at round values over the axis, about four, labelled in one unit: bytes (B to TiB)
@@ -324,7 +344,7 @@ static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
                  .height = TRADEOFF_HEIGHT,
                  .left = 70,
                  .right_margin = 30};
-    linear_range(lo, hi, &s.x_min, &s.x_max);
+    memory_range(lo, hi, &s);
     bool zero_floor = pause_range(v, &s);
     fprintf(out, "<figure class=\"tradeoff\" data-axis=\"%s\" data-table=\"",
             garbage ? "garbage" : "rss");
@@ -332,9 +352,13 @@ static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
     fputs("\">", out);
     mmb_svg_begin(&s, out,
                   garbage ? "Max pause against peak garbage" : "Max pause against peak RSS",
-                  garbage ? "peak garbage (unreachable, not yet freed)" : "peak RSS",
+                  garbage ? (s.x_log ? "peak garbage (log scale)" : "peak garbage")
+                          : (s.x_log ? "peak RSS (log scale)" : "peak RSS"),
                   v->steady ? "max pause (steady phase)" : "max pause (whole run)");
-    round_ticks(&s, true, true);
+    if (s.x_log)
+        log_bytes_ticks(&s);
+    else
+        round_ticks(&s, true, true);
     for (double t = s.y_min; t <= s.y_max * 1.001; t *= 10) {
         char label[32];
         ns_label(t, label, sizeof label);

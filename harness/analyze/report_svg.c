@@ -163,10 +163,16 @@ void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, cons
                 "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7.5\" fill=\"none\" stroke=\"#222\" "
                 "stroke-width=\"1.5\"/>",
                 px, py);
+    double tx = left ? px - 10 : px + 10, ty = py - 6 + 11 * stack;
+    if (stack != 0) /* a label moved off its point: a leader line back to it */
+        fprintf(s->out,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+                "stroke-width=\"0.8\"/>",
+                px, py, tx + (left ? 2 : -2), ty - 3);
     fprintf(s->out,
             "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>"
             "<text class=\"k\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
-            px, py, color, left ? px - 10 : px + 10, py - 6 + 11 * stack, left ? "end" : "start");
+            px, py, color, tx, ty, left ? "end" : "start");
     mmb_html_escape(s->out, label);
     fputs("</text></g>", s->out);
 }
