@@ -382,6 +382,11 @@ static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
     mmb_svg_dashed(&s, fx, fy, nfront, "front");
     mmb_svg_labels placed = {0};
     for (int i = 0; i < v->npoints; i++) {
+        double x = garbage ? v->point[i].garbage_bytes : v->point[i].rss_bytes;
+        if (isfinite(x))
+            mmb_svg_label_obstacle(&s, &placed, x, fmax(v->point[i].pause_ns, s.y_min));
+    }
+    for (int i = 0; i < v->npoints; i++) {
         const mmb_tradeoff_point *p = &v->point[i];
         const mmb_report_row *row = &r->rows[p->row];
         double x = garbage ? p->garbage_bytes : p->rss_bytes, y = fmax(p->pause_ns, s.y_min);
@@ -391,9 +396,9 @@ static void write_scatter(const mmb_report *r, const mmb_report_table *tb,
         char tip[800], label[300];
         point_tooltip(row, p, front, tip, sizeof tip);
         snprintf(label, sizeof label, p->pause_ns > 0 ? "%s" : "%s (no pause)", row->label);
-        int stack = mmb_svg_label_stack(&s, &placed, x, y, label);
+        mmb_svg_place place = mmb_svg_label_place(&s, &placed, x, y, label);
         mmb_svg_point(&s, x, y, mmb_svg_color(mmb_report_manager_index(r, row->manager)),
-                      front ? "pt front" : "pt", front, label, tip, stack);
+                      front ? "pt front" : "pt", front, label, tip, place);
     }
     mmb_svg_end(&s);
     fputs("<figcaption>One point per manager (medians over repetitions); y: ", out);
@@ -433,7 +438,8 @@ static void write_memtime(const mmb_report *r, const mmb_report_table *tb, bool 
                  .y_min = 0,
                  .y_max = ymax > 0 ? ymax * 1.05 : 1,
                  .width = TRADEOFF_WIDTH,
-                 .left = 70};
+                 .left = 70,
+                 .right_margin = 30};
     int rows = 0;
     for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++)
         rows +=

@@ -126,35 +126,59 @@ static bool label_left(const mmb_svg *s, double px) {
 
 #define LABEL_CHAR_PX 5.6 /* an average character of the 10 px labels */
 
-int mmb_svg_label_stack(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
-                        const char *label) {
+/* Whether a label of width w on `line` (0: the point's, +-k: k lines below or above) and `left`
+ * side of the point at (px, py) stays in the plot and off every label placed. */
+static bool label_fits(const mmb_svg *s, const mmb_svg_labels *placed, double px, double py,
+                       double w, int line, bool left) {
+    double x0 = left ? px - 10 - w : px + 10, x1 = x0 + w, base = py - 6 + 11 * line;
+    if (base < s->top + 9 || base > s->bottom - 2 || x0 < s->left + 2 || x1 > s->width - 2)
+        return false;
+    for (int b = 0; b < placed->n; b++)
+        if (fabs(placed->box[b][2] - base) < 10 && x0 < placed->box[b][1] && placed->box[b][0] < x1)
+            return false;
+    return true;
+}
+
+void mmb_svg_label_obstacle(const mmb_svg *s, mmb_svg_labels *placed, double x, double y) {
+    if (placed->n >= MMB_SVG_LABELS_MAX)
+        return;
+    double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y), *b = placed->box[placed->n++];
+    /* as a label box: a text's baseline sits 4 px below the middle of a 10 px dot */
+    b[0] = px - 6;
+    b[1] = px + 6;
+    b[2] = py + 4;
+}
+
+mmb_svg_place mmb_svg_label_place(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
+                                  const char *label) {
     double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y), w = LABEL_CHAR_PX * strlen(label);
-    double x0 = label_left(s, px) ? px - 10 - w : px + 10, x1 = x0 + w;
-    /* Try the line of the point, then one above, one below, two above, ...: within the plot. */
-    int stack = 0;
-    for (int k = 0; k < 2 * MMB_SVG_LABELS_MAX; k++) {
-        stack = k % 2 ? (k + 1) / 2 * -1 : k / 2;
-        double base = py - 6 + 11 * stack;
-        bool clash = base < s->top + 9 || base > s->bottom - 2;
-        for (int b = 0; b < placed->n && !clash; b++)
-            clash = fabs(placed->box[b][2] - base) < 10 && x0 < placed->box[b][1] &&
-                    placed->box[b][0] < x1;
-        if (!clash)
-            break;
+    bool side = label_left(s, px);
+    /* The point's line on its usual side, then the other side, then one line above, below,
+     * two above, ..., each on both sides; the point's own line when nothing fits. */
+    mmb_svg_place p = {0, side};
+    bool found = false;
+    for (int k = 0; k < 64 && !found; k++) {
+        int line = k % 2 ? (k + 1) / 2 * -1 : k / 2;
+        for (int other = 0; other < 2 && !found; other++)
+            if (label_fits(s, placed, px, py, w, line, other ? !side : side)) {
+                p = (mmb_svg_place){line, other ? !side : side};
+                found = true;
+            }
     }
     if (placed->n < MMB_SVG_LABELS_MAX) {
         double *b = placed->box[placed->n++];
-        b[0] = x0;
-        b[1] = x1;
-        b[2] = py - 6 + 11 * stack;
+        b[0] = p.left ? px - 10 - w : px + 10;
+        b[1] = b[0] + w;
+        b[2] = py - 6 + 11 * p.line;
     }
-    return stack;
+    return p;
 }
 
 void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
-                   bool ring, const char *label, const char *tooltip, int stack) {
+                   bool ring, const char *label, const char *tooltip, mmb_svg_place place) {
     double px = mmb_svg_px_x(s, x), py = mmb_svg_px_y(s, y);
-    bool left = label_left(s, px);
+    bool left = place.left;
+    int stack = place.line;
     fprintf(s->out, "<g class=\"%s\"><title>", cls);
     mmb_html_escape(s->out, tooltip);
     fputs("</title>", s->out);

@@ -34,21 +34,30 @@ void mmb_svg_x_tick(const mmb_svg *s, double v, const char *label);
 void mmb_svg_y_tick(const mmb_svg *s, double v, const char *label);
 /* A line through the finite points (x[i], y[i]). */
 void mmb_svg_line(const mmb_svg *s, const double *x, const double *y, int n, const char *color);
-/* A labelled point at (x, y): a dot in color, ringed when `ring`, inside <g class="CLS"> with
- * `tooltip` as its <title>; the label to its right (to its left near the plot's right edge),
- * moved down by `stack` lines (for points whose labels would lie on top of each other). */
-void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
-                   bool ring, const char *label, const char *tooltip, int stack);
+/* Where a point's label goes: `line` lines below its point (negative: above), on its left or
+ * right. */
+typedef struct mmb_svg_place {
+    int line;
+    bool left;
+} mmb_svg_place;
 /* The labels placed so far on a chart, as boxes (x0, x1, baseline y), to keep new ones off them. */
-#define MMB_SVG_LABELS_MAX 64
+#define MMB_SVG_LABELS_MAX 160
 typedef struct mmb_svg_labels {
     double box[MMB_SVG_LABELS_MAX][3];
     int n;
 } mmb_svg_labels;
-/* The least `stack` (for mmb_svg_point) at which the label of a point at (x, y) overlaps none
- * placed so far; records its box. */
-int mmb_svg_label_stack(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
-                        const char *label);
+/* Keeps labels off the dot of a point at (x, y): call for every point before placing labels. */
+void mmb_svg_label_obstacle(const mmb_svg *s, mmb_svg_labels *placed, double x, double y);
+/* The nearest place for the label of a point at (x, y) inside the plot that overlaps no label
+ * placed so far (right of the point, or left near the plot's right edge, tried first); records
+ * its box. */
+mmb_svg_place mmb_svg_label_place(const mmb_svg *s, mmb_svg_labels *placed, double x, double y,
+                                  const char *label);
+/* A labelled point at (x, y): a dot in color, ringed when `ring`, inside <g class="CLS"> with
+ * `tooltip` as its <title>; the label where `place` says, with a leader line to the point when
+ * it is off the point's line. */
+void mmb_svg_point(const mmb_svg *s, double x, double y, const char *color, const char *cls,
+                   bool ring, const char *label, const char *tooltip, mmb_svg_place place);
 /* A dashed dark line through the points (x[i], y[i]) in the order given, with class `cls`. */
 void mmb_svg_dashed(const mmb_svg *s, const double *x, const double *y, int n, const char *cls);
 /* A legend below the x axis: n names with their colours, three to a line. */
