@@ -20,9 +20,13 @@ static double number(json_t *v) {
     return valid_or_nan(mmb_results_number(v));
 }
 
-/* The entry's counter `name`, else the number at `fallback` under its mmbench object. */
+/* The entry's counter `name` (or under mmbench.deterministic, where exact counters once were),
+ * else the number at `fallback` under its mmbench object. */
 static double counter_or(json_t *e, const char *name, json_t *fallback) {
     double v = number(json_object_get(e, name));
+    if (!isfinite(v))
+        v = number(
+            json_object_get(json_object_get(json_object_get(e, "mmbench"), "deterministic"), name));
     return isfinite(v) ? v : number(fallback);
 }
 
