@@ -161,3 +161,18 @@ TEST(report_tradeoff_series_is_decimated) {
     mmb_report_tradeoff_free(t);
     json_decref(entries);
 }
+
+TEST(report_tradeoff_reads_counters_where_report_does) {
+    /* A counter under mmbench.deterministic (older results) is read; the counter wins over the
+     * sampler's own number when both are there. */
+    json_t *entries = entries_of(
+        "[{\"mmbench\":{\"deterministic\":{\"garbage_peak_bytes\":64,\"steady_pause_max_ns\":9},"
+        "  \"garbage\":{\"available\":true,\"peak_bytes\":128}}},"
+        " {\"garbage_peak_bytes\":32,\"mmbench\":{\"garbage\":{\"available\":true,"
+        "  \"peak_bytes\":4096}}}]");
+    mmb_report_tradeoff *t = mmb_report_tradeoff_read(entries);
+    ASSERT_EQ(t->garbage_peak_bytes, 48); /* the median of 64 and 32 */
+    ASSERT_EQ(t->steady_max_ns, 9);
+    mmb_report_tradeoff_free(t);
+    json_decref(entries);
+}
