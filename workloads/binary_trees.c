@@ -149,6 +149,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         return -1;
     }
     uint64_t allocated = 0, checksum = 0, tree = 0;
+    mmb_workload_phase(env, MMB_RUN_BUILD); /* the stretch tree and the long-lived one */
     int status =
         one_tree(h, depth + 1, tree_tag(env->seed, tree++), &s, &allocated, &checksum, err, n);
     uint64_t long_tag = tree_tag(env->seed, tree++);
@@ -160,11 +161,13 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
             status = -1;
         }
     }
+    mmb_workload_phase(env, MMB_RUN_STEADY); /* the short-lived trees */
     for (uint32_t d = MIN_DEPTH; d <= depth && status == 0; d += 2) {
         uint64_t iterations = 1ull << (depth - d + MIN_DEPTH);
         for (uint64_t i = 0; i < iterations && status == 0; i++)
             status = one_tree(h, d, tree_tag(env->seed, tree++), &s, &allocated, &checksum, err, n);
     }
+    mmb_workload_phase(env, MMB_RUN_TEARDOWN);
     if (long_lived) {
         if (status == 0) {
             uint64_t count = check_tree(h, long_lived, depth, long_tag, &s, err, n);

@@ -123,6 +123,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     }
     int status = 0;
     uint64_t checksum = 0, allocated = 0;
+    mmb_workload_phase(env, MMB_RUN_BUILD); /* the old population */
     mmb_obj *dir = build_old(h, old, old_objs);
     if (!dir) {
         snprintf(err, n, "allocation failed");
@@ -131,6 +132,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         allocated += old;
     }
     uint64_t serial = old + 1;
+    mmb_workload_phase(env, MMB_RUN_STEADY); /* the rounds */
     for (uint64_t r = 0; r < rounds && status == 0; r++) {
         uint64_t ntouched = 0;
         for (uint64_t g = 0; g < ngroups && status == 0; g++) {
@@ -177,6 +179,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         for (uint64_t t = 0; t < ntouched; t++)
             expect[touched[t]] = 0;
     }
+    mmb_workload_phase(env, MMB_RUN_TEARDOWN);
     if (dir)
         mmb_decref(h, dir);
     free(old_objs);

@@ -3,7 +3,8 @@
  * the leaves are cyclic (slot 0 -> a partner whose slot 0 points back). Each step replaces a
  * random leaf with a new one, so the old one becomes garbage (cyclic garbage for a cyclic leaf).
  * A leaf's payload holds its index in the structure and its serial; every leaf is checked at the
- * end, and every replaced leaf when it leaves. */
+ * end, and every replaced leaf when it leaves. Phases: build (the structure), steady (the steps),
+ * teardown (the final check and the drop). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     uint32_t nchunks = (uint32_t)((live + CHUNK_SLOTS - 1) / CHUNK_SLOTS);
     uint64_t checksum = 0, serial = 1;
     int status = 0;
+    mmb_workload_phase(env, MMB_RUN_BUILD);
     mmb_obj *dir = mmb_alloc(h, nchunks, 0);
     if (!dir) {
         snprintf(err, n, "allocation failed");
@@ -133,6 +135,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     if (status != 0)
         snprintf(err, n, "allocation failed");
     /* Steps: replace a random leaf; the one replaced is checked as it leaves. */
+    mmb_workload_phase(env, MMB_RUN_STEADY);
     for (uint64_t s = 0; s < steps && status == 0; s++) {
         uint64_t index = mmb_rng_below(&rng, (uint32_t)live);
         mmb_obj *chunk = load_chunk(h, dir, index, err, n);
@@ -156,7 +159,8 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         mmb_store(h, chunk, slot, leaf);
         mmb_decref(h, leaf);
     }
-    /* Verify every leaf. */
+    /* Teardown: verify every leaf, then drop the structure. */
+    mmb_workload_phase(env, MMB_RUN_TEARDOWN);
     for (uint64_t index = 0; index < live && status == 0; index++) {
         mmb_obj *chunk = load_chunk(h, dir, index, err, n);
         if (!chunk) {

@@ -346,6 +346,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         snprintf(err, n, "out of memory for %u request nodes", s.nodes_len);
         return -1;
     }
+    mmb_workload_phase(env, MMB_RUN_BUILD); /* the cache, its prefill and the warm-up */
     int status = create_cache(&s, err, n);
     if (status == 0)
         status = prefill_cache(&s, err, n);
@@ -366,6 +367,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     }
     double period_ns = 1e9 / rate;
 
+    mmb_workload_phase(env, MMB_RUN_STEADY); /* the measured requests */
     uint64_t t0_ns = mmb_now_ns();
     for (uint64_t i = 0; i < requests && status == 0; i++) {
         uint64_t scheduled_ns = t0_ns + (uint64_t)((double)i * period_ns);
@@ -381,6 +383,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         if (env->on_request)
             env->on_request(env->request_ctx, scheduled_ns, start_ns, end_ns);
     }
+    mmb_workload_phase(env, MMB_RUN_TEARDOWN);
     if (status == 0)
         status = check_cache(&s, err, n);
     if (s.table)

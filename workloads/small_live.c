@@ -128,6 +128,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
     builder b = {.h = env->heap, .fanout = (uint32_t)env->params[P_FANOUT]};
     mmb_rng rng = {env->seed};
     int status = 0;
+    mmb_workload_phase(env, MMB_RUN_BUILD); /* no steady phase: built, read back, dropped */
     for (uint64_t i = 0; i < objects && status == 0; i++) {
         mmb_obj *leaf = mmb_alloc(b.h, 0, 8);
         if (!leaf) {
@@ -165,6 +166,7 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         out->nmetrics = 2;
     }
     uint64_t checksum = 0;
+    mmb_workload_phase(env, MMB_RUN_TEARDOWN);
     if (status == 0)
         status = check(b.h, b.open[b.levels - 1], b.levels, objects, env->seed, &checksum, err, n);
     drop_open(&b);

@@ -34,6 +34,12 @@ const mmb_metric mmb_metrics[] = {
     {"pause_p99_9_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "p99.9 pause", NO_COLUMN},
     {"pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "max pause", COLUMN(5)},
     {"mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "MMU 10 ms", COLUMN(6)},
+    /* the same over the workload's phases (workload.h), where it marked a steady phase: the
+     * steady state alone, and the teardown (dropping the heap: a refcount cascade) apart */
+    {"steady_pause_p99_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "steady p99 pause", NO_COLUMN},
+    {"steady_pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "steady max pause", NO_COLUMN},
+    {"steady_mmu_10ms", MMB_UNIT_RATIO, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "steady MMU 10 ms", NO_COLUMN},
+    {"teardown_pause_max_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "teardown max pause", NO_COLUMN},
     /* full collections' total pause over their total survivors (manager.h's objects_visited -
      * objects_freed); absent where none had a survivor. Tabled last, beside collections */
     {"full_ns_per_live_object", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, 10, "full GC ns/live object", OPTIONAL_COLUMN(15)},

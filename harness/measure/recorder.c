@@ -24,6 +24,12 @@ void mmb_recorder_start(mmb_recorder *r, uint64_t now_ns) {
     r->max_freed_by_collection = 0;
     r->full_survivors = 0;
     r->events_dropped = 0;
+    r->phase = -1;
+    for (int p = 0; p < MMB_RECORDER_PHASES; p++) {
+        r->phase_entered[p] = false;
+        r->phase_start_ns[p] = 0;
+        mmb_hist_init(&r->phase_pauses[p]);
+    }
     r->t0_ns = now_ns;
     r->recording = true;
 }
@@ -44,11 +50,32 @@ static void log_pause(mmb_recorder *r, uint64_t start_ns, uint64_t end_ns) {
     r->log[r->nlog++] = (mmb_pause){s, e};
 }
 
+void mmb_recorder_phase(mmb_recorder *r, int phase, uint64_t now_ns) {
+    if (!r->recording || phase < 0 || phase >= MMB_RECORDER_PHASES || phase <= r->phase)
+        return;
+    r->phase = phase;
+    r->phase_entered[phase] = true;
+    r->phase_start_ns[phase] = now_ns > r->t0_ns ? now_ns - r->t0_ns : 0;
+}
+
+int mmb_recorder_phase_at(const mmb_recorder *r, uint64_t start_ns) {
+    for (int p = r->phase; p >= 0; p--)
+        if (r->phase_entered[p] && r->phase_start_ns[p] <= start_ns)
+            return p;
+    return -1;
+}
+
 void mmb_recorder_on_event(void *ctx, const mmb_event *ev) {
     mmb_recorder *r = ctx;
     if (!r->recording)
         return;
-    mmb_hist_record(&r->pauses[ev->kind], ev->end_ns - ev->start_ns);
+    uint64_t pause_ns = ev->end_ns - ev->start_ns;
+    mmb_hist_record(&r->pauses[ev->kind], pause_ns);
+    if (r->phase >= 0) {
+        int p = mmb_recorder_phase_at(r, ev->start_ns > r->t0_ns ? ev->start_ns - r->t0_ns : 0);
+        if (p >= 0)
+            mmb_hist_record(&r->phase_pauses[p], pause_ns);
+    }
     log_pause(r, ev->start_ns, ev->end_ns);
     if (ev->kind != MMB_EVENT_CASCADE && ev->objects_freed > r->max_freed_by_collection)
         r->max_freed_by_collection = ev->objects_freed;

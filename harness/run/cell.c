@@ -67,6 +67,12 @@ static void phase_hook(void *ctx, mmb_phase phase, int begin) {
         mmb_counters_phase(thread_counters, phase, begin);
 }
 
+/* env->on_run_phase: the recorder notes when the workload entered each phase. */
+_Static_assert(MMB_RUN_PHASE_COUNT == MMB_RECORDER_PHASES, "recorder.h's phases are workload.h's");
+static void run_phase_hook(void *ctx, mmb_run_phase phase) {
+    mmb_recorder_phase(ctx, (int)phase, mmb_now_ns());
+}
+
 /* Opens the calling thread's counters; a failure is said once per cell and leaves the thread
  * uncounted (the JSON then says how many threads were counted). */
 static void open_thread_counters(const cell_state *st) {
@@ -212,6 +218,8 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
     env.on_thread_start = thread_started;
     env.on_thread_end = thread_ended;
     env.thread_ctx = st;
+    env.on_run_phase = st->f->instructions ? NULL : run_phase_hook; /* no clock under callgrind */
+    env.run_phase_ctx = st->rec;
     memset(st->threads, 0, sizeof st->threads);
     /* A single-threaded workload runs on this thread: bind it as thread 0. The thread that runs
      * a threaded workload only starts and joins its workers: counted, not bound. */
@@ -278,6 +286,17 @@ static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetiti
     mmb_run_emit_metric(sink, "pause_p99_9_ns", mmb_hist_percentile(&rep->ps.all, 99.9), 0);
     mmb_run_emit_metric(sink, "pause_max_ns", (double)(rep->ps.all.count ? rep->ps.all.max : 0), 0);
     mmb_run_emit_metric(sink, "mmu_10ms", rep->ps.mmu_10ms, 0);
+    if (rep->ps.phases[MMB_RUN_STEADY].entered) { /* per phase only where the workload marked */
+        const mmb_hist *steady = &r->phase_pauses[MMB_RUN_STEADY];
+        mmb_run_emit_metric(sink, "steady_pause_p99_ns", mmb_hist_percentile(steady, 99), 0);
+        mmb_run_emit_metric(sink, "steady_pause_max_ns", (double)(steady->count ? steady->max : 0),
+                            0);
+        mmb_run_emit_metric(sink, "steady_mmu_10ms", rep->ps.phases[MMB_RUN_STEADY].mmu_10ms, 0);
+        const mmb_hist *teardown = &r->phase_pauses[MMB_RUN_TEARDOWN];
+        if (rep->ps.phases[MMB_RUN_TEARDOWN].entered)
+            mmb_run_emit_metric(sink, "teardown_pause_max_ns",
+                                (double)(teardown->count ? teardown->max : 0), 0);
+    }
     if (isfinite(rep->ps.full_ns_per_live_object)) /* absent, not 0, without a full survivor */
         mmb_run_emit_metric(sink, "full_ns_per_live_object", rep->ps.full_ns_per_live_object, 0);
     mmb_run_emit_metric(sink, "peak_rss_bytes", (double)rep->rss, 0);
