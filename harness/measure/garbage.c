@@ -131,6 +131,7 @@ typedef struct garbage_heap {
     size_t stack_cap;
     uint64_t t0_ns;
     mmb_garbage_summary sum;
+    mmb_garbage_sample last;
     double sum_objects, sum_bytes;
     mmb_garbage_sample series[MMB_GARBAGE_SERIES_MAX];
     size_t nseries;
@@ -184,6 +185,7 @@ static void record(garbage_heap *h, const mmb_garbage_sample *s) {
     m->mean_bytes = h->sum_bytes / (double)m->samples;
     m->sampling_ns += s->duration_ns;
     m->inconsistent_samples += s->inconsistent;
+    h->last = *s;
     if (index % h->stride)
         return;
     if (h->nseries == MMB_GARBAGE_SERIES_MAX) {
@@ -348,6 +350,12 @@ void mmb_garbage_summary_get(mmb_heap *heap, mmb_garbage_summary *out) {
     garbage_heap *h = (garbage_heap *)heap;
     *out = h->sum;
     out->ops = h->ops;
+}
+
+bool mmb_garbage_last_sample(mmb_heap *heap, mmb_garbage_sample *out) {
+    garbage_heap *h = (garbage_heap *)heap;
+    *out = h->last;
+    return h->sum.samples > 0;
 }
 
 const mmb_garbage_sample *mmb_garbage_series(mmb_heap *heap, size_t *count) {

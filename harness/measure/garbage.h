@@ -58,6 +58,9 @@ void mmb_garbage_sample_now(mmb_heap *h, mmb_garbage_sample *out);
 
 void mmb_garbage_summary_get(mmb_heap *h, mmb_garbage_summary *out);
 
+/* The latest sample, when there has been one. */
+bool mmb_garbage_last_sample(mmb_heap *h, mmb_garbage_sample *out);
+
 /* The samples kept for the series (at most MMB_GARBAGE_SERIES_MAX, evenly spaced, in order);
  * valid until the next sample or the unwrap. */
 const mmb_garbage_sample *mmb_garbage_series(mmb_heap *h, size_t *count);
