@@ -53,6 +53,11 @@ const mmb_metric mmb_metrics[] = {
     {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "heap bytes/object", {.position = 8, .key = "bytes_per_object", .title = "bytes/object"}},
     {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "header bytes/object", NO_COLUMN},
     {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "memory lag (objects)", COLUMN(9)},
+    /* run --sample-garbage: live (the manager's stats) minus reachable from the mutator's references */
+    {"garbage_peak_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (objects)", NO_COLUMN},
+    {"garbage_peak_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (bytes)", NO_COLUMN},
+    {"garbage_mean_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "mean garbage (objects)", NO_COLUMN},
+    {"garbage_mean_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "mean garbage (bytes)", NO_COLUMN},
     /* the deterministic counters */
     {"increments", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "increments", COLUMN(11)},
     {"decrements", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "decrements", COLUMN(12)},

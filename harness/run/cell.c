@@ -14,6 +14,7 @@
 
 #include "build_info.h"
 #include "diag.h"
+#include "garbage.h"
 #include "heap_stats.h"
 #include "mmbench/clock.h"
 #include "oracle.h"
@@ -44,6 +45,7 @@ typedef struct cell_state {
     hwloc_topology_t topo;        /* this system's, when the cell has a placement */
     int pus[MMB_RUN_MAX_THREADS]; /* the placement's plan: thread i's PU */
     thread_result threads[MMB_RUN_MAX_THREADS];
+    bool garbage_noted; /* --sample-garbage's note or warning was printed (once per cell) */
 } cell_state;
 
 /* What one repetition measured, from the end of the workload's run. */
@@ -56,6 +58,12 @@ typedef struct repetition {
     uint64_t lag;         /* memory lag, objects */
     thread_result caller; /* a threaded workload's calling thread: counted, not bound */
     mmb_pause_stats ps;
+    /* --sample-garbage: whether the heap was wrapped in the sampler, its summary, the samples'
+     * time in all (run_ns leaves it out), and the "garbage" object (NULL when not asked for). */
+    bool sampled;
+    mmb_garbage_summary garbage_sum;
+    uint64_t sampling_ns;
+    json_t *garbage;
 } repetition;
 
 /* The calling thread's counters (--counters), for the managers' phase hook. */
@@ -201,6 +209,66 @@ static int write_hgrms(const cell_state *st, char *err, size_t n) {
     return 0;
 }
 
+/* --sample-garbage: says once per cell why a repetition has no garbage samples, and records it. */
+static void garbage_unavailable(cell_state *st, repetition *rep, const char *why) {
+    if (!st->garbage_noted)
+        fprintf(stderr, "mmbench: note: run: %s: --sample-garbage: not sampled: %s\n", st->c->name,
+                why);
+    st->garbage_noted = true;
+    rep->garbage = mmb_garbage_unavailable_json(why);
+}
+
+/* --sample-garbage: wraps the cell's heap (outermost, over the oracle too) in the sampler, or
+ * records why it cannot be. */
+static void garbage_wrap(cell_state *st, mmb_workload_env *env, repetition *rep) {
+    if (!st->f->sample_garbage)
+        return;
+    char why[256] = "";
+    mmb_heap *wrapped = NULL;
+    if (st->c->threads > 1)
+        snprintf(why, sizeof why,
+                 "a threaded workload (threads=%u): the sampler needs the heap still between "
+                 "operations, which one thread at a time gives (hint: --param threads=1)",
+                 st->c->threads);
+    else if (st->c->manager->load)
+        snprintf(why, sizeof why,
+                 "manager %s has a read barrier (load): its slots may not hold the objects the "
+                 "mutator sees",
+                 st->c->manager->name);
+    else if (mmb_garbage_wrap(env->heap, st->f->sample_garbage, &wrapped, why, sizeof why) == 0)
+        env->heap = wrapped;
+    rep->sampled = wrapped != NULL;
+    if (!rep->sampled)
+        garbage_unavailable(st, rep, why);
+}
+
+/* The run is over: the samples' summary and JSON, and the sampler's heap unwrapped. */
+static void garbage_unwrap(cell_state *st, mmb_workload_env *env, repetition *rep) {
+    if (!rep->sampled)
+        return;
+    mmb_garbage_summary *g = &rep->garbage_sum;
+    mmb_garbage_summary_get(env->heap, g);
+    rep->sampling_ns = g->sampling_ns;
+    if (g->samples) {
+        rep->garbage = mmb_garbage_json(env->heap);
+    } else {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "the run made %" PRIu64 " operations, fewer than --sample-garbage %" PRIu64
+                 ": no sample (hint: a smaller OPS)",
+                 g->ops, g->interval_ops);
+        garbage_unavailable(st, rep, why);
+    }
+    if (g->inconsistent_samples && !st->garbage_noted)
+        fprintf(stderr,
+                "mmbench: warning: run: %s: --sample-garbage: in %" PRIu64 " of %" PRIu64
+                " samples the manager's stats counted fewer live objects or bytes than are "
+                "reachable (garbage taken as 0 there; \"inconsistent_samples\" in the results)\n",
+                st->c->name, g->inconsistent_samples, g->samples);
+    st->garbage_noted |= g->inconsistent_samples > 0;
+    env->heap = mmb_garbage_unwrap(env->heap);
+}
+
 /* Runs the workload once on a fresh heap (under the oracle with --verify) and fills rep: 0, or
  * -1 with the reason in err. */
 static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
@@ -233,9 +301,12 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
                                 : mmb_heap_create(c->manager, &cfg, &env.heap, err, n);
     if (created != 0)
         return -1;
+    garbage_wrap(st, &env, rep);
     reset_peak_rss();
     uint64_t t0 = mmb_now_ns();
     mmb_recorder_start(st->rec, t0);
+    if (rep->sampled)
+        mmb_garbage_start(env.heap, t0);
     /* Under callgrind (--instructions) only the workload's run is counted; elsewhere these are
      * a few no-op instructions. */
     CALLGRIND_START_INSTRUMENTATION;
@@ -243,11 +314,12 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
     CALLGRIND_STOP_INSTRUMENTATION;
     uint64_t t1 = mmb_now_ns();
     st->rec->recording = false;
+    garbage_unwrap(st, &env, rep);
     if (!threaded)
-        thread_ended(st, 0, rep->result.work_units, t1 - t0);
+        thread_ended(st, 0, rep->result.work_units, t1 - t0 - rep->sampling_ns);
     else
         close_thread_counters(&rep->caller);
-    rep->run_ns = t1 - t0;
+    rep->run_ns = t1 - t0 - rep->sampling_ns;
     mmb_stats_get(env.heap, &rep->at_end);
     mmb_collect(env.heap); /* not timed: reclaims what the run left, for the counts below */
     mmb_stats_get(env.heap, &rep->after);
@@ -267,6 +339,14 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
         c->manager->destroy(env.heap);
     }
     return status;
+}
+
+/* --sample-garbage's metrics, where the repetition has samples. */
+static void emit_garbage_metrics(mmb_gb_sink *sink, const mmb_garbage_summary *g) {
+    mmb_run_emit_metric(sink, "garbage_peak_objects", (double)g->peak_objects, 0);
+    mmb_run_emit_metric(sink, "garbage_peak_bytes", (double)g->peak_bytes, 0);
+    mmb_run_emit_metric(sink, "garbage_mean_objects", g->mean_objects, 0);
+    mmb_run_emit_metric(sink, "garbage_mean_bytes", g->mean_bytes, 0);
 }
 
 /* The repetition's metrics, each through the registry (emit.c). */
@@ -301,6 +381,8 @@ static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetiti
         mmb_run_emit_metric(sink, "full_ns_per_live_object", rep->ps.full_ns_per_live_object, 0);
     mmb_run_emit_metric(sink, "peak_rss_bytes", (double)rep->rss, 0);
     mmb_run_emit_metric(sink, "memory_lag_objects", (double)rep->lag, 0);
+    if (rep->garbage_sum.samples)
+        emit_garbage_metrics(sink, &rep->garbage_sum);
     const int room = (int)(sizeof rep->result.metrics / sizeof rep->result.metrics[0]);
     for (int k = 0; k < rep->result.nmetrics && k < room; k++)
         mmb_run_emit_metric(sink, rep->result.metrics[k].name, rep->result.metrics[k].value, 0);
@@ -349,6 +431,8 @@ static json_t *repetition_json(cell_state *st, const repetition *rep, json_t *th
     json_object_set_new(d, "deterministic", stats);
     json_object_set_new(d, "peak_rss_bytes", json_integer((json_int_t)rep->rss));
     json_object_set_new(d, "memory_lag_objects", json_integer((json_int_t)rep->lag));
+    if (rep->garbage)
+        json_object_set_new(d, "garbage", rep->garbage);
     json_object_set_new(d, "pauses", mmb_pause_stats_json(r, &rep->ps));
     json_object_set_new(d, "mmu", mmb_mmu_json(&rep->ps));
     json_object_set_new(d, "threads", threads);
@@ -367,13 +451,17 @@ static int cell_iteration(void *arg, mmb_gb_sink *sink, double *seconds, char *e
     cell_state *st = arg;
     static repetition rep;
     memset(&rep, 0, sizeof rep);
-    if (run_workload(st, &rep, err, n) != 0)
+    if (run_workload(st, &rep, err, n) != 0) {
+        json_decref(rep.garbage);
         return -1;
+    }
     *seconds = (double)rep.run_ns * 1e-9;
     mmb_recorder *r = st->rec;
     /* The headline: every pause the mutator saw, collections and cascades at or above the
      * threshold alike, and the kind of the longest. Per kind stays in "pauses". */
-    mmb_pause_stats_compute(r, rep.run_ns, &rep.ps);
+    /* Pauses are on the wall clock: MMU's windows hold --sample-garbage's samples (as mutator
+     * time), which the timed run leaves out. */
+    mmb_pause_stats_compute(r, rep.run_ns + rep.sampling_ns, &rep.ps);
     /* The workload drops everything it held before returning, so what is live at its end is
      * garbage not yet reclaimed: with the largest set one collection freed, a lower bound on the
      * peak uncollected garbage (memory lag). */

@@ -427,7 +427,8 @@ bool mmb_run_in_shard(const mmb_run_flags *f, int i) {
     return f->shard_n == 0 || i % f->shard_n == f->shard_k - 1;
 }
 
-/* FNV-1a over the seed, repetitions, oracle and build, then every cell's name. */
+/* FNV-1a over the seed, repetitions, oracle, garbage sampling and build, then every cell's
+ * name. */
 const char *mmb_run_fingerprint(const mmb_run_flags *f, const mmb_run_cell *cells, int n) {
     static char out[17];
     uint64_t h = 0xcbf29ce484222325ull;
@@ -439,6 +440,9 @@ const char *mmb_run_fingerprint(const mmb_run_flags *f, const mmb_run_cell *cell
                      mmb_build_info_get()->build_type, mmb_build_info_get()->version);
         else
             snprintf(buf, sizeof buf, "%s", cells[i].name);
+        if (i < 0 && f->sample_garbage) /* only then: other runs keep their fingerprints */
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "|garbage=%" PRIu64,
+                     f->sample_garbage);
         for (const char *p = buf; *p; p++)
             h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
         h = (h ^ '\n') * 0x100000001b3ull;

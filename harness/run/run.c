@@ -23,7 +23,8 @@
 static const char run_usage[] =
     "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
-    "                   [--resume FILE] [--hgrm DIR] [--verify] [--instructions] [--shard K/N]\n"
+    "                   [--resume FILE] [--hgrm DIR] [--verify] [--sample-garbage OPS]\n"
+    "                   [--instructions] [--shard K/N]\n"
     "                   [--counters LIST] [--placement LIST] [--topology SPEC] [--format "
     "table|json|none]\n"
     "                   [--benchmark_*...]\n"
@@ -51,6 +52,9 @@ static const char run_help_end[] =
     "Exit status: 0 ok, 1 a cell failed (a self-check, the oracle, or a crash), 2 bad usage,\n"
     "130 or 143 stopped by SIGINT or SIGTERM.\n";
 
+/* --sample-garbage's largest interval. */
+#define MMB_RUN_MAX_SAMPLE_OPS 1000000000000ull
+
 /* --workload's help names the families (mmb_families), filled in before --help prints. */
 static char workload_help[256];
 
@@ -68,6 +72,7 @@ enum {
     F_RESUME,
     F_HGRM,
     F_VERIFY,
+    F_SAMPLE_GARBAGE,
     F_INSTRUCTIONS,
     F_SHARD,
     F_COUNTERS,
@@ -118,6 +123,13 @@ static const mmb_flag run_flag_table[] = {
                 "write each pause and latency histogram as HdrHistogram .hgrm text", 0},
     [F_VERIFY] = {"verify", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
                   "run every cell under the oracle (slow; for checking managers)", 0},
+    [F_SAMPLE_GARBAGE] = {"sample-garbage", MMB_FLAG_U64, "OPS", 0, MMB_RUN_MAX_SAMPLE_OPS, NULL,
+                          "every OPS operations (alloc, incref, decref, store, collect),\n"
+                          "count the garbage exactly: live objects and bytes (the manager's\n"
+                          "stats) minus those reachable from the mutator's references;\n"
+                          "the samples' time is left out of the timed run (\"garbage\" in\n"
+                          "the results). 0..10^12; 0: off (the default)",
+                          0},
     [F_INSTRUCTIONS] = {"instructions", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
                         "count each cell's instructions exactly, under valgrind's callgrind\n"
                         "with instrumentation on only while the workload runs (about 40x\n"
@@ -304,6 +316,9 @@ static int take_flag(void *ctx, const mmb_flag_arg *a) {
     case F_VERIFY:
         f->verify = true;
         return EXIT_OK;
+    case F_SAMPLE_GARBAGE:
+        f->sample_garbage = a->u64;
+        return EXIT_OK;
     case F_INSTRUCTIONS:
         f->instructions = true;
         return EXIT_OK;
@@ -375,6 +390,9 @@ static int parse_flags(int argc, char **argv, mmb_run_flags *f) {
     if (operands < nours)
         return mmb_run_usage_error("unexpected argument '%s' (hint: mmbench run --help)",
                                    ours[operands]);
+    if (f->sample_garbage && f->instructions)
+        return mmb_run_usage_error("--sample-garbage does not go with --instructions: callgrind "
+                                   "would count the samples (hint: run them apart)");
     if (f->resume && f->topology)
         return mmb_run_usage_error(
             "--resume does not go with --topology (hint: mmbench run --help)");

@@ -62,7 +62,8 @@ typedef struct mmb_run_flags {
     const char *out;
     const char *hgrm;
     bool verify;
-    int format; /* MMB_RUN_FORMAT_* */
+    uint64_t sample_garbage; /* --sample-garbage OPS: count garbage every OPS operations; 0: off */
+    int format;              /* MMB_RUN_FORMAT_* */
     char *gb_args[64];
     int ngb;
     int shard_k, shard_n; /* run cells with index % n == k - 1; n == 0: all */
