@@ -1,12 +1,13 @@
-/* mmbench-broken: the mmbench CLI with three deliberately broken managers added, so tests can show
+/* mmbench-broken: the mmbench CLI with deliberately broken managers added, so tests can show
  * that the oracle catches each kind of bug. Test-only: never registered in mmbench itself. Each
- * reuses the rc manager and breaks one thing. */
+ * reuses a bundled manager (rc, or marksweep-inc) and breaks one thing. */
 #include "commands.h"
 #include "mmbench/manager.h"
 
 #include <stdio.h>
 
 extern const mmb_manager mmb_manager_rc;
+extern const mmb_manager mmb_manager_marksweep_inc;
 
 /* broken-early: the slot's reference is never counted, so an object kept alive only by a slot is
  * freed when the mutator drops it: a premature free. */
@@ -36,7 +37,14 @@ static void scribble_collect(mmb_heap *h) {
         *scribble_at += 1; /* not an XOR: the next collection would undo it */
 }
 
-static mmb_manager early, leak, scribble;
+/* broken-nobarrier: marksweep-inc whose store writes the slot with no deletion barrier, so an
+ * edge moved from an unmarked object into a marked one mid-cycle is lost: a premature free. */
+static void nobarrier_store(mmb_heap *h, mmb_obj *o, uint32_t slot, mmb_obj *value) {
+    (void)h;
+    o->slots[slot] = value;
+}
+
+static mmb_manager early, leak, scribble, nobarrier;
 
 int main(int argc, char **argv) {
     early = mmb_manager_rc;
@@ -52,8 +60,12 @@ int main(int argc, char **argv) {
     scribble.summary = "test-only: corrupts memory it does not own during collections";
     scribble.alloc = scribble_alloc;
     scribble.collect = scribble_collect;
+    nobarrier = mmb_manager_marksweep_inc;
+    nobarrier.name = "broken-nobarrier";
+    nobarrier.summary = "test-only: marksweep-inc without its deletion barrier";
+    nobarrier.store = nobarrier_store;
     if (mmb_manager_register(&early) || mmb_manager_register(&leak) ||
-        mmb_manager_register(&scribble)) {
+        mmb_manager_register(&scribble) || mmb_manager_register(&nobarrier)) {
         fprintf(stderr, "mmbench-broken: cannot register the broken managers\n");
         return 1;
     }

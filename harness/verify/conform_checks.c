@@ -498,6 +498,7 @@ const mmb_conform_check mmb_conform_checks[] = {
     {"oracle-chains", NULL, NULL, oracle_trace, MMB_SHAPE_CHAINS, true},
     {"oracle-scc", NULL, NULL, oracle_trace, MMB_SHAPE_SCC, true},
     {"oracle-dag", NULL, NULL, oracle_trace, MMB_SHAPE_DAG, true},
+    {"oracle-mutate", NULL, NULL, oracle_trace, MMB_SHAPE_MUTATE, true},
     {"threads", thread_safe, threads_check, NULL, 0, false},
     {"long-chain-cascade", refcounts, chain_cascade, NULL, 0, false},
     {"long-chain-collect", collects_cycles, chain_collect, NULL, 0, false},

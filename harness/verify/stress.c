@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const mmb_shape_names[MMB_SHAPE_COUNT] = {"mixed", "rings", "chains", "scc", "dag"};
+const char *const mmb_shape_names[MMB_SHAPE_COUNT] = {"mixed", "rings", "chains",
+                                                      "scc",   "dag",   "mutate"};
 
 int mmb_shape_parse(const char *name) {
     for (int i = 0; i < MMB_SHAPE_COUNT; i++)
@@ -205,6 +206,68 @@ static void make_dag(gen *g) {
     free(nodes);
 }
 
+/* Garbage between mutations: enough allocation that an incremental collector runs steps. */
+static void churn(gen *g, uint32_t n) {
+    for (uint32_t i = 0; i < n && room(g); i++)
+        g_drop(g, g_new(g, below(g, 2), 8 + below(g, 4) * 16));
+}
+
+/* mutate: a root R with a chain from slot 0 (each node: slot 0 the chain, slot 1 spare); then,
+ * over many mutations with garbage allocated between them, the mutator walks down to a deep node
+ * D (likely unmarked), stores it into a spare slot near R (likely marked), cuts the only other
+ * path to it (its parent's slot 0) and drops its references: what a collector without a deletion
+ * barrier gets wrong. New nodes are appended at the chain's end to keep it deep. */
+static void make_mutate(gen *g) {
+    uint32_t len = 16 + below(g, 48);
+    uint32_t root = g_new(g, 3, 8), prev = root, depth = 0;
+    for (uint32_t i = 0; i < len && room(g); i++, depth++) {
+        uint32_t n = g_new(g, 2, below(g, 2) * 8);
+        g_set(g, prev, 0, n);
+        if (prev != root)
+            g_drop(g, prev);
+        prev = n;
+    }
+    if (prev != root)
+        g_drop(g, prev);
+    for (uint32_t m = 0, moves = 8 + below(g, 24); m < moves && room(g) && depth > 2; m++) {
+        churn(g, 2 + below(g, 8));
+        uint32_t k = depth / 2 + below(g, depth - depth / 2); /* the parent's depth, >= 1 */
+        uint32_t p = g_get(g, root, 0);
+        for (uint32_t d = 1; d < k && p != NONE; d++) {
+            uint32_t next = g_get(g, p, 0);
+            g_drop(g, p);
+            p = next;
+            if (chance(g, 20))
+                churn(g, 1);
+        }
+        uint32_t deep = p == NONE ? NONE : g_get(g, p, 0);
+        if (deep == NONE) {
+            if (p != NONE)
+                g_drop(g, p);
+            break;
+        }
+        uint32_t near = root;
+        uint32_t near_slot = 1 + below(g, 2);
+        g_set(g, near, near_slot, deep); /* into a shallow object */
+        churn(g, below(g, 3));
+        g_set(g, p, 0, NONE); /* cut the only other path */
+        g_drop(g, p);
+        g_drop(g, deep);
+        depth = k; /* R.0 now holds a chain of k nodes ending at p */
+        /* Grow the chain back from R: new nodes in front keep it deep. */
+        for (uint32_t i = 0, add = below(g, 8); i < add && room(g); i++, depth++) {
+            uint32_t n = g_new(g, 2, 8);
+            uint32_t first = g_get(g, root, 0);
+            g_set(g, n, 0, first);
+            g_set(g, root, 0, n);
+            if (first != NONE)
+                g_drop(g, first);
+            g_drop(g, n);
+        }
+    }
+    g_drop(g, root);
+}
+
 static void mixed_step(gen *g) {
     uint32_t r = below(g, 100);
     if (r < 30 || g->npool < 2) {
@@ -239,6 +302,9 @@ void mmb_stress_generate(mmb_trace *t, uint64_t seed, mmb_shape shape, uint64_t 
             break;
         case MMB_SHAPE_DAG:
             make_dag(&g);
+            break;
+        case MMB_SHAPE_MUTATE:
+            make_mutate(&g);
             break;
         default:
             for (int i = 0; i < 16; i++)

@@ -1,5 +1,5 @@
 /* Random valid traces for `mmbench stress`: seeded, shaped (rings, chains, strongly connected
- * components, DAGs, or a mix), exactly N operations long. */
+ * components, DAGs, graph mutations, or a mix), exactly N operations long. */
 #ifndef MMB_STRESS_H
 #define MMB_STRESS_H
 
@@ -11,6 +11,7 @@ typedef enum mmb_shape {
     MMB_SHAPE_CHAINS,
     MMB_SHAPE_SCC,
     MMB_SHAPE_DAG,
+    MMB_SHAPE_MUTATE, /* edges moved from deep objects into shallow ones (barrier tests) */
     MMB_SHAPE_COUNT
 } mmb_shape;
 

@@ -53,7 +53,7 @@ static const mmb_flag flags[] = {
     [FLAG_OPS] = {"ops", MMB_FLAG_U64, "N", 1, MMB_MAX_OPS, NULL,
                   "exactly N operations (at most 4294967295)", STRESS},
     [FLAG_SHAPE] = {"shape", MMB_FLAG_TEXT, "SHAPE", 0, 0, NULL,
-                    "mixed (default), rings, chains, scc or dag", STRESS},
+                    "mixed (default), rings, chains, scc, dag or mutate", STRESS},
     [FLAG_EMIT] = {"emit", MMB_FLAG_TEXT, "FILE", 0, 0, NULL,
                    "also write the trace to FILE (replayable with mmbench replay)", STRESS},
     [FLAG_EMIT_ONLY] = {"emit-only", MMB_FLAG_SWITCH, NULL, 0, 0, NULL,
@@ -117,7 +117,7 @@ static int on_flag(void *ctx, const mmb_flag_arg *a) {
             snprintf(hint, sizeof hint, "mmbench %s --help", cmd);
             status = mmb_usage_error(cmd, hint,
                                      "--shape: unknown shape '%s' (expected mixed, rings, chains, "
-                                     "scc or dag)",
+                                     "scc, dag or mutate)",
                                      a->text);
         }
         break;
