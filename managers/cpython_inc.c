@@ -117,8 +117,10 @@ static void slot_decref(mmb_heap *heap, mmb_obj *o) {
 static void inc_incref(mmb_heap *heap, mmb_obj *o) {
     inc_heap *h = (inc_heap *)heap;
     gc_header *g = hdr(o);
+    /* A root that is not pending is young or visited already: it needs no marking this cycle,
+     * and goes on the list the next cycle marks from. */
     if (g->mutator_refs++ == 0)
-        mmb_list_append(&h->roots_todo, &g->root);
+        mmb_list_append(is_pending(h, g) ? &h->roots_todo : &h->roots_done, &g->root);
     slot_incref(heap, o);
 }
 
@@ -418,7 +420,7 @@ static mmb_obj *inc_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_byte
     g->mutator_refs = 1;
     g->gc_bits = 0;
     mmb_obj *o = mmb_obj_init(g + 1, nslots, payload_bytes, &h->stats, bytes);
-    mmb_list_append(&h->roots_todo, &g->root);
+    mmb_list_append(&h->roots_done, &g->root); /* young: marked from the next cycle on */
     if (nslots == 0) {
         mmb_list_append(&h->untracked, &g->link);
         return o;
