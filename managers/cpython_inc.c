@@ -375,7 +375,10 @@ static void collect_increment(inc_heap *h) {
     uint64_t freed = collect_region(h, &region, &survivors);
     int64_t scale_factor = h->threshold1 < 2 ? 2 : h->threshold1;
     h->work_to_do += (int64_t)h->heap_size / SCAN_RATE_DIVISOR / scale_factor;
-    h->work_to_do -= size;
+    /* A mark-phase pause is 3.14.0's mark_at_start, which collects no young generation: the young
+     * one it collects here is not charged to the work, or marking would crawl. */
+    if (h->phase == PHASE_COLLECT)
+        h->work_to_do -= size;
     if (h->phase == PHASE_COLLECT && mmb_list_empty(pending))
         completed_scavenge(h);
     h->collecting = false;

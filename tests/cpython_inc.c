@@ -12,19 +12,23 @@ static void count_kind(void *ctx, const mmb_event *e) {
     ((kinds *)ctx)->count[e->kind]++;
 }
 
-static mmb_heap *make(const char *threshold0, kinds *k) {
+static mmb_heap *make2(const char *threshold0, const char *scale, kinds *k) {
     const mmb_manager *m = mmb_manager_find("cpython-inc");
     if (!m)
         return NULL;
-    const char *kv[] = {threshold0};
+    const char *kv[] = {threshold0, scale};
     mmb_heap_config cfg;
     char err[256];
-    if (mmb_options_parse(m, kv, 1, &cfg, err, sizeof err) != 0)
+    if (mmb_options_parse(m, kv, 2, &cfg, err, sizeof err) != 0)
         return NULL;
     cfg.on_event = count_kind;
     cfg.event_ctx = k;
     mmb_heap *h = NULL;
     return mmb_heap_create(m, &cfg, &h, err, sizeof err) == 0 ? h : NULL;
+}
+
+static mmb_heap *make(const char *threshold0, kinds *k) {
+    return make2(threshold0, "increment-scale=100", k);
 }
 
 /* A garbage cycle a <-> b that survived one increment (so it is old, in the visited space). */
@@ -113,5 +117,44 @@ TEST(cpython_inc_collect_reclaims_everything) {
     ASSERT_EQ(st.objects_freed_by_gc, 10);
     ASSERT_EQ(k.count[MMB_EVENT_FULL], 1);
     ASSERT_EQ(k.count[MMB_EVENT_INCREMENT], 5);
+    h->manager->destroy(h);
+}
+
+/* Every old object is scanned within one cycle of increments: 20 garbage cycles made old one
+ * increment apart, each with a held object beside it. With increment-scale=1000 (work_to_do ten
+ * times 3.14.0's, more than this whole heap) each collect phase empties the pending space in one
+ * increment, so a cycle is freed at most two pauses after it became old (one to flip it into the
+ * pending space, one to take it): 36 objects go while the cycles are made, the last two cycles
+ * (4 objects) with the first automatic increment after. */
+#define ALL_FREED_AFTER 1
+TEST(cpython_inc_one_cycle_of_increments_covers_the_old_generation) {
+    kinds k = {{0}};
+    mmb_heap *h = make2("threshold0=10", "increment-scale=1000", &k);
+    ASSERT_TRUE(h != NULL);
+    mmb_obj *held[220];
+    int n = 0;
+    for (int i = 0; i < 20; i++) {
+        held[n++] = mmb_alloc(h, 1, 0);
+        old_garbage_cycle(h);
+    }
+    mmb_stats setup;
+    mmb_stats_get(h, &setup);
+    ASSERT_EQ(setup.objects_freed_by_gc, 36);
+    uint64_t start = k.count[MMB_EVENT_INCREMENT];
+    uint64_t all_freed_at = 0;
+    while (n < 220) {
+        held[n++] = mmb_alloc(h, 1, 0);
+        mmb_stats st;
+        mmb_stats_get(h, &st);
+        if (!all_freed_at && st.objects_freed_by_gc == 40)
+            all_freed_at = k.count[MMB_EVENT_INCREMENT] - start;
+    }
+    ASSERT_EQ(all_freed_at, ALL_FREED_AFTER);
+    mmb_stats st;
+    mmb_stats_get(h, &st);
+    ASSERT_EQ(st.objects_freed, 40);
+    ASSERT_EQ(st.live_objects, 220);
+    for (int i = 0; i < n; i++)
+        mmb_decref(h, held[i]);
     h->manager->destroy(h);
 }
