@@ -2,6 +2,7 @@
  * "a-b" is the object `mmb_manager_a_b` defined in managers/a_b.c. */
 MMB_MANAGER(rc)
 MMB_MANAGER(cpython)
+MMB_MANAGER(cpython_inc)
 MMB_MANAGER(bacon_rajan)
 MMB_MANAGER(marksweep)
 MMB_MANAGER(marksweep_inc)
