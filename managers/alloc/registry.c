@@ -1,7 +1,7 @@
-/* The allocator registry (registry.h): list.h's allocators, each present when CMake built it (the
- * generated mmb_alloc_built.h: MMB_ALLOC_BUILT(ID, PRELOAD_PATH) for each built one,
+/* The allocator registry (alloc_registry.h): list.h's allocators, each present when CMake built it
+ * (the generated mmb_alloc_built.h: MMB_ALLOC_BUILT(ID, PRELOAD_PATH) for each built one,
  * MMB_ALLOC_MISSING(ID, WHY) for each that is not). */
-#include "registry.h"
+#include "alloc_registry.h"
 
 #include <string.h>
 #include <unistd.h>
