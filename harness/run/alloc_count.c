@@ -25,37 +25,61 @@ static void raise_peak(mmb_alloc_counter *c, uint64_t live) {
     }
 }
 
+/* The timed calls, both kinds of cell: rare (one in MMB_ALLOC_SAMPLE), kept out of line. */
+__attribute__((noinline)) static void *timed_alloc(mmb_alloc_counter *c, size_t bytes) {
+    uint64_t t0 = mmb_now_ns();
+    void *block = c->inner.alloc(c->inner.ctx, bytes);
+    uint64_t t1 = mmb_now_ns();
+    ADD(c, alloc_ns, t1 - t0);
+    ADD(c, timed_allocs, 1);
+    return block;
+}
+
+__attribute__((noinline)) static void timed_free(mmb_alloc_counter *c, void *block, size_t bytes) {
+    uint64_t t0 = mmb_now_ns();
+    c->inner.free(c->inner.ctx, block, bytes);
+    uint64_t t1 = mmb_now_ns();
+    ADD(c, free_ns, t1 - t0);
+    ADD(c, timed_frees, 1);
+}
+
+/* A single-threaded cell's: plain fields, the fewest instructions. */
 static void *counted_alloc(void *ctx, size_t bytes) {
     mmb_alloc_counter *c = ctx;
-    uint64_t n = ADD(c, allocs, 1);
-    void *block;
-    if (n % MMB_ALLOC_SAMPLE == 0) {
-        uint64_t t0 = mmb_now_ns();
-        block = c->inner.alloc(c->inner.ctx, bytes);
-        uint64_t t1 = mmb_now_ns();
-        ADD(c, alloc_ns, t1 - t0);
-        ADD(c, timed_allocs, 1);
-    } else {
-        block = c->inner.alloc(c->inner.ctx, bytes);
-    }
-    if (block)
-        raise_peak(c, ADD(c, live_bytes, bytes) + bytes);
+    void *block = __builtin_expect(c->allocs++ % MMB_ALLOC_SAMPLE == 0, 0)
+                      ? timed_alloc(c, bytes)
+                      : c->inner.alloc(c->inner.ctx, bytes);
+    if (block && (c->live_bytes += bytes) > c->peak_live_bytes)
+        c->peak_live_bytes = c->live_bytes;
     return block;
 }
 
 static void counted_free(void *ctx, void *block, size_t bytes) {
     mmb_alloc_counter *c = ctx;
-    uint64_t n = ADD(c, frees, 1);
+    c->live_bytes -= bytes;
+    if (__builtin_expect(c->frees++ % MMB_ALLOC_SAMPLE == 0, 0))
+        timed_free(c, block, bytes);
+    else
+        c->inner.free(c->inner.ctx, block, bytes);
+}
+
+/* A threaded cell's: relaxed atomics. */
+static void *counted_alloc_mt(void *ctx, size_t bytes) {
+    mmb_alloc_counter *c = ctx;
+    void *block = ADD(c, allocs, 1) % MMB_ALLOC_SAMPLE == 0 ? timed_alloc(c, bytes)
+                                                            : c->inner.alloc(c->inner.ctx, bytes);
+    if (block)
+        raise_peak(c, ADD(c, live_bytes, bytes) + bytes);
+    return block;
+}
+
+static void counted_free_mt(void *ctx, void *block, size_t bytes) {
+    mmb_alloc_counter *c = ctx;
     ADD(c, live_bytes, (uint64_t)0 - bytes);
-    if (n % MMB_ALLOC_SAMPLE == 0) {
-        uint64_t t0 = mmb_now_ns();
+    if (ADD(c, frees, 1) % MMB_ALLOC_SAMPLE == 0)
+        timed_free(c, block, bytes);
+    else
         c->inner.free(c->inner.ctx, block, bytes);
-        uint64_t t1 = mmb_now_ns();
-        ADD(c, free_ns, t1 - t0);
-        ADD(c, timed_frees, 1);
-    } else {
-        c->inner.free(c->inner.ctx, block, bytes);
-    }
 }
 
 /* What two back-to-back clock reads measure: the least of many pairs' means. */
@@ -77,6 +101,8 @@ mmb_allocator mmb_alloc_counter_wrap(mmb_alloc_counter *c, mmb_allocator inner, 
     c->inner = inner;
     c->threaded = threaded;
     c->clock_ns = clock_cost_ns();
+    if (threaded)
+        return (mmb_allocator){inner.name, c, counted_alloc_mt, counted_free_mt};
     return (mmb_allocator){inner.name, c, counted_alloc, counted_free};
 }
 
