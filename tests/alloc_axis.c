@@ -205,3 +205,23 @@ TEST_MMBENCH(alloc_results_record_allocator_and_metrics, "alloc", 600, "alloc") 
     }
     json_decref(root);
 }
+
+/* pool is not thread-safe: its threaded cells are skipped with a note (here every cell, so the
+ * run refuses), its threads=1 cell runs. */
+TEST_MMBENCH(alloc_pool_threaded_cells_are_skipped, "alloc", 120, "alloc") {
+    need("pool");
+    char err[] = "/tmp/mmbench-alloc-err-XXXXXX";
+    mmb_test_temp_file(err);
+    int status = mmb_test_mmbench("run --manager rc-atomic --workload parallel-churn --scale tiny "
+                                  "--param threads=2 --allocator pool --format none",
+                                  NULL, err);
+    const char *text = mmb_test_slurp(err);
+    unlink(err);
+    fputs(text, stderr);
+    ASSERT_EQ(status, 2);
+    ASSERT_STR_CONTAINS(text, "the pool allocator is not thread-safe");
+    json_t *root = mmb_test_run_json("--manager rc-atomic --workload parallel-churn --scale tiny "
+                                     "--param threads=1,2 --allocator pool");
+    ASSERT_EQ(json_array_size(json_object_get(root, "benchmarks")), 1);
+    json_decref(root);
+}
