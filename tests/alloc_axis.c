@@ -178,9 +178,8 @@ TEST_MMBENCH(alloc_results_record_allocator_and_metrics, "alloc", 600, "alloc") 
                 fprintf(stderr, "%s lacks %s\n", mm_string(b, "cell"), wanted[w]);
             ASSERT_TRUE(json_is_number(json_object_get(b, wanted[w])));
         }
-        /* The libraries here can tell what they hold (pool may not: absent then, not 0). */
-        if (strcmp(name, "pool") != 0)
-            ASSERT_TRUE(json_is_number(json_object_get(b, "allocator_mapped_bytes")));
+        /* Every allocator here can tell what it holds (pool counts its arenas and large blocks). */
+        ASSERT_TRUE(json_is_number(json_object_get(b, "allocator_mapped_bytes")));
         ASSERT_EQ(json_number_value(json_object_get(b, "alloc_calls")),
                   json_number_value(json_object_get(b, "free_calls")));
         const char *key;
@@ -209,9 +208,13 @@ TEST_MMBENCH(alloc_results_record_allocator_and_metrics, "alloc", 600, "alloc") 
 }
 
 /* pool is not thread-safe: its threaded cells are skipped with a note (here every cell, so the
- * run refuses), its threads=1 cell runs. */
+ * run refuses), its threads=1 cell runs. pool is bundled (managers/alloc/pool.c): always built, so
+ * its absence fails here rather than skipping. */
 TEST_MMBENCH(alloc_pool_threaded_cells_are_skipped, "alloc", 120, "alloc") {
-    need("pool");
+    const char *why = NULL;
+    int i = mmb_alloc_index("pool");
+    ASSERT_TRUE(i >= 0);
+    ASSERT_TRUE(mmb_alloc_impl_at((size_t)i, &why) != NULL);
     char err[] = "/tmp/mmbench-alloc-err-XXXXXX";
     mmb_test_temp_file(err);
     int status = mmb_test_mmbench("run --manager rc-atomic --workload parallel-churn --scale tiny "
