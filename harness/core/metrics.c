@@ -53,6 +53,11 @@ const mmb_metric mmb_metrics[] = {
     {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "heap bytes/object", {.position = 8, .key = "bytes_per_object", .title = "bytes/object"}},
     {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "header bytes/object", NO_COLUMN},
     {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "memory lag (objects)", COLUMN(9)},
+    /* the fragment workload's: resident memory after freeing 90% of its fill (and a collection)
+     * and what the refill of other sizes added, each over the fill's growth of RSS */
+    {"fragment_retained_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS kept after frees", NO_COLUMN},
+    {"fragment_refill_growth_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS growth of refill", NO_COLUMN},
+    {"fragment_rss_after_free_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS after frees", NO_COLUMN},
     /* run --sample-garbage: live (the manager's stats) minus reachable from the mutator's references */
     {"garbage_peak_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (objects)", NO_COLUMN},
     {"garbage_peak_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (bytes)", NO_COLUMN},
