@@ -3,6 +3,8 @@
 MMB_WORKLOAD(churn)
 MMB_WORKLOAD(binary_trees)
 MMB_WORKLOAD(small_live)
+MMB_WORKLOAD(size_mix)
+MMB_WORKLOAD(fragment)
 MMB_WORKLOAD(deep_chain)
 MMB_WORKLOAD(giant_scc)
 MMB_WORKLOAD(rings)

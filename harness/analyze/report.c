@@ -235,6 +235,7 @@ static void summarise(mmb_report_row *row, const pending *p, const char *first_e
     row->workload = mmb_results_string(json_object_get(mm, "workload"), p->cell);
     row->family = mmb_results_string(json_object_get(mm, "family"), "other");
     row->scale = mmb_results_string(json_object_get(mm, "scale"), "?");
+    row->allocator = mmb_results_string(json_object_get(mm, "allocator"), "libc");
     format_kv(json_object_get(mm, "params"), row->params, sizeof row->params);
     format_kv(json_object_get(mm, "options"), row->options, sizeof row->options);
     const char *placement = json_string_value(json_object_get(mm, "placement"));
@@ -419,7 +420,22 @@ static void group_tables(mmb_report *r) {
 }
 
 /* Titles, row labels, the columns each table shows, and the best value in each column. */
+/* Results of more than one allocator (run --allocator): each row's options gain its allocator,
+ * so a manager's rows are told apart by it (the label's options) and CSV's options say it. */
+static void add_allocators(mmb_report *r) {
+    bool several = false;
+    for (int i = 1; i < r->nrows && !several; i++)
+        several = strcmp(r->rows[i].allocator, r->rows[0].allocator) != 0;
+    for (int i = 0; several && i < r->nrows; i++) {
+        char *o = r->rows[i].options;
+        size_t len = strlen(o);
+        snprintf(o + len, sizeof r->rows[i].options - len, "%sallocator=%s", len ? " " : "",
+                 r->rows[i].allocator);
+    }
+}
+
 static void finish_tables(mmb_report *r) {
+    add_allocators(r);
     for (int t = 0; t < r->ntables; t++) {
         mmb_report_table *tb = &r->tables[t];
         mmb_report_row *rows = &r->rows[tb->first_row];

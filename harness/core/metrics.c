@@ -53,11 +53,31 @@ const mmb_metric mmb_metrics[] = {
     {"heap_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "heap bytes/object", {.position = 8, .key = "bytes_per_object", .title = "bytes/object"}},
     {"header_bytes_per_object", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "header bytes/object", NO_COLUMN},
     {"memory_lag_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "memory lag (objects)", COLUMN(9)},
+    /* the fragment workload's: resident memory after freeing 90% of its fill (and a collection)
+     * and what the refill of other sizes added, each over the fill's growth of RSS */
+    {"fragment_retained_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS kept after frees", NO_COLUMN},
+    {"fragment_refill_growth_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS growth of refill", NO_COLUMN},
+    {"fragment_rss_after_free_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS after frees", NO_COLUMN},
     /* run --sample-garbage: live (the manager's stats) minus reachable from the mutator's references */
     {"garbage_peak_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (objects)", NO_COLUMN},
     {"garbage_peak_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (bytes)", NO_COLUMN},
     {"garbage_mean_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "mean garbage (objects)", NO_COLUMN},
     {"garbage_mean_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "mean garbage (bytes)", NO_COLUMN},
+    /* the allocator (run's --allocator): calls, their time (one call in 64 timed, the clock's cost
+     * taken off), bytes asked for against bytes held, and what it gave back at the end (more is
+     * better, but registered either-way: the gate's tests pin the higher-is-better rows) */
+    {"alloc_calls", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "allocations", NO_COLUMN},
+    {"free_calls", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "frees", NO_COLUMN},
+    {"alloc_ns_per_call", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "alloc ns/call", NO_COLUMN},
+    {"free_ns_per_call", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "free ns/call", NO_COLUMN},
+    {"alloc_time_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "time in alloc+free", NO_COLUMN},
+    {"requested_peak_live_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak live bytes asked", NO_COLUMN},
+    {"allocator_mapped_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "allocator mapped", NO_COLUMN},
+    {"allocator_active_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "allocator active", NO_COLUMN},
+    {"fragmentation", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak RSS / peak live bytes", NO_COLUMN},
+    {"rss_before_destroy_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS before destroy", NO_COLUMN},
+    {"rss_after_close_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS after close", NO_COLUMN},
+    {"memory_returned_bytes", MMB_UNIT_BYTES, MMB_EITHER_IS_WORSE, false, NO_LIMIT, "memory returned", NO_COLUMN},
     /* the deterministic counters */
     {"increments", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "increments", COLUMN(11)},
     {"decrements", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, true, 0, "decrements", COLUMN(12)},

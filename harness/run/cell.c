@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
+#include "alloc_count.h"
+#include "alloc_registry.h"
 #include "build_info.h"
 #include "diag.h"
 #include "garbage.h"
@@ -45,7 +47,8 @@ typedef struct cell_state {
     hwloc_topology_t topo;        /* this system's, when the cell has a placement */
     int pus[MMB_RUN_MAX_THREADS]; /* the placement's plan: thread i's PU */
     thread_result threads[MMB_RUN_MAX_THREADS];
-    bool garbage_noted; /* --sample-garbage's note or warning was printed (once per cell) */
+    bool garbage_noted;        /* --sample-garbage's note or warning was printed (once per cell) */
+    mmb_alloc_counter counter; /* the repetition's allocations (alloc_count.h) */
 } cell_state;
 
 /* What one repetition measured, from the end of the workload's run. */
@@ -64,7 +67,16 @@ typedef struct repetition {
     mmb_garbage_summary garbage_sum;
     uint64_t sampling_ns;
     json_t *garbage;
+    mmb_alloc_counter count;     /* the allocator's calls and bytes asked for */
+    mmb_alloc_stats alloc_stats; /* what the allocator holds at the workload's end */
+    uint64_t rss_before_destroy; /* resident bytes after the final collection */
+    uint64_t rss_after_close;    /* ... after the heap is destroyed and the allocator closed */
 } repetition;
+
+/* The cell's allocator (libc for a cell made without one). */
+static const mmb_alloc_impl *cell_alloc(const mmb_run_cell *c) {
+    return c->alloc ? c->alloc : mmb_alloc_default();
+}
 
 /* The calling thread's counters (--counters), for the managers' phase hook. */
 static _Thread_local mmb_counters_thread *thread_counters;
@@ -169,6 +181,16 @@ static uint64_t peak_rss_bytes(void) {
             break;
     fclose(f);
     return kib * 1024;
+}
+
+/* The resident set now, in bytes, or 0 when unknown. */
+static uint64_t current_rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    int got = f ? fscanf(f, "%llu %llu", &size, &resident) : 0;
+    if (f)
+        fclose(f);
+    return got == 2 ? (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }
 
 static void reset_peak_rss(void) {
@@ -296,11 +318,18 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
         thread_started(st, 0);
     else
         open_thread_counters(st);
+    const mmb_alloc_impl *ai = cell_alloc(c);
+    mmb_allocator inner;
+    if (ai->open(&inner, err, n) != 0)
+        return -1;
+    cfg.allocator = mmb_alloc_counter_wrap(&st->counter, inner, threaded);
     mmb_oracle_options oopt = {.fill_payload = false};
     int created = st->f->verify ? mmb_oracle_create(c->manager, &cfg, &oopt, &env.heap, err, n)
                                 : mmb_heap_create(c->manager, &cfg, &env.heap, err, n);
-    if (created != 0)
+    if (created != 0) {
+        ai->close(&inner);
         return -1;
+    }
     garbage_wrap(st, &env, rep);
     reset_peak_rss();
     uint64_t t0 = mmb_now_ns();
@@ -320,10 +349,12 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
     else
         close_thread_counters(&rep->caller);
     rep->run_ns = t1 - t0 - rep->sampling_ns;
+    ai->stats(&inner, &rep->alloc_stats);
     mmb_stats_get(env.heap, &rep->at_end);
     mmb_collect(env.heap); /* not timed: reclaims what the run left, for the counts below */
     mmb_stats_get(env.heap, &rep->after);
     rep->rss = peak_rss_bytes();
+    rep->rss_before_destroy = current_rss_bytes();
     /* The oracle's finding is the root cause when both it and the self-check failed. */
     if (st->f->verify && mmb_oracle_failed(env.heap)) {
         snprintf(err, n, "verify failed: %s", mmb_oracle_failure(env.heap));
@@ -338,6 +369,9 @@ static int run_workload(cell_state *st, repetition *rep, char *err, size_t n) {
     } else {
         c->manager->destroy(env.heap);
     }
+    rep->count = st->counter;
+    ai->close(&inner);
+    rep->rss_after_close = current_rss_bytes();
     return status;
 }
 
@@ -347,6 +381,60 @@ static void emit_garbage_metrics(mmb_gb_sink *sink, const mmb_garbage_summary *g
     mmb_run_emit_metric(sink, "garbage_peak_bytes", (double)g->peak_bytes, 0);
     mmb_run_emit_metric(sink, "garbage_mean_objects", g->mean_objects, 0);
     mmb_run_emit_metric(sink, "garbage_mean_bytes", g->mean_bytes, 0);
+}
+
+/* The allocation metrics (not for a manager that keeps its objects in its own memory: it does
+ * not use the cell's allocator). Time is estimated from the timed calls (alloc_count.h); the
+ * allocator's own statistics are absent where it cannot tell. */
+static void emit_alloc_metrics(mmb_gb_sink *sink, const cell_state *st, const repetition *rep) {
+    if (st->c->manager->caps & MMB_CAP_OWN_MEMORY)
+        return;
+    const mmb_alloc_counter *k = &rep->count;
+    double a_ns = mmb_alloc_counter_alloc_ns(k), f_ns = mmb_alloc_counter_free_ns(k);
+    mmb_run_emit_metric(sink, "alloc_calls", (double)k->allocs, 0);
+    mmb_run_emit_metric(sink, "free_calls", (double)k->frees, 0);
+    if (isfinite(a_ns))
+        mmb_run_emit_metric(sink, "alloc_ns_per_call", a_ns, 0);
+    if (isfinite(f_ns))
+        mmb_run_emit_metric(sink, "free_ns_per_call", f_ns, 0);
+    double spent = (isfinite(a_ns) ? a_ns * (double)k->allocs : 0) +
+                   (isfinite(f_ns) ? f_ns * (double)k->frees : 0);
+    if (rep->run_ns)
+        mmb_run_emit_metric(sink, "alloc_time_fraction", spent / (double)rep->run_ns, 0);
+    mmb_run_emit_metric(sink, "requested_peak_live_bytes", (double)k->peak_live_bytes, 0);
+    if (rep->alloc_stats.mapped_bytes != UINT64_MAX)
+        mmb_run_emit_metric(sink, "allocator_mapped_bytes", (double)rep->alloc_stats.mapped_bytes,
+                            0);
+    if (rep->alloc_stats.active_bytes != UINT64_MAX)
+        mmb_run_emit_metric(sink, "allocator_active_bytes", (double)rep->alloc_stats.active_bytes,
+                            0);
+    if (k->peak_live_bytes && rep->rss)
+        mmb_run_emit_metric(sink, "fragmentation", (double)rep->rss / (double)k->peak_live_bytes,
+                            0);
+    mmb_run_emit_metric(sink, "rss_before_destroy_bytes", (double)rep->rss_before_destroy, 0);
+    mmb_run_emit_metric(sink, "rss_after_close_bytes", (double)rep->rss_after_close, 0);
+    mmb_run_emit_metric(sink, "memory_returned_bytes",
+                        (double)rep->rss_before_destroy - (double)rep->rss_after_close, 0);
+}
+
+/* The repetition's allocation details: the counts and how the time was sampled. */
+static json_t *allocation_json(const repetition *rep) {
+    const mmb_alloc_counter *k = &rep->count;
+    json_t *o =
+        json_pack("{sIsIsIsisIsIsfsIsI}", "alloc_calls", (json_int_t)k->allocs, "free_calls",
+                  (json_int_t)k->frees, "requested_peak_live_bytes", (json_int_t)k->peak_live_bytes,
+                  "timed_every", MMB_ALLOC_SAMPLE, "timed_allocs", (json_int_t)k->timed_allocs,
+                  "timed_frees", (json_int_t)k->timed_frees, "clock_ns", k->clock_ns,
+                  "rss_before_destroy_bytes", (json_int_t)rep->rss_before_destroy,
+                  "rss_after_close_bytes", (json_int_t)rep->rss_after_close);
+    const mmb_alloc_stats *a = &rep->alloc_stats;
+    json_object_set_new(o, "mapped_bytes",
+                        a->mapped_bytes == UINT64_MAX ? json_null()
+                                                      : json_integer((json_int_t)a->mapped_bytes));
+    json_object_set_new(o, "active_bytes",
+                        a->active_bytes == UINT64_MAX ? json_null()
+                                                      : json_integer((json_int_t)a->active_bytes));
+    return o;
 }
 
 /* The repetition's metrics, each through the registry (emit.c). */
@@ -388,6 +476,7 @@ static void emit_metrics(mmb_gb_sink *sink, const cell_state *st, const repetiti
         mmb_run_emit_metric(sink, rep->result.metrics[k].name, rep->result.metrics[k].value, 0);
     if (rep->result.work_units)
         mmb_run_emit_metric(sink, "peak_rss_bytes_per_work_unit", (double)rep->rss / units, 0);
+    emit_alloc_metrics(sink, st, rep);
     mmb_run_emit_metric(sink, "threads", (double)st->c->threads, 0);
     mmb_run_emit_metric(sink, "per_thread_units_per_second", per_thread_rate, 0);
     if (r->latency_corrected.count) {
@@ -436,6 +525,8 @@ static json_t *repetition_json(cell_state *st, const repetition *rep, json_t *th
     json_object_set_new(d, "pauses", mmb_pause_stats_json(r, &rep->ps));
     json_object_set_new(d, "mmu", mmb_mmu_json(&rep->ps));
     json_object_set_new(d, "threads", threads);
+    if (!(st->c->manager->caps & MMB_CAP_OWN_MEMORY))
+        json_object_set_new(d, "allocation", allocation_json(rep));
     if (st->f->counters)
         json_object_set_new(d, "counters", counters_json(st, rep));
     if (r->latency_corrected.count) {
@@ -507,9 +598,17 @@ json_t *mmb_run_cell_json(const mmb_run_cell *c, const mmb_run_flags *f) {
     /* Where the objects' memory came from: the harness's allocator (its name), or, for a manager
      * that keeps objects in its runtime's own memory (an embedded interpreter's pymalloc or
      * emalloc, a tracing collector's heap), "own": the harness allocator is not used then. */
-    json_object_set_new(
-        cell, "allocator",
-        json_string(c->manager->caps & MMB_CAP_OWN_MEMORY ? "own" : cfg.allocator.name));
+    const mmb_alloc_impl *a = cell_alloc(c);
+    bool own = c->manager->caps & MMB_CAP_OWN_MEMORY;
+    json_object_set_new(cell, "allocator", json_string(own ? "own" : a->name));
+    /* The version as this process has it: a preloaded library's only in its cell's process. */
+    const char *aversion = a->version ? a->version() : NULL;
+    static const char *const attach[] = {"builtin", "api", "preload"};
+    if (!own) {
+        json_object_set_new(cell, "allocator_version",
+                            json_string(aversion ? aversion : "unknown"));
+        json_object_set_new(cell, "allocator_attach", json_string(attach[a->attach]));
+    }
     return cell;
 }
 
@@ -619,6 +718,12 @@ int mmb_run_one_cell(const mmb_run_cell *c, const mmb_run_flags *f, const char *
         return EXIT_FAILED;
     if (mmb_run_cell_parse(c, &st.cfg, &st.env, why, sizeof why) != 0)
         return mmb_error(EXIT_FAILED, "run", NULL, "%s: %s", c->name, why);
+    /* The allocator opens here (a preloaded one checks it really is this process's malloc), so a
+     * cell that would measure the wrong one fails before it runs. */
+    mmb_allocator probe;
+    if (cell_alloc(c)->open(&probe, why, sizeof why) != 0)
+        return mmb_error(EXIT_FAILED, "run", NULL, "%s: %s", c->name, why);
+    cell_alloc(c)->close(&probe);
     if (c->placement >= 0 && (mmb_topology_load(NULL, &st.topo, why, sizeof why) != 0 ||
                               mmb_placement_plan(st.topo, (mmb_placement)c->placement,
                                                  (int)c->threads, st.pus, why, sizeof why) != 0))

@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "alloc_registry.h"
 #include "build_info.h"
 #include "child.h"
 #include "diag.h"
@@ -167,6 +168,39 @@ static json_t *externals_json(const mmb_run_cell *cells, int n) {
     return list;
 }
 
+/* context.mmbench.allocators: the matrix's allocators, each once, with how each was attached and
+ * its version: this process's, or for a preloaded one (loaded only in its cells' processes) what
+ * its first cell that ran recorded ([{name, attach, version[, library]}]). */
+static json_t *allocators_json(const mmb_run_cell *cells, int n, json_t *merged) {
+    static const char *const attach[] = {"builtin", "api", "preload"};
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        const mmb_alloc_impl *a = cells[i].alloc ? cells[i].alloc : mmb_alloc_default();
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++)
+            seen = (cells[k].alloc ? cells[k].alloc : mmb_alloc_default()) == a;
+        if (seen)
+            continue;
+        const char *library = mmb_alloc_preload_path(a);
+        const char *v = library ? NULL : a->version();
+        size_t k;
+        json_t *b;
+        json_array_foreach(merged, k, b) {
+            json_t *mm = json_object_get(b, "mmbench");
+            const char *name = json_string_value(json_object_get(mm, "allocator"));
+            const char *theirs = json_string_value(json_object_get(mm, "allocator_version"));
+            if (!v && name && theirs && strcmp(name, a->name) == 0 && strcmp(theirs, "unknown"))
+                v = theirs;
+        }
+        json_t *o = json_pack("{ssssss}", "name", a->name, "attach", attach[a->attach], "version",
+                              v ? v : "unknown");
+        if (library)
+            json_object_set_new(o, "library", json_string(library));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 /* The results document: every cell that ran, in matrix order, and the context; `complete` says
  * whether every cell of the shard ran, and `not_run` lists those that did not. */
 static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, char **argv,
@@ -197,6 +231,7 @@ static json_t *results_doc(const mmb_run_flags *f, mmb_run_state *st, int argc, 
                                   mmb_run_seed_json(f->seed), "repetitions",
                                   json_integer((json_int_t)f->repetitions)));
     json_object_set_new(mm, "external", externals_json(st->cells, st->ncells));
+    json_object_set_new(mm, "allocators", allocators_json(st->cells, st->ncells, merged));
     if (st->instr_info)
         json_object_set(mm, "instructions", st->instr_info);
     if (f->counters)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc_registry.h"
 #include "build_info.h"
 #include "diag.h"
 #include "outfile.h"
@@ -195,6 +196,14 @@ static int place_cell(const mmb_run_flags *f, hwloc_topology_t topo, mmb_run_cel
         (*ncells)--;
         return EXIT_OK;
     }
+    if (c->threads > 1 && strcmp(c->alloc->name, "pool") == 0) {
+        snprintf(why, sizeof why,
+                 "the pool allocator is not thread-safe: it runs threaded workloads with "
+                 "" MMB_PARAM_THREADS "=1 only");
+        skip_cell(skipped, c->name, why);
+        (*ncells)--;
+        return EXIT_OK;
+    }
     if (f->nplacements == 0)
         return EXIT_OK;
     static mmb_run_cell base;
@@ -262,6 +271,47 @@ static int select_workloads(const mmb_run_flags *f, const mmb_workload **ws, int
             return mmb_run_usage_error("no workload matches '%s' (hint: names: %s; families: %s; "
                                        "or a glob, or all)",
                                        f->workloads[i], names, families);
+        }
+    }
+    return EXIT_OK;
+}
+
+/* The allocators --allocator names, each once, in order ("all": every one available here). One
+ * not available here is left out with a note in skipped; an unknown name is refused. *named:
+ * how many were asked for, available or not (more than one: cell names gain the allocator, the
+ * same on every machine). */
+static int select_allocators(const mmb_run_flags *f, const mmb_alloc_impl **as, int *na, int *named,
+                             json_t *skipped) {
+    bool want[64] = {false};
+    for (int i = 0; i < f->nallocators; i++) {
+        int k = mmb_alloc_index(f->allocators[i]);
+        if (strcmp(f->allocators[i], "all") == 0) {
+            for (size_t j = 0; j < mmb_alloc_count() && j < 64; j++)
+                want[j] |= mmb_alloc_impl_at(j, NULL) != NULL;
+            continue;
+        }
+        if (k < 0) {
+            char names[256];
+            mmb_alloc_names(names, sizeof names);
+            return mmb_run_usage_error("--allocator: unknown allocator '%s' (hint: %s, or all)",
+                                       f->allocators[i], names);
+        }
+        want[k] = true;
+    }
+    *na = *named = 0;
+    for (size_t j = 0; j < mmb_alloc_count() && j < 64; j++) {
+        const char *why = NULL;
+        const mmb_alloc_impl *a = want[j] ? mmb_alloc_impl_at(j, &why) : NULL;
+        *named += want[j];
+        if (a) {
+            as[(*na)++] = a;
+        } else if (want[j]) {
+            char cells[128];
+            snprintf(cells, sizeof cells, "every cell with allocator=%s", mmb_alloc_name_at(j));
+            char reason[300];
+            snprintf(reason, sizeof reason, "allocator %s is not available here: %s",
+                     mmb_alloc_name_at(j), why);
+            skip_cell(skipped, cells, reason);
         }
     }
     return EXIT_OK;
@@ -337,10 +387,12 @@ static bool dim_applies(const mmb_run_flags *f, const mmb_manager *m, const mmb_
 /* Fills cell c for the pair at the values idx[] picks, and checks its values now, so bad input
  * stops the run before it starts. */
 static int fill_cell(const mmb_run_flags *f, mmb_run_cell *c, const mmb_manager *m,
-                     const mmb_workload *w, mmb_scale scale, const int *idx) {
+                     const mmb_workload *w, mmb_scale scale, const int *idx,
+                     const mmb_alloc_impl *alloc, bool name_alloc) {
     c->manager = m;
     c->workload = w;
     c->scale = scale;
+    c->alloc = alloc;
     size_t used = 0;
     bool fits = append_name(c->name, &used, "%s/%s/%s", w->name, m->name, mmb_scale_names[scale]);
     for (int d = 0; d < f->nparams; d++)
@@ -355,6 +407,8 @@ static int fill_cell(const mmb_run_flags *f, mmb_run_cell *c, const mmb_manager 
                      f->options[d].key, f->options[d].values[idx[MMB_RUN_MAX_DIMS + d]]);
             fits = fits && append_name(c->name, &used, "/%s", c->kv_options[c->noptions - 1]);
         }
+    if (name_alloc)
+        fits = fits && append_name(c->name, &used, "/allocator=%s", alloc->name);
     if (!fits)
         return name_too_long(c->name);
     char err[600];
@@ -373,8 +427,8 @@ static int fill_cell(const mmb_run_flags *f, mmb_run_cell *c, const mmb_manager 
 /* The cells of one (workload, manager, scale): an odometer over the parameter and option values
  * that apply to the pair. */
 static int add_cells(const mmb_run_flags *f, hwloc_topology_t topo, const mmb_manager *m,
-                     const mmb_workload *w, mmb_scale scale, mmb_run_cell *cells, int *ncells,
-                     json_t *skipped) {
+                     const mmb_workload *w, mmb_scale scale, const mmb_alloc_impl *alloc,
+                     bool name_alloc, mmb_run_cell *cells, int *ncells, json_t *skipped) {
     int idx[2 * MMB_RUN_MAX_DIMS] = {0};
     for (;;) {
         if (*ncells == MMB_RUN_MAX_CELLS)
@@ -382,7 +436,7 @@ static int add_cells(const mmb_run_flags *f, hwloc_topology_t topo, const mmb_ma
         mmb_run_cell *c = &cells[*ncells];
         memset(c, 0, sizeof *c);
         c->index = (*ncells)++;
-        if (fill_cell(f, c, m, w, scale, idx) != EXIT_OK ||
+        if (fill_cell(f, c, m, w, scale, idx, alloc, name_alloc) != EXIT_OK ||
             place_cell(f, topo, cells, ncells, skipped) != EXIT_OK)
             return EXIT_USAGE;
         /* Next combination: advance the first dimension that applies and has more. */
@@ -403,17 +457,20 @@ int mmb_run_build_cells(const mmb_run_flags *f, hwloc_topology_t topo, mmb_run_c
                         int *ncells, json_t *skipped) {
     const mmb_manager *ms[64];
     const mmb_workload *ws[64];
-    int nm = 0, nw = 0;
+    const mmb_alloc_impl *as[64];
+    int nm = 0, nw = 0, na = 0, named = 0;
     if (select_managers(f, ms, &nm) != EXIT_OK || select_workloads(f, ws, &nw) != EXIT_OK ||
+        select_allocators(f, as, &na, &named, skipped) != EXIT_OK ||
         check_dims(f, ms, nm, ws, nw) != EXIT_OK)
         return EXIT_USAGE;
     *ncells = 0;
     for (int wi = 0; wi < nw; wi++)
         for (int mi = 0; mi < nm; mi++)
             for (int si = 0; si < f->nscales; si++)
-                if (add_cells(f, topo, ms[mi], ws[wi], f->scales[si], cells, ncells, skipped) !=
-                    EXIT_OK)
-                    return EXIT_USAGE;
+                for (int ai = 0; ai < na; ai++)
+                    if (add_cells(f, topo, ms[mi], ws[wi], f->scales[si], as[ai], named > 1, cells,
+                                  ncells, skipped) != EXIT_OK)
+                        return EXIT_USAGE;
     for (int i = 0; f->hgrm && i < *ncells; i++)
         if (check_hgrm_path(f->hgrm, cells[i].name) != EXIT_OK)
             return EXIT_USAGE;

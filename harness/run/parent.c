@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc_registry.h"
 #include "build_info.h"
 #include "child.h"
 #include "diag.h"
@@ -61,6 +62,39 @@ static void exec_under_callgrind(int argc, char **argv, int i, const char *out,
     _exit(EXIT_FAILED);
 }
 
+/* In a forked child: becomes `mmbench run ARGS --cell-index i --cell-out OUT` with the cell's
+ * allocator library in LD_PRELOAD, so that it is the new process's malloc from its first call
+ * (the cell checks it took effect before it runs). MMBENCH_TEST_NO_PRELOAD set: started without
+ * it, for the test that the check catches that. */
+static void exec_preloaded(int argc, char **argv, int i, const char *out, const char *library,
+                           uint64_t repetitions) {
+    char exe[4096], index[32], reps[32];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        _exit(EXIT_FAILED);
+    exe[len] = '\0';
+    snprintf(index, sizeof index, "%d", i);
+    snprintf(reps, sizeof reps, "%llu", (unsigned long long)repetitions);
+    char **args = calloc((size_t)argc + 12, sizeof *args);
+    int n = 0;
+    args[n++] = exe;
+    args[n++] = "run";
+    for (int k = 1; k < argc; k++)
+        args[n++] = argv[k];
+    args[n++] = "--repetitions"; /* --fresh-process runs one at a time: the last one given wins */
+    args[n++] = reps;
+    args[n++] = "--cell-index";
+    args[n++] = index;
+    args[n++] = "--cell-out";
+    args[n++] = (char *)out;
+    args[n] = NULL;
+    if (!getenv("MMBENCH_TEST_NO_PRELOAD"))
+        setenv("LD_PRELOAD", library, 1);
+    execv(exe, args);
+    fprintf(stderr, "mmbench: error: run: cannot start %s: %s\n", exe, strerror(errno));
+    _exit(EXIT_FAILED);
+}
+
 /* Adds callgrind's instruction total to every iteration entry of a cell's results. */
 static void add_instruction_counts(json_t *root, const char *cg_path, const char *cell_name) {
     FILE *in = fopen(cg_path, "r");
@@ -104,6 +138,9 @@ static int cell_in_child(const mmb_run_cell *c, const mmb_run_flags *f, int argc
     }
     if (pid == 0 && f->instructions)
         exec_under_callgrind(argc, argv, c->index, path, cg_path);
+    const char *library = c->alloc ? mmb_alloc_preload_path(c->alloc) : NULL;
+    if (pid == 0 && library)
+        exec_preloaded(argc, argv, c->index, path, library, f->repetitions);
     if (pid == 0)
         _exit(mmb_run_one_cell(c, f, path));
     if (mmb_child_wait(pid, ws) != 0)

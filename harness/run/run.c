@@ -21,7 +21,8 @@
 #include "strlist.h"
 
 static const char run_usage[] =
-    "usage: mmbench run [--manager LIST] [--workload LIST] [--scale LIST] [--param KEY=V[,V]...]\n"
+    "usage: mmbench run [--manager LIST] [--workload LIST] [--allocator LIST] [--scale LIST]\n"
+    "                   [--param KEY=V[,V]...]\n"
     "                   [--option KEY=V[,V]...] [--seed S] [--repetitions N] [--out FILE]\n"
     "                   [--resume FILE] [--hgrm DIR] [--verify] [--sample-garbage OPS]\n"
     "                   [--instructions] [--shard K/N]\n"
@@ -62,6 +63,7 @@ static char workload_help[256];
 enum {
     F_MANAGER,
     F_WORKLOAD,
+    F_ALLOCATOR,
     F_SCALE,
     F_PARAM,
     F_OPTION,
@@ -92,6 +94,11 @@ static const mmb_flag run_flag_table[] = {
                    "(all,external: both)",
                    0},
     [F_WORKLOAD] = {"workload", MMB_FLAG_TEXT, "LIST", 0, 0, NULL, workload_help, 0},
+    [F_ALLOCATOR] = {"allocator", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
+                     "where the managers' blocks come from, comma separated: libc (the\n"
+                     "default), pool, mimalloc, jemalloc, tcmalloc (mmbench list says which\n"
+                     "are here), or all: every one available",
+                     0},
     [F_SCALE] = {"scale", MMB_FLAG_TEXT, "LIST", 0, 0, NULL,
                  "tiny, small, default or large (default: default)", 0},
     [F_PARAM] = {"param", MMB_FLAG_TEXT, "KEY=V[,V]", 0, 0, NULL,
@@ -290,6 +297,8 @@ static int take_flag(void *ctx, const mmb_flag_arg *a) {
         return split_list(f, "--manager", a->text, f->managers, &f->nmanagers, 64);
     case F_WORKLOAD:
         return split_list(f, "--workload", a->text, f->workloads, &f->nworkloads, 64);
+    case F_ALLOCATOR:
+        return split_list(f, "--allocator", a->text, f->allocators, &f->nallocators, 16);
     case F_SCALE:
         return take_scales(f, a->text);
     case F_PARAM:
@@ -400,6 +409,8 @@ static int parse_flags(int argc, char **argv, mmb_run_flags *f) {
         f->managers[f->nmanagers++] = "all";
     if (!f->nworkloads)
         f->workloads[f->nworkloads++] = "all";
+    if (!f->nallocators)
+        f->allocators[f->nallocators++] = "libc";
     if (!f->nscales)
         f->scales[f->nscales++] = MMB_SCALE_DEFAULT;
     return EXIT_OK;
@@ -446,8 +457,12 @@ static int plan_cells(mmb_run_flags *f, mmb_run_state *st, bool *finished) {
         *finished = true;
         return mmb_run_dry_run(st->plan_on, st->cells, st->ncells, st->skipped);
     }
-    if (f->cell_index >= 0) { /* one cell, in this process: the parent runs us under valgrind */
-        f->counters = NULL;   /* under callgrind nothing is counted for real */
+    if (f->cell_index >= 0) { /* one cell, here: the parent runs us under valgrind, or with a
+                               * preloaded allocator */
+        if (f->instructions)
+            f->counters = NULL; /* under callgrind nothing is counted for real */
+        else if (f->counters)
+            mmb_counters_probe(f->counters);
         *finished = true;
         return f->cell_index < st->ncells && f->cell_out
                    ? mmb_run_one_cell(&st->cells[f->cell_index], f, f->cell_out)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc_registry.h"
 #include "diag.h"
 #include "mmbench/manager.h"
 #include "plugins.h"
@@ -100,6 +101,25 @@ static void print_workloads(void) {
     }
 }
 
+/* The allocators of run's --allocator: each of managers/alloc/list.h, available here or not and
+ * why, with how it is attached. */
+static void print_allocators(void) {
+    static const char *const attach[] = {"builtin", "api", "preload"};
+    printf("\nallocators (run --allocator):\n");
+    for (size_t i = 0; i < mmb_alloc_count(); i++) {
+        const char *why = NULL;
+        const mmb_alloc_impl *a = mmb_alloc_impl_at(i, &why);
+        if (!a) {
+            printf("  %-14s not available here: %s\n", mmb_alloc_name_at(i), why);
+            continue;
+        }
+        const char *library = mmb_alloc_preload_path(a);
+        printf("  %-14s %-8s %s\n", a->name, attach[a->attach], a->summary);
+        if (library)
+            printf("    %-20s %s\n", "library", library);
+    }
+}
+
 int mmb_list_main(int argc, char **argv) {
     mmb_verify_flags f = {0};
     int operands = argc;
@@ -126,5 +146,6 @@ int mmb_list_main(int argc, char **argv) {
     print_managers(list, count, notes);
     mmb_verify_flags_free(&f);
     print_workloads();
+    print_allocators();
     return EXIT_OK;
 }

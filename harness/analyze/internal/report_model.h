@@ -44,6 +44,7 @@ extern const char *const mmb_report_kinds[MMB_REPORT_KINDS];
 typedef struct mmb_report_row {
     char label[256]; /* the row's name in its table: the manager, plus options or file if needed */
     const char *manager, *workload, *family, *scale;
+    const char *allocator;                /* mmbench.allocator ("libc" when not recorded) */
     char params[256], options[256];       /* "k=v k=v" */
     int file;                             /* index into mmb_report.files */
     int repetitions;                      /* iterations that ran without error */

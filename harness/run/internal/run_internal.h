@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "counters.h"
 #include "gbench.h"
 #include "mmbench/manager.h"
@@ -41,6 +42,7 @@ typedef struct mmb_run_cell {
     int noptions;
     unsigned threads; /* the workload's `threads` parameter; 1 for a workload without one */
     int placement;    /* mmb_placement, or -1: threads are not bound */
+    const mmb_alloc_impl *alloc; /* where the managers' blocks come from (--allocator) */
     char name[MMB_RUN_NAME_BYTES];
 } mmb_run_cell;
 
@@ -51,6 +53,8 @@ typedef struct mmb_run_flags {
     int nmanagers;
     const char *workloads[64];
     int nworkloads;
+    const char *allocators[16]; /* --allocator, as given ("all" expanded in matrix.c) */
+    int nallocators;
     mmb_scale scales[MMB_SCALE_COUNT];
     int nscales;
     mmb_run_dim params[MMB_RUN_MAX_DIMS];
