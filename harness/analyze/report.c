@@ -16,6 +16,7 @@
 #include "hist.h"
 #include "outfile.h"
 #include "report_model.h"
+#include "report_alloc.h"
 #include "report_tradeoff.h"
 #include "results.h"
 #include "stats.h"
@@ -293,6 +294,7 @@ static void summarise(mmb_report_row *row, const pending *p, const char *first_e
     free(v);
     pool_pauses(row, p->entries);
     row->tradeoff = mmb_report_tradeoff_read(p->entries);
+    row->alloc = mmb_report_alloc_read(p->entries);
 }
 
 /* Reads every entry of every file into one row per (file, cell). */
@@ -566,6 +568,7 @@ static void free_report(mmb_report *r) {
         free(r->rows[i].pause_low_ns);
         free(r->rows[i].pause_count);
         mmb_report_tradeoff_free(r->rows[i].tradeoff);
+        free(r->rows[i].alloc);
     }
     free(r->files);
     free(r->rows);

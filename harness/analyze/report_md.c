@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "report_alloc.h"
 #include "report_tradeoff.h"
 
 /* Markdown table cells cannot hold '|' or a line break. */
@@ -155,6 +156,7 @@ int mmb_report_write_md(const mmb_report *r, FILE *out) {
         }
         md_kinds(r, tb, out);
         md_tradeoff(r, tb, out);
+        mmb_report_alloc_md(r, tb, out, put_md);
         for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++)
             if (*r->rows[i].error) {
                 fputs("\nFailed: ", out);

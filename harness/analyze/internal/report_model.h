@@ -65,6 +65,7 @@ typedef struct mmb_report_row {
     double mmu_window_ms[MMB_REPORT_MMU_MAX], mmu_bounded[MMB_REPORT_MMU_MAX];
     int nmmu;
     struct mmb_report_tradeoff *tradeoff; /* owned: steady pauses, garbage (report_tradeoff.h) */
+    struct mmb_report_alloc *alloc;       /* owned: allocation numbers (report_alloc.h) */
 } mmb_report_row;
 
 /* The rows of one workload at one scale and one set of parameters. */

@@ -1,0 +1,28 @@
+#!/bin/sh
+# report's allocator table (harness/analyze/report_alloc.c): present under a workload's table
+# only when its rows ran under more than one allocator, one row per cell with the allocator and
+# its numbers; a value that is not a measurement (negative) shows as "-", never as a number.
+# usage: report_alloc_test.sh MMBENCH
+set -eu
+bin=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bin" run --manager rc --workload churn --scale tiny --format none --out "$dir/one.json" 2>/dev/null
+"$bin" report --format md "$dir/one.json" > "$dir/one.md"
+! grep -q '^By allocator' "$dir/one.md" || fail "one allocator, yet an allocator table"
+
+"$bin" run --manager rc,cpython --workload churn --scale tiny --allocator libc,pool \
+    --format none --out "$dir/two.json" 2>/dev/null
+"$bin" report --format md "$dir/two.json" > "$dir/two.md"
+grep -q '^By allocator' "$dir/two.md" || fail "two allocators, no allocator table"
+rows=$(grep -cE '^\| (rc|cpython) \| (libc|pool) \| [0-9.]+[kMG]? \| [0-9.]+ (KiB|MiB) \| [0-9.]+ ns \| [0-9.]+ ns \| [0-9.]+ \|' "$dir/two.md")
+[ "$rows" = 4 ] || { cat "$dir/two.md" >&2; fail "expected 4 allocator rows with numbers, got $rows"; }
+
+# A negative alloc_ns_per_call (not a measurement) reads as absent.
+sed 's/"alloc_ns_per_call": [0-9.e+-]*/"alloc_ns_per_call": -5/' "$dir/two.json" > "$dir/bad.json"
+"$bin" report --format md "$dir/bad.json" > "$dir/bad.md"
+bad=$(grep -cE '^\| (rc|cpython) \| (libc|pool) \| [0-9.]+[kMG]? \| [0-9.]+ (KiB|MiB) \| - \|' "$dir/bad.md")
+[ "$bad" = 4 ] || { cat "$dir/bad.md" >&2; fail "a negative alloc ns/call should show '-', got $bad rows"; }
+echo "ok"
