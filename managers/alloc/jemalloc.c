@@ -32,7 +32,7 @@ static const char *jemalloc_version(void) {
 static int jemalloc_open(mmb_allocator *out, char *err, size_t err_bytes) {
     if (!mmb_preload_check("jemalloc", "mallctl", "libjemalloc", err, err_bytes))
         return -1;
-    *out = (mmb_allocator){"jemalloc", NULL, mmb_preload_alloc, mmb_preload_free};
+    *out = (mmb_allocator){"jemalloc", NULL, mmb_allocator_libc.alloc, mmb_allocator_libc.free};
     return 0;
 }
 

@@ -8,17 +8,6 @@
 
 #include "alloc.h"
 
-static void *libc_alloc(void *ctx, size_t bytes) {
-    (void)ctx;
-    return malloc(bytes);
-}
-
-static void libc_free(void *ctx, void *block, size_t bytes) {
-    (void)ctx;
-    (void)bytes;
-    free(block);
-}
-
 static const char *libc_version(void) {
     return gnu_get_libc_version();
 }
@@ -26,7 +15,7 @@ static const char *libc_version(void) {
 static int libc_open(mmb_allocator *out, char *err, size_t err_bytes) {
     (void)err;
     (void)err_bytes;
-    *out = (mmb_allocator){"libc", NULL, libc_alloc, libc_free};
+    *out = mmb_allocator_libc; /* managers/common.c's, every manager's default */
     return 0;
 }
 

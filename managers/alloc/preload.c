@@ -6,17 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *mmb_preload_alloc(void *ctx, size_t bytes) {
-    (void)ctx;
-    return malloc(bytes);
-}
-
-void mmb_preload_free(void *ctx, void *block, size_t bytes) {
-    (void)ctx;
-    (void)bytes;
-    free(block);
-}
-
 void *mmb_preload_check(const char *name, const char *symbol, const char *soname, char *err,
                         size_t err_bytes) {
     const char *preload = getenv("LD_PRELOAD");

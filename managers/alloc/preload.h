@@ -1,15 +1,12 @@
-/* What the preloaded allocators (jemalloc.c, tcmalloc.c) share: malloc and free as the process
- * has them, and the check that the library really is the process's malloc. */
+/* What the preloaded allocators (jemalloc.c, tcmalloc.c) share: the check that the library really
+ * is the process's malloc. Their blocks come from malloc and free as the process has them:
+ * mmb_allocator_libc's functions (manager.h), whichever library defines malloc. */
 #ifndef MMB_ALLOC_PRELOAD_H
 #define MMB_ALLOC_PRELOAD_H
 
 #include <stddef.h>
 
 #include "mmbench/manager.h"
-
-/* The process's malloc and free, whichever library defines them. */
-void *mmb_preload_alloc(void *ctx, size_t bytes);
-void mmb_preload_free(void *ctx, void *block, size_t bytes);
 
 /* Looks up `symbol` (the library's own entry point) in the running process, and checks that
  * malloc is defined by a file whose name contains `soname`: the symbol, or NULL with one line in

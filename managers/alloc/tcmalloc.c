@@ -39,7 +39,7 @@ static int tcmalloc_open(mmb_allocator *out, char *err, size_t err_bytes) {
     if (!mmb_preload_check("tcmalloc", "MallocExtension_GetNumericProperty", "libtcmalloc", err,
                            err_bytes))
         return -1;
-    *out = (mmb_allocator){"tcmalloc", NULL, mmb_preload_alloc, mmb_preload_free};
+    *out = (mmb_allocator){"tcmalloc", NULL, mmb_allocator_libc.alloc, mmb_allocator_libc.free};
     return 0;
 }
 
