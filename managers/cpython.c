@@ -3,7 +3,7 @@
  * long-lived heuristic and gc.freeze(). See managers/README.md. */
 #include <assert.h>
 
-#include "internal.h"
+#include "trial.h"
 
 #define NUM_GENERATIONS 3
 #define GEN_PERMANENT   3 /* the generation field's value for frozen objects */
@@ -13,26 +13,16 @@
  *   bit 0      TRACKED      the object has slots, so it can be on a cycle; it is on a generation
  *                           list or the permanent list for life. Objects without slots are never
  *                           tracked (CPython's untracked atomic objects) and sit on `untracked`.
- *   bit 1      COLLECTING   in the generations being collected; set by update_refs, cleared when
- *                           move_unreachable proves the object reachable or delete_garbage
- *                           finds it still alive. Never set outside a collection.
- *   bit 2      UNREACHABLE  on the collection's unreachable list (tentatively, until
- *                           move_unreachable ends; for certain after). Never set outside one.
+ *   bits 1-2   COLLECTING, UNREACHABLE: trial deletion's, in the generations being collected
+ *                           (managers/trial.h). Never set outside a collection.
  *   bits 3-4   generation   0..2, or GEN_PERMANENT; outside a collection it names the list a
  *                           tracked object is on. 0 for untracked objects.
- *   bits 8-63  gc_refs      meaningful only while COLLECTING: references from outside the set
- *                           being collected, as far as the current phase has established.
- *
- * gc_refs starts as a copy of refcount, so refcounts must stay below 2^56: every reference is a
- * slot or a mutator incref, and neither can reach that count. */
+ *   bits 8-63  gc_refs      trial deletion's, meaningful only while COLLECTING (trial.h). */
 #define GC_TRACKED     (UINT64_C(1) << 0)
-#define GC_COLLECTING  (UINT64_C(1) << 1)
-#define GC_UNREACHABLE (UINT64_C(1) << 2)
+#define GC_COLLECTING  MMB_GC_COLLECTING
+#define GC_UNREACHABLE MMB_GC_UNREACHABLE
 #define GC_GEN_SHIFT   3
 #define GC_GEN_MASK    (UINT64_C(3) << GC_GEN_SHIFT)
-#define GC_REFS_SHIFT  8
-#define GC_FLAGS_MASK  ((UINT64_C(1) << GC_REFS_SHIFT) - 1)
-#define GC_REFS_MAX    (UINT64_MAX >> GC_REFS_SHIFT)
 
 /* The link comes first so that a list element is its header. */
 typedef struct gc_header {
@@ -67,18 +57,6 @@ typedef struct cpython_heap {
 
 static inline gc_header *hdr(mmb_obj *o) {
     return (gc_header *)o - 1;
-}
-
-static inline mmb_obj *obj_of(mmb_link *l) {
-    return (mmb_obj *)((gc_header *)l + 1);
-}
-
-static inline uint64_t gc_get_refs(const gc_header *g) {
-    return g->gc_bits >> GC_REFS_SHIFT;
-}
-
-static inline void gc_set_refs(gc_header *g, uint64_t refs) {
-    g->gc_bits = (g->gc_bits & GC_FLAGS_MASK) | refs << GC_REFS_SHIFT;
 }
 
 static inline void gc_set_gen(gc_header *g, unsigned gen) {
@@ -158,124 +136,25 @@ static void cpython_store(mmb_heap *heap, mmb_obj *o, uint32_t slot, mmb_obj *va
 
 /* ---- the cycle collector -------------------------------------------------------------------- */
 
-/* After: every object on `young` is COLLECTING with gc_refs == refcount. Returns their number. */
-static uint64_t update_refs(mmb_link *young) {
-    uint64_t n = 0;
-    for (mmb_link *l = young->next; l != young; l = l->next) {
-        gc_header *g = (gc_header *)l;
-        assert(g->refcount <= GC_REFS_MAX);
-        g->gc_bits |= GC_COLLECTING;
-        gc_set_refs(g, g->refcount);
-        n++;
-    }
-    return n;
+/* What trial deletion (trial.h) needs of this manager: a survivor's generation, its decrement
+ * and its free inside a collection. */
+static void survived(mmb_heap *heap, mmb_obj *o, unsigned gen) {
+    (void)heap;
+    gc_set_gen(hdr(o), gen);
 }
 
-/* After: each object's gc_refs counts only the references from outside `young` (the mutator,
- * older generations, frozen objects). gc_refs > 0 marks a root of the young set; an object with
- * gc_refs == 0 may still be reachable from one. */
-static void subtract_refs(cpython_heap *h, mmb_link *young) {
-    for (mmb_link *l = young->next; l != young; l = l->next) {
-        mmb_obj *o = obj_of(l);
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < o->nslots; i++) {
-            mmb_obj *child = o->slots[i];
-            if (!child)
-                continue;
-            gc_header *c = hdr(child);
-            if (c->gc_bits & GC_COLLECTING) {
-                assert(gc_get_refs(c) > 0);
-                c->gc_bits -= UINT64_C(1) << GC_REFS_SHIFT;
-            }
-        }
-    }
+static void release_collecting(mmb_heap *heap, mmb_obj *o) {
+    release((cpython_heap *)heap, o);
 }
 
-/* What move_unreachable does for each referent of an object it has proved reachable: CPython's
- * visit_reachable. A referent that is no longer COLLECTING is in another generation or already
- * scanned; one already moved to `unreachable` goes back to the end of `young`, to be scanned in
- * turn; one not yet scanned gets gc_refs 1 so the scan will treat it as reachable. */
-static void visit_reachable(mmb_obj *child, mmb_link *young) {
-    gc_header *c = hdr(child);
-    if (!(c->gc_bits & GC_COLLECTING))
-        return;
-    if (c->gc_bits & GC_UNREACHABLE) {
-        c->gc_bits &= ~GC_UNREACHABLE;
-        mmb_list_remove(&c->link);
-        mmb_list_append(young, &c->link);
-        gc_set_refs(c, 1);
-    } else if (gc_get_refs(c) == 0) {
-        gc_set_refs(c, 1);
-    }
-}
-
-/* CPython's single pass: scan `young` in order; an object with gc_refs > 0 is reachable, and so
- * is everything it references, which visit_reachable arranges to be found reachable when the
- * scan reaches it; an object with gc_refs == 0 is moved to `unreachable`, from where a later
- * reachable object may pull it back. The scan's end moves, so this is iterative without a stack.
- * After: `young` holds exactly the objects reachable from outside it, no longer COLLECTING and
- * with generation `survivor_gen`; `unreachable` holds the rest, COLLECTING and UNREACHABLE.
- * Returns the number of survivors. */
-static uint64_t move_unreachable(cpython_heap *h, mmb_link *young, mmb_link *unreachable,
-                                 unsigned survivor_gen) {
-    uint64_t survivors = 0;
-    mmb_link *l = young->next;
-    while (l != young) {
-        gc_header *g = (gc_header *)l;
-        mmb_link *next;
-        if (gc_get_refs(g) > 0) {
-            mmb_obj *o = obj_of(l);
-            h->stats.objects_traversed++;
-            for (uint32_t i = 0; i < o->nslots; i++)
-                if (o->slots[i])
-                    visit_reachable(o->slots[i], young);
-            g->gc_bits &= ~GC_COLLECTING;
-            gc_set_gen(g, survivor_gen);
-            survivors++;
-            next = l->next; /* read after the visits: they may have appended to young */
-        } else {
-            next = l->next;
-            g->gc_bits |= GC_UNREACHABLE;
-            mmb_list_remove(l);
-            mmb_list_append(unreachable, l);
-        }
-        l = next;
-    }
-    return survivors;
-}
-
-/* CPython's delete_garbage with tp_clear for every object: clear the first unreachable object's
- * slots while holding a reference to it, so the cascades its clearing sets off cannot free it
- * mid-loop. Clearing frees what only it referenced, unlinking those from whatever list they are
- * on; an object still referenced by uncleared garbage moves to `old` and dies when that garbage
- * is cleared. Every reference to an unreachable object comes from another one, so after: every
- * unreachable object has been freed, and `unreachable` is empty. */
-static void delete_garbage(cpython_heap *h, mmb_link *unreachable, mmb_link *old,
-                           unsigned old_gen) {
-    while (!mmb_list_empty(unreachable)) {
-        gc_header *g = (gc_header *)unreachable->next;
-        mmb_obj *o = obj_of(&g->link);
-        h->stats.increments++;
-        g->refcount++;
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < o->nslots; i++) {
-            mmb_obj *child = o->slots[i];
-            if (!child)
-                continue;
-            o->slots[i] = NULL;
-            decref(h, child);
-        }
-        h->stats.decrements++;
-        if (--g->refcount == 0) {
-            release(h, o);
-        } else {
-            g->gc_bits &= ~(GC_COLLECTING | GC_UNREACHABLE);
-            gc_set_gen(g, old_gen);
-            mmb_list_remove(&g->link);
-            mmb_list_append(old, &g->link);
-        }
-    }
-}
+static const mmb_trial_class cpython_trial = {
+    .header_bytes = sizeof(gc_header),
+    .refcount_offset = offsetof(gc_header, refcount),
+    .bits_offset = offsetof(gc_header, gc_bits),
+    .survived = survived,
+    .decref = cpython_decref,
+    .release = release_collecting,
+};
 
 /* Collects generation `gen` and every younger one (CPython's gc_collect_main). */
 static void collect(cpython_heap *h, int gen) {
@@ -299,9 +178,10 @@ static void collect(cpython_heap *h, int gen) {
 
     mmb_link unreachable;
     mmb_list_init(&unreachable);
-    uint64_t examined = update_refs(young);
-    subtract_refs(h, young);
-    uint64_t survivors = move_unreachable(h, young, &unreachable, (unsigned)old_gen);
+    uint64_t examined = mmb_trial_update_refs(&cpython_trial, young);
+    mmb_trial_subtract_refs(&cpython_trial, &h->stats, young);
+    uint64_t survivors = mmb_trial_move_unreachable(&h->base, &cpython_trial, &h->stats, young,
+                                                    &unreachable, (unsigned)old_gen);
 
     if (gen == NUM_GENERATIONS - 2)
         h->long_lived_pending += survivors;
@@ -312,7 +192,8 @@ static void collect(cpython_heap *h, int gen) {
         mmb_list_merge(young, old);
     }
 
-    delete_garbage(h, &unreachable, old, (unsigned)old_gen);
+    mmb_trial_delete_garbage(&h->base, &cpython_trial, &h->stats, &unreachable, old,
+                             (unsigned)old_gen);
 
     h->collecting = false;
     uint64_t freed = h->stats.objects_freed_by_gc - freed_before;

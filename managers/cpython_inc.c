@@ -6,18 +6,15 @@
  * says where this follows 3.14.0 and where it simplifies. */
 #include <assert.h>
 
-#include "internal.h"
+#include "trial.h"
 
-/* gc_bits: bit 0 TRACKED (has slots), bit 1 COLLECTING, bit 2 UNREACHABLE (as in cpython.c),
- * bit 3 OLD (in the old generation; else young or untracked), bit 4 SPACE (which old space),
- * bits 8-63 gc_refs while COLLECTING. */
-#define GC_TRACKED     (UINT64_C(1) << 0)
-#define GC_COLLECTING  (UINT64_C(1) << 1)
-#define GC_UNREACHABLE (UINT64_C(1) << 2)
-#define GC_OLD         (UINT64_C(1) << 3)
-#define GC_SPACE       (UINT64_C(1) << 4)
-#define GC_REFS_SHIFT  8
-#define GC_FLAGS_MASK  ((UINT64_C(1) << GC_REFS_SHIFT) - 1)
+/* gc_bits: bit 0 TRACKED (has slots), bits 1-2 COLLECTING and UNREACHABLE and bits 8-63 gc_refs
+ * (trial deletion's, managers/trial.h), bit 3 OLD (in the old generation; else young or
+ * untracked), bit 4 SPACE (which old space). */
+#define GC_TRACKED    (UINT64_C(1) << 0)
+#define GC_COLLECTING MMB_GC_COLLECTING
+#define GC_OLD        (UINT64_C(1) << 3)
+#define GC_SPACE      (UINT64_C(1) << 4)
 
 /* 3.14.0's SCAN_RATE_DIVISOR: with the default threshold1 of 10, 1% of the heap per increment. */
 #define SCAN_RATE_DIVISOR 10
@@ -52,12 +49,6 @@ static inline gc_header *hdr(mmb_obj *o) {
 }
 static inline mmb_obj *obj_of(mmb_link *l) {
     return (mmb_obj *)((gc_header *)l + 1);
-}
-static inline uint64_t gc_get_refs(const gc_header *g) {
-    return g->gc_bits >> GC_REFS_SHIFT;
-}
-static inline void gc_set_refs(gc_header *g, uint64_t refs) {
-    g->gc_bits = (g->gc_bits & GC_FLAGS_MASK) | refs << GC_REFS_SHIFT;
 }
 static inline void set_visited(inc_heap *h, gc_header *g) {
     g->gc_bits = (g->gc_bits & ~GC_SPACE) | GC_OLD | (h->visited_space ? GC_SPACE : 0);
@@ -188,96 +179,24 @@ static int64_t mark_step(inc_heap *h, int64_t budget, bool *done) {
 
 /* ---- collecting a region (gc_collect_region) ------------------------------------------------ */
 
-static uint64_t update_refs(mmb_link *region) {
-    uint64_t n = 0;
-    for (mmb_link *l = region->next; l != region; l = l->next) {
-        gc_header *g = (gc_header *)l;
-        g->gc_bits |= GC_COLLECTING;
-        gc_set_refs(g, g->refcount);
-        n++;
-    }
-    return n;
+/* What trial deletion (trial.h) needs of this manager: survivors join the visited space. */
+static void survived(mmb_heap *heap, mmb_obj *o, unsigned to) {
+    (void)to;
+    set_visited((inc_heap *)heap, hdr(o));
 }
 
-static void subtract_refs(inc_heap *h, mmb_link *region) {
-    for (mmb_link *l = region->next; l != region; l = l->next) {
-        mmb_obj *o = obj_of(l);
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < o->nslots; i++) {
-            mmb_obj *child = o->slots[i];
-            if (child && (hdr(child)->gc_bits & GC_COLLECTING))
-                hdr(child)->gc_bits -= UINT64_C(1) << GC_REFS_SHIFT;
-        }
-    }
+static void release_collecting(mmb_heap *heap, mmb_obj *o) {
+    release((inc_heap *)heap, o);
 }
 
-static void visit_reachable(mmb_obj *child, mmb_link *region) {
-    gc_header *c = hdr(child);
-    if (!(c->gc_bits & GC_COLLECTING))
-        return;
-    if (c->gc_bits & GC_UNREACHABLE) {
-        c->gc_bits &= ~GC_UNREACHABLE;
-        mmb_list_remove(&c->link);
-        mmb_list_append(region, &c->link);
-        gc_set_refs(c, 1);
-    } else if (gc_get_refs(c) == 0) {
-        gc_set_refs(c, 1);
-    }
-}
-
-/* As cpython.c's: after, `region` holds the survivors, no longer COLLECTING, visited and old. */
-static uint64_t move_unreachable(inc_heap *h, mmb_link *region, mmb_link *unreachable) {
-    uint64_t survivors = 0;
-    mmb_link *l = region->next;
-    while (l != region) {
-        gc_header *g = (gc_header *)l;
-        mmb_link *next;
-        if (gc_get_refs(g) > 0) {
-            mmb_obj *o = obj_of(l);
-            h->stats.objects_traversed++;
-            for (uint32_t i = 0; i < o->nslots; i++)
-                if (o->slots[i])
-                    visit_reachable(o->slots[i], region);
-            g->gc_bits &= ~GC_COLLECTING;
-            set_visited(h, g);
-            survivors++;
-            next = l->next;
-        } else {
-            next = l->next;
-            g->gc_bits |= GC_UNREACHABLE;
-            mmb_list_remove(l);
-            mmb_list_append(unreachable, l);
-        }
-        l = next;
-    }
-    return survivors;
-}
-
-static void delete_garbage(inc_heap *h, mmb_link *unreachable, mmb_link *visited) {
-    while (!mmb_list_empty(unreachable)) {
-        gc_header *g = (gc_header *)unreachable->next;
-        mmb_obj *o = obj_of(&g->link);
-        h->stats.increments++;
-        g->refcount++;
-        h->stats.objects_traversed++;
-        for (uint32_t i = 0; i < o->nslots; i++) {
-            mmb_obj *child = o->slots[i];
-            if (!child)
-                continue;
-            o->slots[i] = NULL;
-            decref(h, child);
-        }
-        h->stats.decrements++;
-        if (--g->refcount == 0) {
-            release(h, o);
-        } else {
-            g->gc_bits &= ~(GC_COLLECTING | GC_UNREACHABLE);
-            set_visited(h, g);
-            mmb_list_remove(&g->link);
-            mmb_list_append(visited, &g->link);
-        }
-    }
-}
+static const mmb_trial_class inc_trial = {
+    .header_bytes = sizeof(gc_header),
+    .refcount_offset = offsetof(gc_header, refcount),
+    .bits_offset = offsetof(gc_header, gc_bits),
+    .survived = survived,
+    .decref = slot_decref,
+    .release = release_collecting,
+};
 
 /* Collects `region` (every object on it visited and old already); survivors join the visited
  * space. Returns the objects freed, cascades included. */
@@ -286,11 +205,12 @@ static uint64_t collect_region(inc_heap *h, mmb_link *region, uint64_t *survivor
     mmb_link *visited = &h->old[h->visited_space];
     mmb_link unreachable;
     mmb_list_init(&unreachable);
-    update_refs(region);
-    subtract_refs(h, region);
-    *survivors = move_unreachable(h, region, &unreachable);
+    mmb_trial_update_refs(&inc_trial, region);
+    mmb_trial_subtract_refs(&inc_trial, &h->stats, region);
+    *survivors =
+        mmb_trial_move_unreachable(&h->base, &inc_trial, &h->stats, region, &unreachable, 0);
     mmb_list_merge(region, visited);
-    delete_garbage(h, &unreachable, visited);
+    mmb_trial_delete_garbage(&h->base, &inc_trial, &h->stats, &unreachable, visited, 0);
     return h->stats.objects_freed_by_gc - freed_before;
 }
 
