@@ -3,7 +3,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "roots.h"
 
 /* The header before every object.
  *
@@ -21,7 +21,6 @@ typedef struct ms_header {
 } ms_header;
 
 #define MS_ROOT_COUNT_MAX 0x7fffffffu
-#define MS_ROOTS_INITIAL  64 /* entries in the root table's first block */
 
 /* Indices into cfg.options, in the order of ms_options. */
 enum { OPT_MIN_BYTES, OPT_GROWTH };
@@ -30,9 +29,8 @@ typedef struct ms_heap {
     mmb_heap base;
     mmb_heap_config cfg;
     mmb_stats stats;
-    ms_header *objects; /* every object, live or garbage, newest first */
-    mmb_obj **roots;    /* every object with root_count > 0, in no order; NULL until the first */
-    size_t nroots, roots_cap;
+    ms_header *objects;                /* every object, live or garbage, newest first */
+    mmb_roots roots;                   /* every object with root_count > 0 */
     uint64_t allocated_since_gc_bytes; /* block bytes allocated since the last collection */
     uint64_t trigger_bytes;            /* alloc collects once the above exceeds this */
 } ms_heap;
@@ -47,33 +45,10 @@ static inline mmb_obj *obj(ms_header *r) {
 
 /* ---- the root table ------------------------------------------------------------------------- */
 
-/* Doubles the root table; false when the allocator is out of memory (the table is unchanged). */
-static bool roots_grow(ms_heap *h) {
-    size_t cap = h->roots_cap ? h->roots_cap * 2 : MS_ROOTS_INITIAL;
-    mmb_obj **roots = h->cfg.allocator.alloc(h->cfg.allocator.ctx, cap * sizeof *roots);
-    if (!roots)
-        return false;
-    if (h->roots) {
-        memcpy(roots, h->roots, h->nroots * sizeof *roots);
-        h->cfg.allocator.free(h->cfg.allocator.ctx, h->roots, h->roots_cap * sizeof *roots);
-    }
-    h->roots = roots;
-    h->roots_cap = cap;
-    return true;
-}
-
-/* Adds `o`, whose root_count just went from 0 to 1; the caller has made room. */
-static void root_add(ms_heap *h, mmb_obj *o) {
-    hdr(o)->root_index = (uint32_t)h->nroots;
-    h->roots[h->nroots++] = o;
-}
-
 /* Removes `o`, whose root_count just went from 1 to 0, by moving the last root into its place. */
 static void root_remove(ms_heap *h, mmb_obj *o) {
     uint32_t i = hdr(o)->root_index;
-    mmb_obj *last = h->roots[--h->nroots];
-    h->roots[i] = last;
-    hdr(last)->root_index = i;
+    hdr(mmb_roots_remove(&h->roots, i))->root_index = i;
 }
 
 /* ---- collection ----------------------------------------------------------------------------- */
@@ -81,12 +56,12 @@ static void root_remove(ms_heap *h, mmb_obj *o) {
 /* Marks every root and queues it on `work`; returns how many it marked. After: every root is
  * marked, and `work` holds exactly the marked objects whose slots are not yet examined. */
 static uint64_t mark_roots(ms_heap *h, mmb_stack *work) {
-    for (size_t i = 0; i < h->nroots; i++) {
-        mmb_obj *o = h->roots[i];
+    for (size_t i = 0; i < h->roots.count; i++) {
+        mmb_obj *o = h->roots.at[i];
         hdr(o)->marked = 1;
         mmb_stack_push(work, o);
     }
-    return h->nroots;
+    return h->roots.count;
 }
 
 /* Examines the slots of everything on `work`, marking and queueing each unmarked child; returns
@@ -172,7 +147,7 @@ static mmb_obj *ms_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     ms_heap *h = (ms_heap *)heap;
     if (h->allocated_since_gc_bytes > h->trigger_bytes)
         collect(h);
-    if (h->nroots == h->roots_cap && !roots_grow(h))
+    if (!mmb_roots_reserve(&h->roots, &h->cfg.allocator))
         return NULL;
     size_t bytes;
     ms_header *r = mmb_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
@@ -183,7 +158,7 @@ static mmb_obj *ms_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_bytes
     r->marked = 0;
     r->root_count = 1;
     mmb_obj *o = mmb_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
-    root_add(h, o);
+    mmb_roots_add(&h->roots, o, &hdr(o)->root_index);
     h->allocated_since_gc_bytes += bytes;
     return o;
 }
@@ -193,9 +168,9 @@ static void ms_incref(mmb_heap *heap, mmb_obj *o) {
     ms_header *r = hdr(o);
     h->stats.increments++;
     if (r->root_count == 0) {
-        if (h->nroots == h->roots_cap && !roots_grow(h))
-            mmb_allocator_out_of_memory(&h->cfg.allocator, 2 * h->roots_cap * sizeof *h->roots);
-        root_add(h, o);
+        if (!mmb_roots_reserve(&h->roots, &h->cfg.allocator))
+            mmb_allocator_out_of_memory(&h->cfg.allocator, 2 * h->roots.cap * sizeof *h->roots.at);
+        mmb_roots_add(&h->roots, o, &hdr(o)->root_index);
     } else if (r->root_count == MS_ROOT_COUNT_MAX) {
         fprintf(stderr, "mmbench: error: marksweep: over %u references to one object\n",
                 MS_ROOT_COUNT_MAX);
@@ -235,8 +210,7 @@ static void ms_destroy(mmb_heap *heap) {
         h->objects = r->next;
         h->cfg.allocator.free(h->cfg.allocator.ctx, r, mmb_block_bytes(sizeof *r, obj(r)));
     }
-    if (h->roots)
-        h->cfg.allocator.free(h->cfg.allocator.ctx, h->roots, h->roots_cap * sizeof *h->roots);
+    mmb_roots_free(&h->roots, &h->cfg.allocator);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 

@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "roots.h"
 
 /* Colours. Two whites, as Lua's: `cur_white` is the colour of "not (yet) reached" while marking
  * and of "survives" while sweeping; the other white is "dead" while sweeping.
@@ -20,8 +20,8 @@
  *          The root table is scanned from the top down: entries [0, root_scan) are unscanned.
  *          Swap-remove moves the last entry into the hole; that entry is at or above
  *          root_scan (then scanned already, or rooted after the cycle began, and is merely
- *          scanned again) unless root_scan == nroots, where root_scan is clamped to the new
- *          nroots. Roots added during marking go above root_scan: they are new (black) or were
+ *          scanned again) unless root_scan == roots.count, where root_scan is clamped to the new
+ *          roots.count. Roots added during marking go above root_scan: they are new (black) or were
  *          loaded from a slot, so reachable at the start and covered by SATB.
  *          Marking ends when the gray stack is empty and root_scan is 0: then every object
  *          reachable at the start is black, and the whites are garbage. cur_white flips.
@@ -41,7 +41,6 @@ typedef struct msi_header {
 } msi_header;
 
 #define MSI_ROOT_COUNT_MAX 0x3fffffffu
-#define MSI_ROOTS_INITIAL  64
 /* An object of n slots costs 1 + n / MSI_SLOTS_PER_UNIT units of marking work. */
 #define MSI_SLOTS_PER_UNIT 16
 /* Bytes of allocation that one unit of work pays for at stepmul=100 (Lua's WORK2MEM). */
@@ -54,8 +53,7 @@ typedef struct msi_heap {
     mmb_heap_config cfg;
     mmb_stats stats;
     msi_header *objects; /* every object, newest first */
-    mmb_obj **roots;
-    size_t nroots, roots_cap;
+    mmb_roots roots;     /* every object with root_count > 0 */
     int phase;
     unsigned cur_white;
     size_t root_scan;    /* MARK: roots[0, root_scan) not yet scanned */
@@ -79,25 +77,6 @@ static inline bool is_white(const msi_header *r) {
 
 /* ---- the root table ------------------------------------------------------------------------- */
 
-static bool roots_grow(msi_heap *h) {
-    size_t cap = h->roots_cap ? h->roots_cap * 2 : MSI_ROOTS_INITIAL;
-    mmb_obj **roots = h->cfg.allocator.alloc(h->cfg.allocator.ctx, cap * sizeof *roots);
-    if (!roots)
-        return false;
-    if (h->roots) {
-        memcpy(roots, h->roots, h->nroots * sizeof *roots);
-        h->cfg.allocator.free(h->cfg.allocator.ctx, h->roots, h->roots_cap * sizeof *roots);
-    }
-    h->roots = roots;
-    h->roots_cap = cap;
-    return true;
-}
-
-static void root_add(msi_heap *h, mmb_obj *o) {
-    hdr(o)->root_index = (uint32_t)h->nroots;
-    h->roots[h->nroots++] = o;
-}
-
 static void shade(msi_heap *h, mmb_obj *o) {
     hdr(o)->colour = GRAY;
     mmb_stack_push(&h->gray, o);
@@ -109,18 +88,16 @@ static void root_remove(msi_heap *h, mmb_obj *o) {
     uint32_t i = hdr(o)->root_index;
     if (h->phase == PHASE_MARK && i < h->root_scan && is_white(hdr(o)))
         shade(h, o);
-    mmb_obj *last = h->roots[--h->nroots];
-    h->roots[i] = last;
-    hdr(last)->root_index = i;
-    if (h->root_scan > h->nroots)
-        h->root_scan = h->nroots;
+    hdr(mmb_roots_remove(&h->roots, i))->root_index = i;
+    if (h->root_scan > h->roots.count)
+        h->root_scan = h->roots.count;
 }
 
 /* ---- the cycle ------------------------------------------------------------------------------ */
 
 static void cycle_start(msi_heap *h) {
     h->phase = PHASE_MARK;
-    h->root_scan = h->nroots;
+    h->root_scan = h->roots.count;
     mmb_stack_init(&h->gray, &h->cfg.allocator);
     h->gray_live = true;
 }
@@ -145,7 +122,7 @@ static uint64_t mark_some(msi_heap *h, uint64_t budget, uint64_t *visited, uint6
             }
             work += 1 + p->nslots / MSI_SLOTS_PER_UNIT;
         } else if (h->root_scan > 0) {
-            mmb_obj *r = h->roots[--h->root_scan];
+            mmb_obj *r = h->roots.at[--h->root_scan];
             if (is_white(hdr(r)))
                 shade(h, r);
             work++;
@@ -244,7 +221,7 @@ static mmb_obj *msi_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_byte
         if (h->phase == PHASE_PAUSE)
             h->debt_bytes = 0;
     }
-    if (h->nroots == h->roots_cap && !roots_grow(h))
+    if (!mmb_roots_reserve(&h->roots, &h->cfg.allocator))
         return NULL;
     size_t bytes;
     msi_header *r = mmb_block_alloc(&h->cfg.allocator, sizeof *r, nslots, payload_bytes, &bytes);
@@ -255,7 +232,7 @@ static mmb_obj *msi_alloc(mmb_heap *heap, uint32_t nslots, uint32_t payload_byte
     r->colour = h->phase == PHASE_MARK ? BLACK : h->cur_white;
     r->root_count = 1;
     mmb_obj *o = mmb_obj_init(obj(r), nslots, payload_bytes, &h->stats, bytes);
-    root_add(h, o);
+    mmb_roots_add(&h->roots, o, &hdr(o)->root_index);
     if (h->phase != PHASE_PAUSE)
         h->debt_bytes += bytes;
     return o;
@@ -266,9 +243,9 @@ static void msi_incref(mmb_heap *heap, mmb_obj *o) {
     msi_header *r = hdr(o);
     h->stats.increments++;
     if (r->root_count == 0) {
-        if (h->nroots == h->roots_cap && !roots_grow(h))
-            mmb_allocator_out_of_memory(&h->cfg.allocator, 2 * h->roots_cap * sizeof *h->roots);
-        root_add(h, o);
+        if (!mmb_roots_reserve(&h->roots, &h->cfg.allocator))
+            mmb_allocator_out_of_memory(&h->cfg.allocator, 2 * h->roots.cap * sizeof *h->roots.at);
+        mmb_roots_add(&h->roots, o, &hdr(o)->root_index);
     } else if (r->root_count == MSI_ROOT_COUNT_MAX) {
         fprintf(stderr, "mmbench: error: marksweep-inc: over %u references to one object\n",
                 MSI_ROOT_COUNT_MAX);
@@ -311,8 +288,7 @@ static void msi_destroy(mmb_heap *heap) {
     }
     if (h->gray_live)
         mmb_stack_release(&h->gray);
-    if (h->roots)
-        h->cfg.allocator.free(h->cfg.allocator.ctx, h->roots, h->roots_cap * sizeof *h->roots);
+    mmb_roots_free(&h->roots, &h->cfg.allocator);
     h->cfg.allocator.free(h->cfg.allocator.ctx, h, sizeof *h);
 }
 
