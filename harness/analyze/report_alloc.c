@@ -1,6 +1,6 @@
 /* The allocator table (report_alloc.h): what each cell's allocator cost, read from the metrics
- * run records per repetition (harness/README.md, "Allocators"), as one Markdown table per
- * workload whose rows ran under several allocators. */
+ * run records per repetition (harness/README.md, "Allocators"), as one table per workload whose
+ * rows ran under several allocators, in Markdown and in HTML. */
 #include "report_alloc.h"
 
 #include <math.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "report_svg.h"
 #include "results.h"
 #include "stats.h"
 
@@ -60,38 +61,80 @@ static void column_cell(const mmb_report_row *row, const char *metric, char *buf
     mmb_report_format(row->value[c], mmb_report_column(c)->unit, buf, n);
 }
 
+/* The table's columns after manager and allocator, and one row's values under them, formatted:
+ * what the Markdown and the HTML tables both show. */
+#define NCOLUMNS (2 + MMB_REPORT_ALLOC_METRICS)
+
+static const char *column_title(int c) {
+    return c == 0 ? "work units/s" : c == 1 ? "peak RSS" : titles[c - 2];
+}
+
+static void row_cells(const mmb_report_row *row, char cells[NCOLUMNS][64]) {
+    column_cell(row, "work_units_per_second", cells[0], sizeof cells[0]);
+    column_cell(row, "peak_rss_bytes", cells[1], sizeof cells[1]);
+    for (int m = 0; m < MMB_REPORT_ALLOC_METRICS; m++) {
+        const mmb_metric *mt = mmb_metric_find(mmb_report_alloc_metrics[m]);
+        mmb_report_format(row->alloc ? row->alloc->value[m] : NAN, mt ? mt->unit : MMB_UNIT_COUNT,
+                          cells[2 + m], sizeof cells[2 + m]);
+    }
+}
+
+static const char caption[] =
+    "By allocator (run --allocator): allocation and free times estimated from one call in 64 "
+    "timed; peak RSS over peak live bytes asked for; the allocator's own mapped bytes at the "
+    "end; RSS given back by destroying the heap and closing the allocator.";
+
 void mmb_report_alloc_md(const mmb_report *r, const mmb_report_table *tb, FILE *out,
                          void (*put_md)(FILE *out, const char *s)) {
     if (!mmb_report_alloc_varies(r, tb))
         return;
-    fputs("\nBy allocator (run --allocator): allocation and free times estimated from one call "
-          "in 64 timed; peak RSS over peak live bytes asked for; the allocator's own mapped "
-          "bytes at the end; RSS given back by destroying the heap and closing the allocator.\n\n"
-          "| manager | allocator | work units/s | peak RSS |",
-          out);
-    for (int m = 0; m < MMB_REPORT_ALLOC_METRICS; m++)
-        fprintf(out, " %s |", titles[m]);
-    fputs("\n| --- | --- | ---: | ---: |", out);
-    for (int m = 0; m < MMB_REPORT_ALLOC_METRICS; m++)
+    fprintf(out, "\n%s\n\n| manager | allocator |", caption);
+    for (int c = 0; c < NCOLUMNS; c++)
+        fprintf(out, " %s |", column_title(c));
+    fputs("\n| --- | --- |", out);
+    for (int c = 0; c < NCOLUMNS; c++)
         fputs(" ---: |", out);
     fputs("\n", out);
     for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
         const mmb_report_row *row = &r->rows[i];
-        char ups[64], rss[64];
-        column_cell(row, "work_units_per_second", ups, sizeof ups);
-        column_cell(row, "peak_rss_bytes", rss, sizeof rss);
+        char cells[NCOLUMNS][64];
+        row_cells(row, cells);
         fputs("| ", out);
         put_md(out, row->manager);
         fputs(" | ", out);
         put_md(out, row->allocator ? row->allocator : "libc");
-        fprintf(out, " | %s | %s |", ups, rss);
-        for (int m = 0; m < MMB_REPORT_ALLOC_METRICS; m++) {
-            const mmb_metric *mt = mmb_metric_find(mmb_report_alloc_metrics[m]);
-            char v[64];
-            mmb_report_format(row->alloc ? row->alloc->value[m] : NAN,
-                              mt ? mt->unit : MMB_UNIT_COUNT, v, sizeof v);
-            fprintf(out, " %s |", v);
-        }
+        fputs(" |", out);
+        for (int c = 0; c < NCOLUMNS; c++)
+            fprintf(out, " %s |", cells[c]);
         fputs("\n", out);
     }
+}
+
+void mmb_report_alloc_html(const mmb_report *r, const mmb_report_table *tb, FILE *out) {
+    if (!mmb_report_alloc_varies(r, tb))
+        return;
+    fprintf(out,
+            "<p class=\"note\">%s</p>\n<table class=\"r a\"><thead><tr><th>manager</th>"
+            "<th>allocator</th>",
+            caption);
+    for (int c = 0; c < NCOLUMNS; c++)
+        fprintf(out, "<th>%s</th>", column_title(c));
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
+        const mmb_report_row *row = &r->rows[i];
+        char cells[NCOLUMNS][64];
+        row_cells(row, cells);
+        fputs("<tr><td class=\"m\">", out);
+        mmb_html_escape(out, row->manager);
+        fputs("</td><td class=\"m\">", out);
+        mmb_html_escape(out, row->allocator ? row->allocator : "libc");
+        fputs("</td>", out);
+        for (int c = 0; c < NCOLUMNS; c++) {
+            fputs("<td>", out);
+            mmb_html_escape(out, cells[c]);
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
 }

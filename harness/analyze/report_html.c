@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "report_alloc.h"
 #include "report_svg.h"
 #include "report_tradeoff.h"
 
@@ -607,6 +608,7 @@ int mmb_report_write_html(const mmb_report *r, FILE *out) {
         fputs("</h3>\n", out);
         write_table(r, tb, out);
         write_kinds(r, tb, out);
+        mmb_report_alloc_html(r, tb, out);
         fputs("<div class=\"charts\">\n", out);
         write_spectrum(r, tb, out);
         write_mmu(r, tb, out);

@@ -1,7 +1,7 @@
 /* The allocator table of `mmbench report` (report_alloc.c): per cell the allocation numbers read
- * from its repetitions, and the Markdown table that report_md.c adds under a workload's table
- * when its rows ran under more than one allocator (run --allocator). Design: harness/README.md,
- * "Reports". */
+ * from its repetitions, and the tables, in Markdown and in HTML, that report_md.c and
+ * report_html.c add under a workload's table when its rows ran under more than one allocator
+ * (run --allocator). Design: harness/README.md, "Reports". */
 #ifndef MMB_REPORT_ALLOC_H
 #define MMB_REPORT_ALLOC_H
 
@@ -31,5 +31,8 @@ bool mmb_report_alloc_varies(const mmb_report *r, const mmb_report_table *tb);
  * label escaped for Markdown. */
 void mmb_report_alloc_md(const mmb_report *r, const mmb_report_table *tb, FILE *out,
                          void (*put_md)(FILE *out, const char *s));
+
+/* The same table in HTML (report --format html), when mmb_report_alloc_varies. */
+void mmb_report_alloc_html(const mmb_report *r, const mmb_report_table *tb, FILE *out);
 
 #endif
