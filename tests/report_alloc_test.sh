@@ -30,6 +30,13 @@ m='<td class="m">'
 rows=$(grep -oE "<tr>$m(rc|cpython)</td>$m(libc|pool)</td><td>[0-9.]+[kMG]?</td><td>[0-9.]+ (KiB|MiB|GiB)</td><td>$t</td><td>$t</td><td>[0-9.]+</td>" "$dir/two.html" | wc -l)
 [ "$rows" = 4 ] || { grep -A6 'By allocator' "$dir/two.html" >&2; fail "expected 4 HTML allocator rows with numbers, got $rows"; }
 
+# "own" (a manager with its own memory, allocator not used) beside one allocator is not a
+# comparison of allocators: no table.
+sed 's/"allocator": "pool"/"allocator": "own"/' "$dir/two.json" > "$dir/own.json"
+grep -q '"allocator": "own"' "$dir/own.json" || fail "the results have no \"allocator\": \"pool\" to rewrite"
+"$bin" report --format md "$dir/own.json" > "$dir/own.md"
+! grep -q '^By allocator' "$dir/own.md" || fail "libc and own only, yet an allocator table"
+
 # A negative alloc_ns_per_call (not a measurement) reads as absent.
 sed 's/"alloc_ns_per_call": [0-9.e+-]*/"alloc_ns_per_call": -5/' "$dir/two.json" > "$dir/bad.json"
 "$bin" report --format md "$dir/bad.json" > "$dir/bad.md"

@@ -43,6 +43,8 @@ bool mmb_report_alloc_varies(const mmb_report *r, const mmb_report_table *tb) {
     const char *first = NULL;
     for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
         const char *a = r->rows[i].allocator ? r->rows[i].allocator : "libc";
+        if (strcmp(a, "own") == 0) /* a manager with its own memory: no allocator to compare */
+            continue;
         if (!first)
             first = a;
         else if (strcmp(first, a) != 0)

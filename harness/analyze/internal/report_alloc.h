@@ -24,7 +24,8 @@ typedef struct mmb_report_alloc {
 /* Reads a cell's repetitions (its mmbench iteration entries). Never NULL; free() it. */
 mmb_report_alloc *mmb_report_alloc_read(json_t *entries);
 
-/* Whether table tb's rows ran under more than one allocator. */
+/* Whether table tb's rows ran under more than one allocator, not counting "own" (managers that
+ * keep objects in their own memory: the harness allocator is not used, nothing to compare). */
 bool mmb_report_alloc_varies(const mmb_report *r, const mmb_report_table *tb);
 
 /* The Markdown table of tb's rows by allocator, when mmb_report_alloc_varies. put_md writes a
