@@ -366,6 +366,13 @@ static int run(const mmb_workload_env *env, mmb_workload_result *out, char *err,
         rate = 0.5e9 / mean_ns;
     }
     double period_ns = 1e9 / rate;
+    if (paced) { /* the load it ran at, and what calibrating it (rate 0) saw */
+        out->metrics[0].name = "server_offered_requests_per_second";
+        out->metrics[0].value = rate;
+        out->metrics[1].name = "server_warmup_service_ns";
+        out->metrics[1].value = (double)warm_ns / (double)warmup;
+        out->nmetrics = 2;
+    }
 
     mmb_workload_phase(env, MMB_RUN_STEADY); /* the measured requests */
     uint64_t t0_ns = mmb_now_ns();
