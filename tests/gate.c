@@ -18,16 +18,16 @@ static const char *slurp(const char *path) {
 }
 
 /* Every numeric key of every entry of a real run - all managers, all workloads, threads 1 and 2
- * (so scaling_efficiency appears), with aggregates - has a registry row with a direction, or is
- * Google Benchmark's bookkeeping. */
+ * (so scaling_efficiency appears), server paced (so its offered load appears), with aggregates -
+ * has a registry row with a direction, or is Google Benchmark's bookkeeping. */
 TEST_MMBENCH(gate_every_emitted_metric_has_a_row, "gate", 600, "gate") {
     ASSERT_TRUE(mmb_test_arg != NULL);
     json_t *root =
         mmb_test_run_json("--manager all --workload all --scale tiny --param threads=1,2 "
-                          "--repetitions 2");
+                          "--param rate=1000000 --repetitions 2");
     size_t i, checked = 0;
     json_t *b;
-    bool per_thread = false, scaling = false;
+    bool per_thread = false, scaling = false, offered = false;
     json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
         const char *key;
         json_t *v;
@@ -43,10 +43,12 @@ TEST_MMBENCH(gate_every_emitted_metric_has_a_row, "gate", 600, "gate") {
             ASSERT_TRUE(m->title && *m->title);
             per_thread |= strcmp(key, "per_thread_units_per_second") == 0;
             scaling |= strcmp(key, "scaling_efficiency") == 0;
+            offered |= strcmp(key, "server_offered_requests_per_second") == 0;
             checked++;
         }
     }
     ASSERT_TRUE(per_thread && scaling); /* the run did emit the two the issue names */
+    ASSERT_TRUE(offered);
     ASSERT_TRUE(checked > 100);
     ASSERT_EQ(mmb_metric_find("per_thread_units_per_second")->better, MMB_HIGHER_IS_BETTER);
     ASSERT_EQ(mmb_metric_find("scaling_efficiency")->better, MMB_HIGHER_IS_BETTER);

@@ -44,5 +44,5 @@ bad=$(grep -cE '^\| (rc|cpython) \| (libc|pool) \| [0-9.]+[kMG]? \| [0-9.]+ (KiB
 [ "$bad" = 4 ] || { cat "$dir/bad.md" >&2; fail "a negative alloc ns/call should show '-', got $bad rows"; }
 "$bin" report --format html "$dir/bad.json" > "$dir/bad.html"
 bad=$(grep -oE "<tr>$m(rc|cpython)</td>$m(libc|pool)</td><td>[^<]+</td><td>[^<]+</td><td>-</td>" "$dir/bad.html" | wc -l)
-[ "$bad" = 4 ] || fail "a negative alloc ns/call should show '-' in HTML, got $bad rows"
+[ "$bad" = 4 ] || { grep -A6 'By allocator' "$dir/bad.html" >&2; fail "a negative alloc ns/call should show '-' in HTML, got $bad rows"; }
 echo "ok"

@@ -58,9 +58,10 @@ const mmb_metric mmb_metrics[] = {
     {"fragment_retained_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS kept after frees", NO_COLUMN},
     {"fragment_refill_growth_fraction", MMB_UNIT_RATIO, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS growth of refill", NO_COLUMN},
     {"fragment_rss_after_free_bytes", MMB_UNIT_BYTES, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "RSS after frees", NO_COLUMN},
-    /* the server workload's: the request rate it was paced at (given, or calibrated to 50% of the
-     * warm-up's mean service time) and that mean; absent where it ran unpaced (tiny scale, rate 0) */
-    {"server_offered_requests_per_second", MMB_UNIT_RATE, MMB_HIGHER_IS_BETTER, false, NO_LIMIT, "offered load (requests/s)", NO_COLUMN},
+    /* the server workload's: the request rate it was paced at (given, or calibrated to 50%
+     * utilisation from the warm-up's mean service time) and that mean; absent where it ran
+     * unpaced (tiny scale, rate 0). The rate is an input, not an outcome: either way */
+    {"server_offered_requests_per_second", MMB_UNIT_RATE, MMB_EITHER_IS_WORSE, false, NO_LIMIT, "offered load (requests/s)", NO_COLUMN},
     {"server_warmup_service_ns", MMB_UNIT_NS, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "warm-up mean service time", NO_COLUMN},
     /* run --sample-garbage: live (the manager's stats) minus reachable from the mutator's references */
     {"garbage_peak_objects", MMB_UNIT_COUNT, MMB_LOWER_IS_BETTER, false, NO_LIMIT, "peak garbage (objects)", NO_COLUMN},
