@@ -42,7 +42,7 @@ mmb_report_alloc *mmb_report_alloc_read(json_t *entries) {
 bool mmb_report_alloc_varies(const mmb_report *r, const mmb_report_table *tb) {
     const char *first = NULL;
     for (int i = tb->first_row; i < tb->first_row + tb->nrows; i++) {
-        const char *a = r->rows[i].allocator ? r->rows[i].allocator : "libc";
+        const char *a = r->rows[i].allocator;
         if (strcmp(a, "own") == 0) /* a manager with its own memory: no allocator to compare */
             continue;
         if (!first)
@@ -104,7 +104,7 @@ void mmb_report_alloc_md(const mmb_report *r, const mmb_report_table *tb, FILE *
         fputs("| ", out);
         put_md(out, row->manager);
         fputs(" | ", out);
-        put_md(out, row->allocator ? row->allocator : "libc");
+        put_md(out, row->allocator);
         fputs(" |", out);
         for (int c = 0; c < NCOLUMNS; c++)
             fprintf(out, " %s |", cells[c]);
@@ -129,7 +129,7 @@ void mmb_report_alloc_html(const mmb_report *r, const mmb_report_table *tb, FILE
         fputs("<tr><td class=\"m\">", out);
         mmb_html_escape(out, row->manager);
         fputs("</td><td class=\"m\">", out);
-        mmb_html_escape(out, row->allocator ? row->allocator : "libc");
+        mmb_html_escape(out, row->allocator);
         fputs("</td>", out);
         for (int c = 0; c < NCOLUMNS; c++) {
             fputs("<td>", out);
